@@ -1,0 +1,3 @@
+from juzheng.cli.main import main
+
+raise SystemExit(main())

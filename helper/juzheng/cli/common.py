@@ -1,0 +1,55 @@
+"""Small pieces every command uses: JSON output, rulebook loading, friendly ID errors."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any, NoReturn
+
+from ..rules import Rulebook, RulebookError, load_rulebook
+
+
+PLATFORM_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def add_rules_option(parser) -> None:
+    parser.add_argument("--rules", metavar="DIR", default=os.environ.get("JUZHENG_RULES"), help="规则目录（默认：随程序附带的 rules/）")
+
+
+def rulebook_from(args) -> Rulebook:
+    try:
+        return load_rulebook(args.rules)
+    except RulebookError as exc:
+        fail(f"规则文件有错误，无法继续：\n{exc}", code=1)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    sys.stderr.write(message.rstrip() + "\n")
+    raise SystemExit(code)
+
+
+def require_id(value: str, known: Iterable[str], what: str) -> str:
+    known = sorted(known)
+    if value in known:
+        return value
+    close = difflib.get_close_matches(value, known, n=5, cutoff=0.4)
+    close += [k for k in known if value and (value in k or k.startswith(value.split(".")[0] + ".")) and k not in close][: 5 - len(close)]
+    hint = "、".join(close) if close else "、".join(known[:8]) + ("…" if len(known) > 8 else "")
+    fail(f"未知的{what} {value!r}。最接近的是：{hint}\n（用 `juzheng rules list` 查看全部）")
+
+
+def parse_time(value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{name} 不是 ISO 8601 时间：{value!r}（例如 2026-11-23T18:00:00+08:00）")
+    # The platforms show Beijing time; a time typed without an offset means that.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=PLATFORM_TZ)

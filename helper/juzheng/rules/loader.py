@@ -1,0 +1,177 @@
+"""Load ``rules/`` into a :class:`Rulebook`, or explain precisely what is wrong.
+
+Every error names the file, the line and the field, so a seller or rule author can fix it without
+reading code. All errors of a directory are collected, not just the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario
+from .yaml_source import LocatedData, Path as DataPath, SourceError, YamlProblem, dotted, load_located
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parents[3] / "rules"
+
+
+class RulebookError(Exception):
+    def __init__(self, errors: list[SourceError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class Rulebook:
+    """The validated, cross-checked rulebook with lookups by ID."""
+
+    def __init__(self, kinds: list[EvidenceKind], platforms: list[Platform]) -> None:
+        self.kinds: dict[str, EvidenceKind] = {k.id: k for k in kinds}
+        self.platforms: dict[str, Platform] = {p.id: p for p in platforms}
+        self.scenarios: dict[str, Scenario] = {}
+        self.scenario_platform: dict[str, str] = {}
+        for platform in platforms:
+            for scenario in platform.scenarios:
+                self.scenarios[scenario.id] = scenario
+                self.scenario_platform[scenario.id] = platform.id
+
+    def to_json(self) -> dict:
+        return {
+            "kinds": [k.model_dump(mode="json") for k in self.kinds.values()],
+            "platforms": [p.model_dump(mode="json") for p in self.platforms.values()],
+        }
+
+    @cached_property
+    def digest(self) -> str:
+        canonical = json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def platform_of(self, scenario_id: str) -> Platform:
+        return self.platforms[self.scenario_platform[scenario_id]]
+
+
+def load_rulebook(directory: Path | str | None = None) -> Rulebook:
+    """Load every ``*.yaml`` under ``directory``; raise :class:`RulebookError` listing all problems."""
+    root = Path(directory) if directory is not None else DEFAULT_RULES_DIR
+    errors: list[SourceError] = []
+    files = sorted(p for p in root.rglob("*.yaml") if p.is_file()) if root.is_dir() else []
+    if not files:
+        raise RulebookError([SourceError(str(root), None, "", "目录中没有规则文件（*.yaml） / no rule files found")])
+
+    kinds: list[tuple[str, LocatedData, EvidenceKind, int]] = []
+    platforms: list[tuple[str, LocatedData, Platform]] = []
+    for path in files:
+        name = _display(path, root)
+        try:
+            located = load_located(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            errors.append(SourceError(name, None, "", f"文件不是 UTF-8 编码：{exc.reason}"))
+            continue
+        except YamlProblem as exc:
+            errors.append(SourceError(name, exc.line, exc.field, exc.message))
+            continue
+        data = located.data
+        if isinstance(data, dict) and "kinds" in data:
+            model = _validate(KindsFile, located, name, errors)
+            if model:
+                kinds.extend((name, located, kind, i) for i, kind in enumerate(model.kinds))
+        elif isinstance(data, dict) and "platform" in data:
+            model = _validate(PlatformFile, located, name, errors)
+            if model:
+                platforms.append((name, located, model.platform))
+        else:
+            errors.append(SourceError(name, 1, "", "规则文件的顶层必须是 kinds: 或 platform:"))
+
+    errors.extend(_cross_check(kinds, platforms))
+    if errors:
+        raise RulebookError(errors)
+    return Rulebook([k for _, _, k, _ in kinds], [p for _, _, p in platforms])
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _validate(model: type, located: LocatedData, name: str, errors: list[SourceError]):
+    try:
+        return model.model_validate(located.data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc: DataPath = tuple(err["loc"])
+            errors.append(SourceError(name, located.line_of(loc), dotted(loc), _message(err)))
+        return None
+
+
+def _message(err: dict) -> str:
+    if err["type"] == "extra_forbidden":
+        return "未知字段（拼写错误？） / unknown field"
+    if err["type"] == "missing":
+        return "缺少必填字段 / field required"
+    return err["msg"]
+
+
+def _cross_check(
+    kinds: list[tuple[str, LocatedData, EvidenceKind, int]],
+    platforms: list[tuple[str, LocatedData, Platform]],
+) -> Iterable[SourceError]:
+    seen: dict[str, str] = {}
+    for name, located, kind, i in kinds:
+        where = ("kinds", i, "id")
+        if kind.id in seen:
+            yield SourceError(name, located.line_of(where), dotted(where), f"重复的证据类型 ID {kind.id!r}（首次出现于 {seen[kind.id]}）")
+        seen[kind.id] = name
+    known_kinds = set(seen)
+    known_platforms: dict[str, str] = {}
+    scenario_ids: dict[str, str] = {}
+    for name, located, platform in platforms:
+        if platform.id in known_platforms:
+            path = ("platform", "id")
+            yield SourceError(name, located.line_of(path), dotted(path), f"重复的平台 ID {platform.id!r}（首次出现于 {known_platforms[platform.id]}）")
+        known_platforms[platform.id] = name
+        for field_name in ("order_id_pattern",):
+            try:
+                re.compile(getattr(platform, field_name))
+            except re.error as exc:
+                path = ("platform", field_name)
+                yield SourceError(name, located.line_of(path), dotted(path), f"正则表达式无效：{exc}")
+        for s_index, scenario in enumerate(platform.scenarios):
+            base: DataPath = ("platform", "scenarios", s_index)
+            if not scenario.id.startswith(platform.id + "."):
+                yield SourceError(name, located.line_of((*base, "id")), dotted((*base, "id")), f"场景 ID 必须以 {platform.id}. 开头")
+            if scenario.id in scenario_ids:
+                yield SourceError(name, located.line_of((*base, "id")), dotted((*base, "id")), f"重复的场景 ID {scenario.id!r}（首次出现于 {scenario_ids[scenario.id]}）")
+            scenario_ids[scenario.id] = name
+            yield from _kind_refs(name, located, base, scenario, known_kinds)
+    for name, located, platform in platforms:
+        for s_index, scenario in enumerate(platform.scenarios):
+            if scenario.based_on and scenario.based_on not in scenario_ids:
+                path = ("platform", "scenarios", s_index, "based_on")
+                yield SourceError(name, located.line_of(path), dotted(path), f"based_on 指向不存在的场景 {scenario.based_on!r}")
+
+
+def _kind_refs(name: str, located: LocatedData, base: DataPath, scenario: Scenario, known: set[str]) -> Iterable[SourceError]:
+    refs: list[tuple[DataPath, str]] = []
+    for o, option in enumerate(scenario.requires):
+        refs += [((*base, "requires", o, "kinds", k), kind) for k, kind in enumerate(option.kinds)]
+    for r, rejection in enumerate(scenario.rejected):
+        if rejection.kind:
+            refs.append(((*base, "rejected", r, "kind"), rejection.kind))
+    if scenario.deadline:
+        stage_ids = {"request"}
+        for st, stage in enumerate(scenario.deadline.stages):
+            refs += [((*base, "deadline", "stages", st, "kinds", k), kind) for k, kind in enumerate(stage.kinds)]
+            if stage.after not in stage_ids:
+                path = (*base, "deadline", "stages", st, "after")
+                yield SourceError(name, located.line_of(path), dotted(path), f"after 必须是 request 或前面阶段的 ID，而不是 {stage.after!r}")
+            stage_ids.add(stage.id)
+    for path, kind in refs:
+        if kind not in known:
+            yield SourceError(name, located.line_of(path), dotted(path), f"未定义的证据类型 {kind!r}（应在 kinds.yaml 中定义）")

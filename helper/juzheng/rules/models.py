@@ -1,0 +1,201 @@
+"""The rulebook as pydantic models: what the YAML files in ``rules/`` may say.
+
+The models validate one file at a time; references between files (an option naming a kind) are
+checked by the loader, which knows where each value sits in its file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
+
+
+def parse_duration(value: object) -> timedelta:
+    """'48h', '3d', '1d12h', '30m' → timedelta; rule authors write durations as text."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("时长必须写成文本，例如 48h、3d、1d12h、30m / a duration is text such as 48h, 3d, 30m")
+    match = _DURATION.match(value)
+    if not match or not any(match.groups()):
+        raise ValueError(f"无法识别的时长 {value!r}，请写成 48h、3d、1d12h 或 30m 的形式")
+    days, hours, minutes = (int(g) if g else 0 for g in match.groups())
+    result = timedelta(days=days, hours=hours, minutes=minutes)
+    if result <= timedelta(0):
+        raise ValueError(f"时长必须大于 0：{value!r}")
+    return result
+
+
+def format_duration(value: timedelta) -> str:
+    total = int(value.total_seconds()) // 60
+    days, rest = divmod(total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    return "".join(parts) or "0m"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^(\d+d)?(\d+h)?(\d+m)?$", "examples": ["48h", "3d"]}),
+]
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+KindId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+PlatformId = Literal["taobao", "tmall", "pinduoduo", "douyin"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provenance(Strict):
+    """Where a rule comes from, so a seller can tell platform rule from common practice."""
+
+    source: Literal["seed", "common_practice", "public_source"]
+    seed: str | None = Field(default=None, pattern=r"^\d{3}$", description="seed article number, e.g. 002")
+    note: str | None = None
+
+
+class FieldCheck(Strict):
+    """One thing to verify on a piece of evidence before sending it."""
+
+    id: KindId
+    label: str
+    platforms: list[PlatformId] = Field(default_factory=list, description="empty: applies everywhere")
+
+
+class TextValidity(Strict):
+    """Time limits of a text kind such as a 旺旺举证号."""
+
+    valid_for: Duration = Field(description="how long the value stays valid after it was generated")
+    covers: Duration | None = Field(default=None, description="how far back the chats it covers may go")
+    provenance: Provenance
+
+
+class EvidenceKind(Strict):
+    id: KindId
+    label: str
+    form: Literal["file", "text"] = "file"
+    media: list[Literal["image", "video", "pdf"]] = Field(default_factory=lambda: ["image", "pdf"])
+    keywords: list[str] = Field(min_length=1, description="file-name keywords; the longest match wins")
+    how_to_obtain: list[str] = Field(min_length=1)
+    fields: list[FieldCheck] = Field(default_factory=list, description="what makes it valid")
+    validity: TextValidity | None = None
+    provenance: Provenance
+
+
+class KindsFile(Strict):
+    kinds: list[EvidenceKind] = Field(min_length=1)
+
+
+class Option(Strict):
+    """One alternative: every kind listed is needed."""
+
+    kinds: list[KindId] = Field(min_length=1)
+    note: str | None = None
+    provenance: Provenance
+
+
+class Rejection(Strict):
+    """Evidence the platform refuses for this scenario."""
+
+    kind: KindId | None = Field(default=None, description="a kind of the rulebook, or none for things that are no kind")
+    what: str
+    reason: str
+    provenance: Provenance
+
+
+class Stage(Strict):
+    """A staged deadline (三包大家电: visit within 72 h, report within 72 h after the visit)."""
+
+    id: KindId
+    label: str
+    window: Duration
+    after: str = Field(default="request", description="'request' or the id of an earlier stage")
+    kinds: list[KindId] = Field(default_factory=list)
+
+
+class DeadlineRule(Strict):
+    window: Duration | None = Field(default=None, description="default: the platform's evidence window")
+    stages: list[Stage] = Field(default_factory=list)
+    total: Duration | None = Field(default=None, description="cap on the whole process, from the request")
+    after_buyer_evidence: Duration | None = Field(
+        default=None, description="extra time granted once the buyer has been asked for evidence"
+    )
+    provenance: Provenance
+
+
+class Scenario(Strict):
+    id: Id
+    label: str
+    requires: list[Option] = Field(min_length=1)
+    deadline: DeadlineRule | None = None
+    on_timeout: str
+    rejected: list[Rejection] = Field(default_factory=list)
+    wording: list[str] = Field(min_length=1, description="key phrases of the platform's request, for recognition")
+    request_text: str | None = Field(default=None, description="the platform's request as quoted in the source")
+    explanation: str = Field(description="举证说明 template; {order_id} and {tracking_number} are filled in")
+    common_practice: bool = Field(default=False, description="reuses common evidence sets, not a platform rule")
+    based_on: str | None = Field(default=None, description="scenario whose evidence set this one reuses")
+    provenance: Provenance
+
+
+class UploadLimit(Strict):
+    max_files: int = Field(ge=1)
+    accepts: list[Literal["image", "video", "pdf"]] = Field(min_length=1)
+    single_submission: bool = False
+    provenance: Provenance
+
+
+class LabelRule(Strict):
+    """A field of the page found by its visible label, never by CSS class names."""
+
+    labels: list[str] = Field(min_length=1)
+    value_pattern: str | None = Field(default=None, description="regex the value must match (first group if any)")
+
+
+class PageAdapter(Strict):
+    """How the extension reads one kind of after-sale page of this platform."""
+
+    id: KindId
+    hosts: list[str] = Field(min_length=1, description="host names (a leading '*.' matches sub-domains)")
+    path_hint: str | None = Field(default=None, description="regex on the path; the whole host is matched anyway")
+    url_params: dict[Literal["order_id", "aftersale_id"], list[str]] = Field(default_factory=dict)
+    order_id: LabelRule
+    aftersale_id: LabelRule | None = None
+    remaining: LabelRule | None = None
+    deadline: LabelRule | None = None
+    request_text: LabelRule | None = None
+    request_markers: list[str] = Field(default_factory=list, description="phrases whose surrounding text is the request")
+
+
+class Levels(Strict):
+    warn_before: Duration = Field(default=timedelta(hours=12))
+    urgent_before: Duration = Field(default=timedelta(hours=2))
+
+
+class Platform(Strict):
+    id: PlatformId
+    label: str
+    evidence_window: Duration
+    window_provenance: Provenance
+    levels: Levels = Field(default_factory=Levels)
+    order_id_pattern: str = Field(description="regex of this platform's order ids")
+    name_words: list[str] = Field(min_length=1, description="words in a file name that name this platform")
+    upload: UploadLimit | None = None
+    pages: list[PageAdapter] = Field(default_factory=list)
+    scenarios: list[Scenario] = Field(min_length=1)
+
+
+class PlatformFile(Strict):
+    platform: Platform
+
+
+RuleFile = KindsFile | PlatformFile

@@ -1,0 +1,76 @@
+"""What the store holds, as pydantic records shared by every caller."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+EvidenceHow = Literal["sorted", "uploaded", "hand", "text"]
+MoveState = Literal["planned", "done", "rolled_back", "failed", "undone"]
+
+
+class CaseKey(BaseModel):
+    platform: str
+    order_id: str
+    aftersale_id: str = ""
+
+
+class Case(CaseKey):
+    id: int
+    scenario: str | None = None
+    scenario_source: Literal["detected", "seller"] = "detected"
+    request_at: datetime | None = None
+    buyer_evidence_at: datetime | None = None
+    deadline_at: datetime | None = None
+    tracking_number: str | None = None
+    url: str | None = None
+    request_text: str | None = None
+    status: Literal["open", "submitted", "closed"] = "open"
+    outcome: Literal["won", "lost"] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EvidenceRecord(BaseModel):
+    id: int | None = None
+    platform: str
+    order_id: str
+    kind: str | None = Field(default=None, description="None: the file sits in 待分类")
+    path: str | None = Field(default=None, description="relative to the evidence root, '/' separated")
+    value: str | None = None
+    generated_at: datetime | None = None
+    covers_from: datetime | None = None
+    sha256: str | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
+    how: EvidenceHow
+    added_at: datetime
+
+
+class Move(BaseModel):
+    id: int
+    batch: str
+    src: str
+    dest: str
+    sha256: str
+    size: int
+    state: MoveState
+    error: str | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class PendingFile(BaseModel):
+    path: str
+    reason: str
+    seen_at: datetime
+
+
+class Event(BaseModel):
+    id: int
+    at: datetime
+    type: str
+    case_id: int | None = None
+    payload: dict

@@ -1,0 +1,92 @@
+"""SQLite schema as numbered migrations; ``PRAGMA user_version`` records how far a database is."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: cases, evidence, confirmations, the move journal, pending inbox files, events.
+    """
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        aftersale_id TEXT NOT NULL DEFAULT '',
+        scenario TEXT,
+        scenario_source TEXT NOT NULL DEFAULT 'detected',   -- detected | seller
+        request_at TEXT,
+        buyer_evidence_at TEXT,
+        deadline_at TEXT,
+        tracking_number TEXT,
+        url TEXT,
+        request_text TEXT,
+        status TEXT NOT NULL DEFAULT 'open',                -- open | submitted | closed
+        outcome TEXT,                                       -- won | lost
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (platform, order_id, aftersale_id)
+    );
+    CREATE INDEX cases_order ON cases (order_id);
+    CREATE INDEX cases_deadline ON cases (status, deadline_at);
+
+    -- Evidence belongs to an order (its folder), so every case of that order sees it.
+    CREATE TABLE evidence (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        kind TEXT,                                          -- NULL: in 待分类
+        path TEXT UNIQUE,                                   -- relative to the evidence root, '/' separated
+        value TEXT,                                         -- text kinds
+        generated_at TEXT,
+        covers_from TEXT,
+        sha256 TEXT,
+        size INTEGER,
+        mtime_ns INTEGER,
+        how TEXT NOT NULL,                                  -- sorted | uploaded | hand | text
+        added_at TEXT NOT NULL
+    );
+    CREATE INDEX evidence_order ON evidence (platform, order_id);
+    CREATE INDEX evidence_sha ON evidence (sha256);
+
+    CREATE TABLE confirmations (
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        field_id TEXT NOT NULL,
+        confirmed_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, kind, field_id)
+    );
+
+    -- Written before a move happens, so a crash can be completed or rolled back on start.
+    CREATE TABLE moves (
+        id INTEGER PRIMARY KEY,
+        batch TEXT NOT NULL,
+        src TEXT NOT NULL,
+        dest TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        state TEXT NOT NULL,                                -- planned | done | rolled_back | failed | undone
+        error TEXT,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX moves_state ON moves (state);
+
+    -- Files in the inbox that could not be placed, and why (shown in API, overlay, tray, status).
+    CREATE TABLE pending (
+        path TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    );
+
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        case_id INTEGER,
+        payload TEXT NOT NULL
+    );
+
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]

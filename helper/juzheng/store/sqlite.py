@@ -1,0 +1,288 @@
+"""The embedded store: one SQLite file in the state dir, WAL, migrations on open.
+
+One connection guarded by a lock: the watcher thread and the server's event loop both write, and
+every statement here is short, so serialising them costs less than a pool would.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile
+from .schema import MIGRATIONS
+
+_CASE_FIELDS = (
+    "scenario", "scenario_source", "request_at", "buyer_evidence_at", "deadline_at", "tracking_number",
+    "url", "request_text", "status", "outcome",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class SqliteStore:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives process crashes, which is what we face
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                with self.transaction():
+                    for statement in script.split(";\n"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version={number}")
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchone()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- cases --------------------------------------------------------------------------------
+    def upsert_case(self, key: CaseKey, **fields: Any) -> tuple[Case, bool]:
+        """Create or update the case of (platform, order, after-sale); returns (case, created).
+
+        A scenario the seller corrected is never overwritten by a later detection.
+        """
+        unknown = set(fields) - set(_CASE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown case fields {sorted(unknown)}")
+        now = _iso(utcnow())
+        values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT * FROM cases WHERE platform=? AND order_id=? AND aftersale_id=?",
+                (key.platform, key.order_id, key.aftersale_id),
+            ).fetchone()
+            if row is None and not key.aftersale_id:
+                # A page that shows no after-sale id belongs to the order's only open case, if there is one.
+                row = db.execute(
+                    "SELECT * FROM cases WHERE platform=? AND order_id=? AND status='open' ORDER BY id DESC LIMIT 1",
+                    (key.platform, key.order_id),
+                ).fetchone()
+            if row is None:
+                columns = ["platform", "order_id", "aftersale_id", "created_at", "updated_at", *values]
+                params = [key.platform, key.order_id, key.aftersale_id, now, now, *values.values()]
+                cur = db.execute(
+                    f"INSERT INTO cases ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})", params
+                )
+                case_id, created = cur.lastrowid, True
+            else:
+                case_id, created = row["id"], False
+                if row["scenario_source"] == "seller" and values.get("scenario_source", "detected") != "seller":
+                    values.pop("scenario", None)
+                    values.pop("scenario_source", None)
+                values = {k: v for k, v in values.items() if v is not None}
+                if values:
+                    sets = ",".join(f"{k}=?" for k in values)
+                    db.execute(f"UPDATE cases SET {sets}, updated_at=? WHERE id=?", (*values.values(), now, case_id))
+        case = self.get_case(case_id)
+        assert case is not None
+        return case, created
+
+    def update_case(self, case_id: int, **fields: Any) -> Case | None:
+        unknown = set(fields) - set(_CASE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown case fields {sorted(unknown)}")
+        values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
+        if values:
+            with self.transaction() as db:
+                sets = ",".join(f"{k}=?" for k in values)
+                db.execute(f"UPDATE cases SET {sets}, updated_at=? WHERE id=?", (*values.values(), _iso(utcnow()), case_id))
+        return self.get_case(case_id)
+
+    def get_case(self, case_id: int) -> Case | None:
+        row = self._one("SELECT * FROM cases WHERE id=?", (case_id,))
+        return Case(**dict(row)) if row else None
+
+    def list_cases(self, status: str | None = "open") -> list[Case]:
+        where, params = ("WHERE status=?", (status,)) if status else ("", ())
+        rows = self._all(f"SELECT * FROM cases {where} ORDER BY deadline_at IS NULL, deadline_at, id", params)
+        return [Case(**dict(r)) for r in rows]
+
+    def cases_for_order(self, order_id: str, platform: str | None = None) -> list[Case]:
+        if platform:
+            rows = self._all("SELECT * FROM cases WHERE order_id=? AND platform=? ORDER BY id", (order_id, platform))
+        else:
+            rows = self._all("SELECT * FROM cases WHERE order_id=? ORDER BY id", (order_id,))
+        return [Case(**dict(r)) for r in rows]
+
+    # -- evidence -----------------------------------------------------------------------------
+    def add_evidence(self, record: EvidenceRecord) -> EvidenceRecord:
+        data = record.model_dump(exclude={"id"})
+        data = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in data.items()}
+        with self.transaction() as db:
+            cur = db.execute(
+                f"INSERT INTO evidence ({','.join(data)}) VALUES ({','.join('?' * len(data))})", tuple(data.values())
+            )
+        return record.model_copy(update={"id": cur.lastrowid})
+
+    def add_evidence_many(self, records: Iterable[EvidenceRecord]) -> int:
+        """Bulk insert for the first index of a large folder; paths already known are skipped."""
+        columns = list(EvidenceRecord.model_fields)[1:]
+        rows = [
+            tuple(_iso(v) if isinstance(v, datetime) else v for v in (getattr(r, c) for c in columns)) for r in records
+        ]
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                f"INSERT OR IGNORE INTO evidence ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})", rows
+            )
+            return db.total_changes - before
+
+    def update_evidence(self, evidence_id: int, **fields: Any) -> None:
+        values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
+        with self.transaction() as db:
+            db.execute(f"UPDATE evidence SET {','.join(f'{k}=?' for k in values)} WHERE id=?", (*values.values(), evidence_id))
+
+    def remove_evidence(self, evidence_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM evidence WHERE id=?", (evidence_id,))
+
+    def get_evidence(self, evidence_id: int) -> EvidenceRecord | None:
+        row = self._one("SELECT * FROM evidence WHERE id=?", (evidence_id,))
+        return EvidenceRecord(**dict(row)) if row else None
+
+    def evidence_by_path(self, path: str) -> EvidenceRecord | None:
+        row = self._one("SELECT * FROM evidence WHERE path=?", (path,))
+        return EvidenceRecord(**dict(row)) if row else None
+
+    def evidence_under(self, prefix: str) -> list[EvidenceRecord]:
+        """Every file record whose path is ``prefix`` or inside it (a folder renamed or removed by hand)."""
+        rows = self._all("SELECT * FROM evidence WHERE path=? OR substr(path, 1, ?)=?", (prefix, len(prefix) + 1, prefix + "/"))
+        return [EvidenceRecord(**dict(r)) for r in rows]
+
+    def evidence_by_sha(self, sha256: str) -> list[EvidenceRecord]:
+        return [EvidenceRecord(**dict(r)) for r in self._all("SELECT * FROM evidence WHERE sha256=?", (sha256,))]
+
+    def evidence_for_order(self, platform: str, order_id: str) -> list[EvidenceRecord]:
+        rows = self._all("SELECT * FROM evidence WHERE platform=? AND order_id=? ORDER BY id", (platform, order_id))
+        return [EvidenceRecord(**dict(r)) for r in rows]
+
+    def evidence_count(self) -> int:
+        row = self._one("SELECT count(*) FROM evidence")
+        return int(row[0]) if row else 0
+
+    def all_evidence_paths(self) -> dict[str, tuple[int | None, int | None]]:
+        """path → (size, mtime_ns) of every file record, for a rescan that touches only what changed."""
+        rows = self._all("SELECT path, size, mtime_ns FROM evidence WHERE path IS NOT NULL")
+        return {r["path"]: (r["size"], r["mtime_ns"]) for r in rows}
+
+    # -- field-check confirmations -------------------------------------------------------------
+    def set_confirmation(self, case_id: int, kind: str, field_id: str, confirmed: bool) -> None:
+        with self.transaction() as db:
+            if confirmed:
+                db.execute(
+                    "INSERT OR REPLACE INTO confirmations VALUES (?,?,?,?)", (case_id, kind, field_id, _iso(utcnow()))
+                )
+            else:
+                db.execute("DELETE FROM confirmations WHERE case_id=? AND kind=? AND field_id=?", (case_id, kind, field_id))
+
+    def confirmations(self, case_id: int) -> set[tuple[str, str]]:
+        rows = self._all("SELECT kind, field_id FROM confirmations WHERE case_id=?", (case_id,))
+        return {(r["kind"], r["field_id"]) for r in rows}
+
+    # -- move journal --------------------------------------------------------------------------
+    def journal_move(self, batch: str, src: str, dest: str, sha256: str, size: int) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO moves (batch, src, dest, sha256, size, state, created_at) VALUES (?,?,?,?,?,'planned',?)",
+                (batch, src, dest, sha256, size, _iso(utcnow())),
+            )
+        return int(cur.lastrowid)
+
+    def finish_move(self, move_id: int, state: MoveState, error: str | None = None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE moves SET state=?, error=?, finished_at=? WHERE id=?", (state, error, _iso(utcnow()), move_id))
+
+    def moves_in_state(self, state: MoveState) -> list[Move]:
+        return [Move(**dict(r)) for r in self._all("SELECT * FROM moves WHERE state=? ORDER BY id", (state,))]
+
+    def last_batches(self, count: int) -> list[list[Move]]:
+        """The newest ``count`` batches that still have completed moves, newest first (for undo)."""
+        batches = self._all(
+            "SELECT batch FROM moves WHERE state='done' GROUP BY batch ORDER BY max(id) DESC LIMIT ?", (count,)
+        )
+        return [
+            [Move(**dict(r)) for r in self._all("SELECT * FROM moves WHERE batch=? AND state='done' ORDER BY id DESC", (b["batch"],))]
+            for b in batches
+        ]
+
+    # -- files waiting in the inbox ------------------------------------------------------------
+    def set_pending(self, path: str, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO pending VALUES (?,?,?)", (path, reason, _iso(utcnow())))
+
+    def clear_pending(self, path: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM pending WHERE path=?", (path,))
+
+    def list_pending(self) -> list[PendingFile]:
+        return [PendingFile(**dict(r)) for r in self._all("SELECT * FROM pending ORDER BY seen_at")]
+
+    # -- event journal -------------------------------------------------------------------------
+    def append_event(self, type: str, payload: dict, case_id: int | None = None) -> Event:
+        at = utcnow()
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO events (at, type, case_id, payload) VALUES (?,?,?,?)",
+                (_iso(at), type, case_id, json.dumps(payload, ensure_ascii=False, default=str)),
+            )
+        return Event(id=int(cur.lastrowid), at=at, type=type, case_id=case_id, payload=payload)
+
+    def events_since(self, event_id: int, limit: int = 500) -> list[Event]:
+        rows = self._all("SELECT * FROM events WHERE id>? ORDER BY id LIMIT ?", (event_id, limit))
+        return [Event(**{**dict(r), "payload": json.loads(r["payload"])}) for r in rows]
+
+    # -- settings ------------------------------------------------------------------------------
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self._one("SELECT value FROM settings WHERE key=?", (key,))
+        return row["value"] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO settings VALUES (?,?)", (key, value))
