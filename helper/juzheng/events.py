@@ -1,0 +1,52 @@
+"""The in-process event bus: every change is journaled in the store, then pushed to subscribers.
+
+Publishers may run on any thread (the watcher's, the server's loop); subscribers are called on the
+publisher's thread and must hand work to their own loop themselves (``loop.call_soon_threadsafe``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from .store import Event, SqliteStore
+
+log = logging.getLogger(__name__)
+Subscriber = Callable[[Event], None]
+
+# Event types, as the extension and the tray see them.
+CASE_CHANGED = "case"          # payload: {"case_id": int}
+EVIDENCE_CHANGED = "evidence"  # payload: {"platform", "order_id", "kind", "evidence_id", "action"}
+PENDING_CHANGED = "pending"    # payload: {"path", "reason"} (reason None: no longer pending)
+LEVEL_CHANGED = "level"        # payload: {"case_id", "level", "previous"}
+RULES_CHANGED = "rules"        # payload: {"digest", "error"}
+
+
+class EventBus:
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def publish(self, type: str, payload: dict, case_id: int | None = None) -> Event:
+        event = self._store.append_event(type, payload, case_id)
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception:  # one broken listener must not stop the others or the publisher
+                log.exception("event subscriber failed for %s", type)
+        return event

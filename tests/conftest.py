@@ -1,0 +1,9 @@
+"""Shared pytest set-up. Fixture modules live in tests/fixtures/ and are listed here."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "helper"))
+
+pytest_plugins: list[str] = []
