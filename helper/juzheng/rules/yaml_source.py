@@ -60,6 +60,9 @@ def load_located(text: str) -> LocatedData:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlProblem(mark.line + 1 if mark else None, "", f"YAML 语法错误：{exc.problem or exc}") from exc
+    except yaml.reader.ReaderError as exc:  # a control character: no line mark, but a position
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlProblem(line, "", f"文件含有不允许的控制字符 #x{exc.character:04x}，请删除") from exc
     located = LocatedData(data=None)
     if node is None:
         return located
