@@ -6,4 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "helper"))
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "fixtures.keyring",
+    "fixtures.helper_process",
+]

@@ -11,6 +11,8 @@ from .. import __version__
 # Each module registers its sub-commands; adding a command group is one line here.
 COMMAND_MODULES = [
     "juzheng.cli.rules_cmd",
+    "juzheng.cli.serve_cmd",
+    "juzheng.cli.pair_cmd",
 ]
 
 

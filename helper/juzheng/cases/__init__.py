@@ -1,0 +1,37 @@
+"""Cases: detect or update a case from what a page adapter extracted, and the case view (case + checklist).
+
+Only this package computes a stored case's checklist; the server, the tray and the CLI reuse it.
+"""
+
+from .models import (
+    CasePatch,
+    CaseSummary,
+    CaseView,
+    ConfirmRequest,
+    DetectRequest,
+    EvidenceItem,
+    FocusRequest,
+    PendingItem,
+    RecognitionInfo,
+    ScenarioChoice,
+    TextEvidenceRequest,
+)
+from .service import FOCUS_SETTING, CaseError, CaseService, EvidenceServiceLike
+
+__all__ = [
+    "FOCUS_SETTING",
+    "CaseError",
+    "CasePatch",
+    "CaseService",
+    "CaseSummary",
+    "CaseView",
+    "ConfirmRequest",
+    "DetectRequest",
+    "EvidenceItem",
+    "EvidenceServiceLike",
+    "FocusRequest",
+    "PendingItem",
+    "RecognitionInfo",
+    "ScenarioChoice",
+    "TextEvidenceRequest",
+]

@@ -1,0 +1,151 @@
+"""What goes in and out of the case service: pydantic models shared by the API, the tray and the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ..rules import Checklist
+from ..rules.deadline_text import BEIJING
+from ..rules.deadlines import Level
+from ..rules.models import UploadLimit
+
+
+def _beijing_if_naive(value: datetime | None) -> datetime | None:
+    # The platforms show Beijing time; a time sent without an offset means that.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=BEIJING)
+    return value
+
+
+AwareTime = Annotated[datetime, AfterValidator(_beijing_if_naive)]
+ShortText = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=20_000)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DetectRequest(Request):
+    """What a page adapter extracted from an after-sale page."""
+
+    platform: ShortText = Field(description="平台 ID：taobao、tmall、pinduoduo、douyin", examples=["pinduoduo"])
+    url: Annotated[str, Field(max_length=4000)] = ""
+    order_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$")]
+    aftersale_id: Annotated[str, Field(max_length=64, pattern=r"^[0-9A-Za-z_\-]*$")] = ""
+    deadline_text: LongText | None = Field(default=None, description="页面上的截止/剩余时间文字，例如 剩余举证时间 1天23小时59分")
+    remaining_text: LongText | None = Field(default=None, description="同 deadline_text（页面上的剩余时间）")
+    deadline_at: AwareTime | None = Field(default=None, description="页面给出的绝对截止时间（ISO 8601；无时区按北京时间）")
+    request_at: AwareTime | None = Field(default=None, description="平台发起举证要求的时间（已知时）")
+    request_text: LongText | None = Field(default=None, description="平台的举证要求原文，用于识别场景")
+    page_text: LongText | None = Field(default=None, description="页面其余文字，用于识别场景")
+    scenario: ShortText | None = Field(default=None, description="页面已明确的场景 ID（可选）")
+    tracking_number: Annotated[str, Field(max_length=64)] | None = None
+
+
+class CasePatch(Request):
+    """A seller's correction. ``scenario`` set here is never overwritten by later detections."""
+
+    scenario: ShortText | None = None
+    status: Literal["open", "submitted", "closed"] | None = None
+    outcome: Literal["won", "lost"] | None = None
+    tracking_number: Annotated[str, Field(max_length=64)] | None = None
+    request_at: AwareTime | None = None
+    buyer_evidence_at: AwareTime | None = None
+
+
+class ConfirmRequest(Request):
+    """Tick (or untick) one field check of an evidence kind."""
+
+    kind: ShortText
+    field: ShortText
+    confirmed: bool = True
+
+
+class TextEvidenceRequest(Request):
+    """A text kind such as a 旺旺举证号, with when it was generated."""
+
+    kind: ShortText
+    value: Annotated[str, Field(min_length=1, max_length=2000)]
+    generated_at: AwareTime | None = Field(default=None, description="生成时间（举证号有效期从此算起）")
+    covers_from: AwareTime | None = Field(default=None, description="举证号覆盖的最早聊天日期")
+
+
+class FocusRequest(Request):
+    case_id: int = Field(ge=1, le=2**62)
+
+
+class ScenarioChoice(BaseModel):
+    id: str
+    label: str
+
+
+class EvidenceItem(BaseModel):
+    id: int
+    kind: str | None
+    kind_label: str | None
+    filename: str | None
+    path: str | None = Field(description="证据文件夹内的相对路径（/ 分隔）")
+    value: str | None
+    how: str
+    added_at: datetime
+    generated_at: datetime | None = None
+    size: int | None = None
+    url: str | None = Field(description="取文件的地址（需带令牌）；文字类凭证为 null")
+
+
+class PendingItem(BaseModel):
+    path: str
+    reason: str
+    seen_at: datetime
+
+
+class RecognitionInfo(BaseModel):
+    scenario: str | None
+    matched: list[str]
+    runner_up: str | None = None
+
+
+class CaseView(BaseModel):
+    id: int
+    platform: str
+    platform_label: str
+    order_id: str
+    aftersale_id: str
+    scenario: str | None
+    scenario_label: str | None
+    scenario_source: Literal["detected", "seller"]
+    scenarios_for_platform: list[ScenarioChoice]
+    status: str
+    outcome: str | None
+    url: str | None
+    tracking_number: str | None
+    request_at: datetime | None
+    deadline_at: datetime | None
+    level: Level | None
+    checklist: Checklist | None = Field(description="场景未识别时为 null：请卖家在 scenarios_for_platform 中选择")
+    evidence: list[EvidenceItem]
+    unsorted: list[EvidenceItem] = Field(default_factory=list, description="本订单文件夹中尚未分类的文件（待分类）")
+    pending: list[PendingItem] = Field(description="收件箱中未能归档的文件及原因")
+    upload: UploadLimit | None = Field(description="该平台举证上传限制（张数、类型、是否只能提交一次）")
+    updated_at: datetime
+    computed_at: datetime
+    recognition: RecognitionInfo | None = None
+    created: bool | None = Field(default=None, description="仅 detect：本次是否新建了案子")
+
+
+class CaseSummary(BaseModel):
+    id: int
+    platform: str
+    order_id: str
+    aftersale_id: str
+    scenario: str | None
+    scenario_label: str | None
+    status: str
+    deadline_at: datetime | None
+    level: Level | None
+    complete: bool | None
+    missing: int | None = Field(description="最接近齐全的一组还缺几项")

@@ -1,0 +1,517 @@
+"""The case service: detect/update a case from a page, and build the case view with its checklist.
+
+This is the one place the checklist of a stored case is computed (through ``rules.evaluate``); the
+API, the tray and the CLI all call :meth:`CaseService.view`. Views are cached per (case, data
+generation, rulebook, minute), so a page polling a case costs a dict lookup.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any, Protocol
+
+from ..events import CASE_CHANGED, EVIDENCE_CHANGED, LEVEL_CHANGED, EventBus
+from ..rules import Checklist, Evidence, Rulebook, compute_deadlines, evaluate, level_for, recognise
+from ..rules.deadline_text import parse_deadline_text
+from ..rules.deadlines import LEVEL_ORDER, Level
+from ..rules.models import Levels, Scenario
+from ..store import Case, CaseKey, EvidenceRecord, SqliteStore, utcnow
+from ..store.records import Event
+from .models import (
+    CasePatch,
+    CaseSummary,
+    CaseView,
+    ConfirmRequest,
+    DetectRequest,
+    EvidenceItem,
+    PendingItem,
+    RecognitionInfo,
+    ScenarioChoice,
+    TextEvidenceRequest,
+)
+
+log = logging.getLogger(__name__)
+
+LEVELS_SETTING = "case_levels"
+FOCUS_SETTING = "focus"
+# A page's "剩余 1天23小时59分" has minute resolution: re-reading it must not move the deadline.
+DEADLINE_JITTER = timedelta(seconds=90)
+
+
+class CaseError(Exception):
+    """Bad input from a client: ``status`` 400/404/409/503, a zh-CN message, optional detail."""
+
+    def __init__(self, status: int, message: str, detail: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail or []
+
+
+class EvidenceServiceLike(Protocol):
+    def import_upload(self, case: Case, kind: str, filename: str, data: bytes, how: str = "uploaded") -> EvidenceRecord: ...
+
+    def trash(self, evidence_id: int) -> None: ...
+
+
+def _field_error(field: str, message: str) -> list[dict[str, Any]]:
+    return [{"loc": ["body", field], "msg": message, "type": "value_error"}]
+
+
+class CaseService:
+    def __init__(
+        self,
+        store: SqliteStore,
+        rulebook: Callable[[], Rulebook],
+        bus: EventBus,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        evidence: EvidenceServiceLike | None = None,
+    ) -> None:
+        self.store = store
+        self.rulebook = rulebook
+        self.bus = bus
+        self.clock = clock
+        self.evidence = evidence
+        self._generation = 0
+        self._gen_lock = threading.Lock()
+        self._cache: dict[int, tuple[tuple, CaseView, bytes | None]] = {}
+        self._levels_lock = threading.Lock()
+        self._unsubscribe = bus.subscribe(self._on_event)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    # -- cache --------------------------------------------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        # Any journaled change may touch a view (evidence is per order, pending files show in every
+        # view); level events change nothing a view is computed from.
+        if event.type != LEVEL_CHANGED:
+            with self._gen_lock:
+                self._generation += 1
+
+    def invalidate(self) -> None:
+        with self._gen_lock:
+            self._generation += 1
+
+    def _cache_key(self, now: datetime) -> tuple:
+        return (self._generation, self.rulebook().digest, int(now.timestamp()) // 60)
+
+    # -- reading ------------------------------------------------------------------------------
+    def view(self, case_id: int) -> CaseView:
+        now = self.clock()
+        key = self._cache_key(now)
+        hit = self._cache.get(case_id)
+        if hit and hit[0] == key:
+            return hit[1]
+        case = self.store.get_case(case_id)
+        if case is None:
+            raise CaseError(404, f"没有编号为 {case_id} 的案子")
+        view = self._build_view(case, self.rulebook(), now)
+        if len(self._cache) > 5000:
+            self._cache.clear()
+        self._cache[case_id] = (key, view, None)
+        return view
+
+    def view_json(self, case_id: int) -> bytes:
+        """The view serialised once per cache entry: the hot path of ``GET /api/cases/{id}``."""
+        view = self.view(case_id)
+        hit = self._cache.get(case_id)
+        if hit and hit[1] is view:
+            if hit[2] is None:
+                data = view.model_dump_json().encode()
+                self._cache[case_id] = (hit[0], view, data)
+                return data
+            return hit[2]
+        return view.model_dump_json().encode()
+
+    def list(self, status: str | None = "open") -> list[CaseSummary]:
+        out = []
+        for case in self.store.list_cases(status):
+            view = self.view(case.id)
+            checklist = view.checklist
+            out.append(
+                CaseSummary(
+                    id=case.id,
+                    platform=case.platform,
+                    order_id=case.order_id,
+                    aftersale_id=case.aftersale_id,
+                    scenario=case.scenario,
+                    scenario_label=view.scenario_label,
+                    status=case.status,
+                    deadline_at=view.deadline_at,
+                    level=view.level,
+                    complete=checklist.complete if checklist else None,
+                    missing=min((len(o.missing) for o in checklist.options), default=None) if checklist else None,
+                )
+            )
+        # By deadline, soonest first; cases without one last.
+        out.sort(key=lambda s: (s.deadline_at is None, s.deadline_at or now_max(), s.id))
+        return out
+
+    def _build_view(self, case: Case, book: Rulebook, now: datetime) -> CaseView:
+        platform = book.platforms.get(case.platform)
+        records = self.store.evidence_for_order(case.platform, case.order_id)
+        scenario = book.scenarios.get(case.scenario) if case.scenario else None
+        if scenario is not None and book.scenario_platform[scenario.id] != case.platform:
+            scenario = None
+        checklist: Checklist | None = None
+        if scenario is not None:
+            evidence = [
+                Evidence(
+                    kind=r.kind,
+                    value=r.value,
+                    generated_at=r.generated_at,
+                    covers_from=r.covers_from,
+                    added_at=r.added_at,
+                    ref=str(r.id),
+                )
+                for r in records
+                if r.kind
+            ]
+            checklist = evaluate(
+                book,
+                scenario.id,
+                evidence,
+                now,
+                requested_at=self._evaluation_start(case, scenario, book),
+                buyer_evidence_at=case.buyer_evidence_at,
+                confirmed=self.store.confirmations(case.id),
+                order_id=case.order_id,
+                tracking_number=case.tracking_number,
+            )
+        if checklist is not None and checklist.deadline is not None:
+            deadline_at, level = checklist.deadline.deadline_at, checklist.deadline.level
+        elif case.deadline_at is not None:
+            deadline_at = case.deadline_at
+            level = level_for(deadline_at - now, platform.levels if platform else Levels())
+        else:
+            deadline_at, level = None, None
+        if case.status != "open":
+            level = None  # a submitted or closed case is no longer racing a deadline
+        items = [self._item(case, r, book) for r in records]
+        return CaseView(
+            id=case.id,
+            platform=case.platform,
+            platform_label=platform.label if platform else case.platform,
+            order_id=case.order_id,
+            aftersale_id=case.aftersale_id,
+            scenario=scenario.id if scenario else None,
+            scenario_label=scenario.label if scenario else None,
+            scenario_source=case.scenario_source,
+            scenarios_for_platform=[ScenarioChoice(id=s.id, label=s.label) for s in (platform.scenarios if platform else [])],
+            status=case.status,
+            outcome=case.outcome,
+            url=case.url,
+            tracking_number=case.tracking_number,
+            request_at=case.request_at,
+            deadline_at=deadline_at,
+            level=level,
+            checklist=checklist,
+            evidence=[i for i in items if i.kind],
+            unsorted=[i for i in items if not i.kind],
+            pending=[PendingItem(**p.model_dump()) for p in self.store.list_pending()],
+            upload=platform.upload if platform else None,
+            updated_at=case.updated_at,
+            computed_at=now,
+        )
+
+    @staticmethod
+    def _evaluation_start(case: Case, scenario: Scenario, book: Rulebook) -> datetime | None:
+        """The request time to evaluate from, such that a deadline the page stated is the one shown.
+
+        For a single-window scenario, the page's deadline is authoritative: evaluating from
+        ``deadline_at - window`` reproduces it exactly (and validity warnings compare against it).
+        Staged scenarios run from the request time.
+        """
+        if scenario.deadline and scenario.deadline.stages:
+            return case.request_at or case.created_at
+        if case.deadline_at is not None:
+            return case.deadline_at - _window(scenario, book)
+        return case.request_at or case.created_at
+
+    @staticmethod
+    def _item(case: Case, record: EvidenceRecord, book: Rulebook) -> EvidenceItem:
+        kind = book.kinds.get(record.kind) if record.kind else None
+        return EvidenceItem(
+            id=record.id or 0,
+            kind=record.kind,
+            kind_label=kind.label if kind else None,
+            filename=PurePosixPath(record.path).name if record.path else None,
+            path=record.path,
+            value=record.value,
+            how=record.how,
+            added_at=record.added_at,
+            generated_at=record.generated_at,
+            size=record.size,
+            url=f"/api/cases/{case.id}/files/{record.id}" if record.path else None,
+        )
+
+    # -- detect -------------------------------------------------------------------------------
+    def detect(self, req: DetectRequest) -> CaseView:
+        book = self.rulebook()
+        platform = book.platforms.get(req.platform)
+        if platform is None:
+            known = "、".join(book.platforms)
+            raise CaseError(400, f"未知的平台 {req.platform!r}，应为：{known}", _field_error("platform", "unknown platform"))
+        now = self.clock()
+        existing = self._existing(req)
+
+        recognition = None
+        text = "\n".join(t for t in (req.request_text, req.page_text) if t)
+        scenario_id: str | None = None
+        if req.scenario:
+            self._require_scenario(book, req.scenario, platform.id)
+            scenario_id = req.scenario
+        elif text:
+            found = recognise(book, platform.id, text)
+            recognition = RecognitionInfo(scenario=found.scenario, matched=found.matched, runner_up=found.runner_up)
+            scenario_id = found.scenario
+        # A scenario the seller chose stays; the store enforces it too.
+        effective = existing.scenario if existing and existing.scenario_source == "seller" else (scenario_id or (existing.scenario if existing else None))
+        scenario = book.scenarios.get(effective) if effective else None
+
+        page_deadline = req.deadline_at
+        for text_value in (req.deadline_text, req.remaining_text):
+            if page_deadline is None and text_value:
+                page_deadline = parse_deadline_text(text_value, now)
+
+        request_at = req.request_at or (existing.request_at if existing else None)
+        if request_at is None:
+            request_at = page_deadline - _window(scenario, book, platform.id) if page_deadline else now
+
+        scenario_changed = existing is not None and effective != existing.scenario
+        if page_deadline is not None:
+            deadline_at = page_deadline
+            if existing and existing.deadline_at and abs(existing.deadline_at - page_deadline) < DEADLINE_JITTER:
+                deadline_at = existing.deadline_at
+        elif existing and existing.deadline_at and not scenario_changed and req.request_at is None:
+            deadline_at = existing.deadline_at
+        else:
+            deadline_at = _computed_deadline(scenario, book, platform.id, request_at, now)
+
+        fields: dict[str, Any] = {"request_at": request_at, "deadline_at": deadline_at}
+        if scenario_id:
+            fields.update(scenario=scenario_id, scenario_source="detected")
+        if req.url:
+            fields["url"] = req.url
+        if req.request_text:
+            fields["request_text"] = req.request_text
+        if req.tracking_number:
+            fields["tracking_number"] = req.tracking_number
+        case, created = self.store.upsert_case(
+            CaseKey(platform=platform.id, order_id=req.order_id, aftersale_id=req.aftersale_id), **fields
+        )
+        if created or existing is None or _differs(existing, case):
+            self.bus.publish(CASE_CHANGED, {"case_id": case.id, "created": created}, case.id)
+        view = self.view(case.id)
+        self._check_level(case.id, view.level)
+        return view.model_copy(update={"recognition": recognition, "created": created})
+
+    def _existing(self, req: DetectRequest) -> Case | None:
+        cases = self.store.cases_for_order(req.order_id, req.platform)
+        exact = [c for c in cases if c.aftersale_id == req.aftersale_id]
+        if exact:
+            return exact[-1]
+        if not req.aftersale_id:
+            # Same rule as the store's upsert: a page without an after-sale id is the open case.
+            open_cases = [c for c in cases if c.status == "open"]
+            return open_cases[-1] if open_cases else None
+        return None
+
+    @staticmethod
+    def _require_scenario(book: Rulebook, scenario_id: str, platform_id: str) -> None:
+        if book.scenario_platform.get(scenario_id) != platform_id:
+            choices = "、".join(s.id for s in book.platforms[platform_id].scenarios)
+            raise CaseError(
+                400,
+                f"场景 {scenario_id!r} 不属于平台 {platform_id}，可选：{choices}",
+                _field_error("scenario", "unknown scenario for this platform"),
+            )
+
+    # -- seller corrections -------------------------------------------------------------------
+    def patch(self, case_id: int, patch: CasePatch) -> CaseView:
+        case = self._case(case_id)
+        book = self.rulebook()
+        fields: dict[str, Any] = {}
+        data = patch.model_dump(exclude_unset=True)
+        if "scenario" in data:
+            if data["scenario"] is None:
+                raise CaseError(400, "scenario 不能为空：请选择一个场景", _field_error("scenario", "must not be null"))
+            self._require_scenario(book, data["scenario"], case.platform)
+            fields.update(scenario=data["scenario"], scenario_source="seller")
+            # A deadline the helper computed follows the new scenario's window; one the page stated stays.
+            if case.deadline_at is not None and case.request_at is not None:
+                old = book.scenarios.get(case.scenario) if case.scenario else None
+                if case.deadline_at == _computed_deadline(old, book, case.platform, case.request_at, case.request_at):
+                    new = book.scenarios[data["scenario"]]
+                    fields["deadline_at"] = _computed_deadline(new, book, case.platform, case.request_at, self.clock())
+        for name in ("status", "outcome", "tracking_number", "request_at", "buyer_evidence_at"):
+            if name in data and data[name] is not None:
+                fields[name] = data[name]
+        if fields:
+            self.store.update_case(case_id, **fields)
+            self.bus.publish(CASE_CHANGED, {"case_id": case_id, "fields": sorted(fields)}, case_id)
+        view = self.view(case_id)
+        self._check_level(case_id, view.level)
+        return view
+
+    def confirm(self, case_id: int, req: ConfirmRequest) -> CaseView:
+        case = self._case(case_id)
+        kind = self.rulebook().kinds.get(req.kind)
+        if kind is None:
+            raise CaseError(400, f"未知的凭证类型 {req.kind!r}", _field_error("kind", "unknown kind"))
+        if req.field not in {f.id for f in kind.fields}:
+            choices = "、".join(f.id for f in kind.fields) or "（该类型没有需核对的项）"
+            raise CaseError(400, f"{kind.label}没有核对项 {req.field!r}，可选：{choices}", _field_error("field", "unknown field"))
+        self.store.set_confirmation(case.id, req.kind, req.field, req.confirmed)
+        self.bus.publish(CASE_CHANGED, {"case_id": case.id, "confirmed": [req.kind, req.field, req.confirmed]}, case.id)
+        return self.view(case.id)
+
+    def set_focus(self, case_id: int) -> dict[str, Any]:
+        self._case(case_id)
+        focus = {"case_id": case_id, "at": self.clock().isoformat()}
+        self.store.set_setting(FOCUS_SETTING, json.dumps(focus))
+        return focus
+
+    # -- evidence -----------------------------------------------------------------------------
+    def add_text(self, case_id: int, req: TextEvidenceRequest) -> EvidenceItem:
+        case = self._case(case_id)
+        book = self.rulebook()
+        kind = book.kinds.get(req.kind)
+        if kind is None:
+            raise CaseError(400, f"未知的凭证类型 {req.kind!r}", _field_error("kind", "unknown kind"))
+        if kind.form != "text":
+            raise CaseError(400, f"{kind.label}是文件类凭证，请以文件上传（multipart/form-data）", _field_error("kind", "file kind"))
+        record = self.store.add_evidence(
+            EvidenceRecord(
+                platform=case.platform,
+                order_id=case.order_id,
+                kind=kind.id,
+                value=req.value,
+                generated_at=req.generated_at,
+                covers_from=req.covers_from,
+                how="text",
+                added_at=self.clock(),
+            )
+        )
+        self.bus.publish(
+            EVIDENCE_CHANGED,
+            {"platform": case.platform, "order_id": case.order_id, "kind": kind.id, "evidence_id": record.id, "action": "added"},
+            case.id,
+        )
+        return self._item(case, record, book)
+
+    def add_file(self, case_id: int, kind_id: str, filename: str, data: bytes) -> EvidenceItem:
+        case = self._case(case_id)
+        book = self.rulebook()
+        kind = book.kinds.get(kind_id)
+        if kind is None:
+            raise CaseError(400, f"未知的凭证类型 {kind_id!r}", _field_error("kind", "unknown kind"))
+        if kind.form != "file":
+            raise CaseError(400, f"{kind.label}是文字类凭证，请以 JSON 提交 value", _field_error("kind", "text kind"))
+        if self.evidence is None:
+            raise CaseError(503, "证据文件夹服务未启用，暂时无法保存上传的文件。")
+        record = self.evidence.import_upload(case, kind.id, filename, data, how="uploaded")
+        return self._item(case, record, book)
+
+    def remove_evidence(self, case_id: int, evidence_id: int) -> None:
+        case = self._case(case_id)
+        record = self.store.get_evidence(evidence_id)
+        if record is None or (record.platform, record.order_id) != (case.platform, case.order_id):
+            raise CaseError(404, f"案子 {case_id} 没有编号为 {evidence_id} 的凭证")
+        if record.path is None:
+            self.store.remove_evidence(evidence_id)
+            self.bus.publish(
+                EVIDENCE_CHANGED,
+                {"platform": case.platform, "order_id": case.order_id, "kind": record.kind, "evidence_id": evidence_id, "action": "removed"},
+                case.id,
+            )
+            return
+        if self.evidence is None:
+            raise CaseError(503, "证据文件夹服务未启用，暂时无法把文件移到回收站。")
+        self.evidence.trash(evidence_id)  # moves the file to .回收站, records it and publishes
+
+    def evidence_file(self, case_id: int, evidence_id: int) -> EvidenceRecord:
+        case = self._case(case_id)
+        record = self.store.get_evidence(evidence_id)
+        if record is None or record.path is None or (record.platform, record.order_id) != (case.platform, case.order_id):
+            raise CaseError(404, f"案子 {case_id} 没有编号为 {evidence_id} 的文件")
+        return record
+
+    # -- levels -------------------------------------------------------------------------------
+    def check_levels(self) -> list[dict[str, Any]]:
+        """Publish LEVEL_CHANGED for every open case whose level got worse since last seen."""
+        changes = []
+        for case in self.store.list_cases("open"):
+            try:
+                level = self.view(case.id).level
+            except CaseError:
+                continue
+            change = self._check_level(case.id, level)
+            if change:
+                changes.append(change)
+        return changes
+
+    def _check_level(self, case_id: int, level: Level | None) -> dict[str, Any] | None:
+        with self._levels_lock:
+            known = self._load_levels()
+            previous = known.get(str(case_id))
+            if level is None:
+                if previous is not None:
+                    known.pop(str(case_id))
+                    self._save_levels(known)
+                return None
+            if previous == level:
+                return None
+            known[str(case_id)] = level
+            self._save_levels(known)
+        if LEVEL_ORDER[level] > LEVEL_ORDER.get(previous or "ok", 0):  # type: ignore[arg-type]
+            payload = {"case_id": case_id, "level": level, "previous": previous}
+            self.bus.publish(LEVEL_CHANGED, payload, case_id)
+            return payload
+        return None
+
+    def _load_levels(self) -> dict[str, str]:
+        try:
+            return json.loads(self.store.get_setting(LEVELS_SETTING) or "{}")
+        except ValueError:
+            return {}
+
+    def _save_levels(self, levels: dict[str, str]) -> None:
+        self.store.set_setting(LEVELS_SETTING, json.dumps(levels))
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _case(self, case_id: int) -> Case:
+        case = self.store.get_case(case_id)
+        if case is None:
+            raise CaseError(404, f"没有编号为 {case_id} 的案子")
+        return case
+
+
+def _window(scenario: Scenario | None, book: Rulebook, platform_id: str | None = None) -> timedelta:
+    if scenario is not None:
+        if scenario.deadline and scenario.deadline.window:
+            return scenario.deadline.window
+        return book.platform_of(scenario.id).evidence_window
+    return book.platforms[platform_id].evidence_window if platform_id in book.platforms else timedelta(hours=48)
+
+
+def _computed_deadline(scenario: Scenario | None, book: Rulebook, platform_id: str, request_at: datetime, now: datetime) -> datetime:
+    if scenario is None:
+        return request_at + _window(None, book, platform_id)
+    return compute_deadlines(scenario, book.platform_of(scenario.id), request_at, now)[0].deadline_at
+
+
+def _differs(before: Case, after: Case) -> bool:
+    keys = ("scenario", "scenario_source", "request_at", "deadline_at", "url", "request_text", "tracking_number", "status")
+    return any(getattr(before, k) != getattr(after, k) for k in keys)
+
+
+def now_max() -> datetime:
+    return datetime.max.replace(tzinfo=utcnow().tzinfo)

@@ -1,0 +1,131 @@
+"""``juzheng pair [--json] [--revoke]``: get a pairing code from the running helper, or revoke all tokens.
+
+How the CLI authenticates to its own helper: it reads ``helper.json`` in the state dir (port and
+which secret store the helper uses), loads the same secret (OS keyring, or the opted-in file) and
+mints a short admin token with it (``adm.<nonce>.<hmac>``). Only the same OS user can read that
+secret, and admin routes refuse any request that carries an Origin, so no web page can mint codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..instance import read_info
+from ..pairing import FileSecretStore, KeyringSecretStore, SecretUnavailable, mint_token
+from ..paths import default_state_dir
+from .common import fail, print_json
+
+EXIT_NOT_RUNNING = 3
+EXIT_NO_SECRET_STORE = 4
+
+
+def register(sub) -> None:
+    p = sub.add_parser("pair", help="获取扩展配对码（需助手正在运行），或作废全部令牌")
+    p.add_argument("--state-dir", metavar="DIR", help="助手的状态目录（默认同 juzheng serve；环境变量 JUZHENG_STATE_DIR）")
+    p.add_argument("--json", action="store_true", help='输出 {"code": ..., "expires_at": ...}')
+    p.add_argument("--revoke", action="store_true", help="作废所有已发出的令牌（扩展需要重新配对）")
+    p.set_defaults(handler=cmd_pair)
+
+
+def cmd_pair(args) -> int:
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    info = read_info(state_dir)
+    if info is None or not _alive(info):
+        if args.revoke:
+            return _revoke_offline(state_dir, info, args)
+        fail(f"举证助手没有在运行（状态目录 {state_dir}）。请先运行 juzheng serve，再运行 juzheng pair。", EXIT_NOT_RUNNING)
+    store = _secret_store(info, state_dir)
+    try:
+        key = store.load_or_create()
+    except SecretUnavailable as exc:
+        fail(str(exc), EXIT_NO_SECRET_STORE)
+    token = mint_token(key, "adm")
+    path = "/api/pair/revoke" if args.revoke else "/api/pair/code"
+    data = _post(info, path, token)
+    if args.revoke:
+        if args.json:
+            print_json(data)
+        else:
+            print("已作废所有令牌：浏览器扩展需要重新配对（运行 juzheng pair 获取新配对码）。")
+        return 0
+    if args.json:
+        print_json({"code": data["code"], "expires_at": data["expires_at"]})
+    else:
+        print(f"配对码：{data['code']}（10 分钟内有效，只能使用一次）")
+        print("请在浏览器扩展的「选项」页面输入这 6 位数字。")
+    return 0
+
+
+def _secret_store(info: dict[str, Any], state_dir: Path):
+    if info.get("secret_backend") == "file":
+        return FileSecretStore(state_dir)
+    return KeyringSecretStore(info.get("keyring_service") or os.environ.get("JUZHENG_KEYRING_SERVICE", "juzheng"))
+
+
+def _alive(info: dict[str, Any]) -> bool:
+    """helper.json is removed on a clean stop; after a crash it stays, so ask the port."""
+    try:
+        with urllib.request.urlopen(_request(info, "/api/health", method="GET"), timeout=3) as response:
+            return response.headers.get("X-Juzheng-Version") is not None
+    except (OSError, ValueError):
+        return False
+
+
+def _request(info: dict[str, Any], path: str, *, method: str, token: str | None = None) -> urllib.request.Request:
+    port = int(info["port"])
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=b"" if method == "POST" else None)
+    request.add_header("User-Agent", f"juzheng-cli/{__version__}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    return request
+
+
+def _post(info: dict[str, Any], path: str, token: str) -> dict[str, Any]:
+    try:
+        with urllib.request.urlopen(_request(info, path, method="POST", token=token), timeout=15) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read().decode("utf-8")).get("error", "")
+        except ValueError:
+            message = ""
+        if exc.code == 401:
+            fail("助手拒绝了本机管理令牌：钥匙串中的密钥与正在运行的助手不一致。请重启助手（juzheng serve）后再试。", 1)
+        fail(f"助手返回错误 {exc.code}：{message}", 1)
+    except (OSError, ValueError) as exc:
+        fail(f"无法连接举证助手（端口 {info.get('port')}）：{exc}", EXIT_NOT_RUNNING)
+
+
+def _revoke_offline(state_dir: Path, info: dict[str, Any] | None, args) -> int:
+    """The helper is not running: rotate the secret directly, and forget the paired extension."""
+    from ..store import open_store
+
+    rotated = []
+    problems = []
+    stores = [FileSecretStore(state_dir)] if (state_dir / "secret.key").exists() else []
+    if (info or {}).get("secret_backend") != "file":
+        stores.append(_secret_store(info or {}, state_dir))
+    for store in stores:
+        try:
+            store.rotate()
+            rotated.append(store)
+        except SecretUnavailable as exc:
+            problems.append(str(exc))
+    if not rotated:
+        fail("\n".join(problems) or "没有找到配对密钥", EXIT_NO_SECRET_STORE)
+    db = open_store(state_dir)
+    try:
+        db.set_setting("paired_origin", "")
+    finally:
+        db.close()
+    if args.json:
+        print_json({"revoked": True})
+    else:
+        print("已作废所有令牌（助手未运行，已直接更换密钥）：浏览器扩展需要重新配对。")
+    return 0

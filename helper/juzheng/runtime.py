@@ -1,0 +1,121 @@
+"""Wires the helper's parts together: store, rulebook (hot reload), event bus, pairing, cases, evidence.
+
+``Runtime.build`` does everything that can fail with a message for the seller (no keyring, broken
+rules) before anything is started; ``start``/``stop`` run the background parts. The HTTP server
+and the tray only ever receive a ``Runtime``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cases import CaseService
+from .events import EventBus
+from .pairing import Auth, SecretBackend, SecretStore, secret_store
+from .rulebook_holder import RulebookHolder
+from .store import SqliteStore, open_store
+
+log = logging.getLogger(__name__)
+PAIRED_ORIGIN_SETTING = "paired_origin"
+
+
+@dataclass
+class Runtime:
+    root: Path
+    state_dir: Path
+    rules_dir: Path
+    store: SqliteStore
+    bus: EventBus
+    rules: RulebookHolder
+    secrets: SecretStore
+    auth: Auth
+    cases: CaseService
+    evidence: Any | None = None
+    _paired_origin: str | None = field(default=None, repr=False)
+    _started: list[Any] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        root: Path,
+        state_dir: Path,
+        rules_dir: Path,
+        secret_backend: SecretBackend = "keyring",
+        with_evidence: bool = True,
+    ) -> Runtime:
+        """Raises ``SecretUnavailable`` or ``RulebookError``; both carry a message for the seller."""
+        state_dir = Path(state_dir)
+        secrets = secret_store(secret_backend, state_dir)
+        key = secrets.load_or_create()  # first: refusing to start must happen before anything is created
+        holder = RulebookHolder(rules_dir)  # validates the rules before the store is opened
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        store = open_store(state_dir)
+        bus = EventBus(store)
+        holder.bus = bus  # events only once the store exists
+        evidence = _evidence_service(root, store, holder, bus) if with_evidence else None
+        cases = CaseService(store, holder.get, bus, evidence=evidence)
+        runtime = cls(
+            root=root,
+            state_dir=state_dir,
+            rules_dir=Path(rules_dir),
+            store=store,
+            bus=bus,
+            rules=holder,
+            secrets=secrets,
+            auth=Auth(key),
+            cases=cases,
+            evidence=evidence,
+        )
+        runtime._paired_origin = store.get_setting(PAIRED_ORIGIN_SETTING) or None
+        return runtime
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.rules.start()
+        self._started.append(self.rules)
+        if self.evidence is not None:
+            self.evidence.start()
+            self._started.append(self.evidence)
+
+    def stop(self) -> None:
+        while self._started:
+            part = self._started.pop()
+            try:
+                part.stop()
+            except Exception:  # stopping one part must not keep the others running
+                log.exception("stopping %r failed", part)
+        self.cases.close()
+        self.store.close()
+
+    # -- pairing state ------------------------------------------------------------------------
+    @property
+    def paired_origin(self) -> str | None:
+        return self._paired_origin
+
+    def set_paired_origin(self, origin: str) -> None:
+        self.store.set_setting(PAIRED_ORIGIN_SETTING, origin)
+        self._paired_origin = origin
+
+    def revoke(self) -> None:
+        """Invalidate every token: new key in the keyring, forget the paired origin."""
+        key = self.secrets.rotate()
+        self.auth.replace_key(key)
+        self.store.set_setting(PAIRED_ORIGIN_SETTING, "")
+        self._paired_origin = None
+
+
+def _evidence_service(root: Path, store: SqliteStore, rules: RulebookHolder, bus: EventBus) -> Any | None:
+    """The evidence folder sorter (issue 4), when it is installed: EvidenceService(root, store, rules, bus)."""
+    try:
+        module = importlib.import_module("juzheng.evidence")
+        service_cls = getattr(module, "EvidenceService")
+    except (ImportError, AttributeError):
+        log.warning("证据文件夹整理模块不可用：上传与回收站功能暂不可用")
+        return None
+    return service_cls(root, store, rules.get, bus)

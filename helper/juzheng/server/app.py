@@ -1,0 +1,62 @@
+"""The aiohttp application factory: middlewares, routes, and the background parts as cleanup contexts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..runtime import Runtime
+from .context import RUNTIME
+from .errors import error_middleware
+from .events_ws import event_hub_context
+from .routes import add_routes
+from .security import JSON_LIMIT, on_response_prepare, security_middleware
+
+log = logging.getLogger(__name__)
+LEVEL_CHECK_SECONDS = 30.0
+
+
+def create_app(runtime: Runtime, *, manage_runtime: bool = True, level_check_seconds: float = LEVEL_CHECK_SECONDS) -> web.Application:
+    """``manage_runtime``: start the runtime's background parts with the app and stop them after."""
+    # The error middleware is outermost so that refusals and bugs alike leave as JSON.
+    app = web.Application(middlewares=[error_middleware, security_middleware], client_max_size=JSON_LIMIT)
+    app[RUNTIME] = runtime
+    add_routes(app)
+    app.on_response_prepare.append(on_response_prepare)
+    if manage_runtime:
+        app.cleanup_ctx.append(_runtime_context)
+    app.cleanup_ctx.append(event_hub_context)
+    app.cleanup_ctx.append(_level_checker(level_check_seconds))
+    return app
+
+
+async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
+    await asyncio.to_thread(runtime.start)
+    yield
+    await asyncio.to_thread(runtime.stop)
+
+
+def _level_checker(interval: float):
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        cases = app[RUNTIME].cases
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await asyncio.to_thread(cases.check_levels)
+                except Exception:  # a bad case must not stop the reminders of every other case
+                    log.exception("level check failed")
+                await asyncio.sleep(interval)
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context

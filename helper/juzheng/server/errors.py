@@ -1,0 +1,65 @@
+"""Every error the API sends has one shape: ``{"error": "<zh-CN message>", "detail": [...]}``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+_REASONS = {
+    400: "请求有误",
+    401: "需要认证",
+    403: "拒绝访问",
+    404: "找不到",
+    405: "不支持该请求方法",
+    409: "冲突",
+    412: "接口版本不一致",
+    413: "请求体过大",
+    415: "不支持的内容类型",
+    429: "尝试次数过多",
+    500: "本地助手内部错误",
+    503: "服务暂不可用",
+}
+
+
+def error_response(status: int, message: str, detail: list[Any] | None = None, *, auth: bool = False, **extra: Any) -> web.Response:
+    body = {"error": message, "detail": detail or [], **extra}
+    response = web.Response(
+        status=status, body=json.dumps(body, ensure_ascii=False, default=str).encode(), content_type="application/json"
+    )
+    if auth:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="juzheng"'
+    return response
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """aiohttp's own errors (404, 405, 413 from the body reader) become the same JSON shape; a bug
+    becomes a logged 500 without a traceback sent to the client."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        if exc.content_type == "application/json":
+            raise
+        message = _REASONS.get(exc.status, exc.reason)
+        if exc.status == 404:
+            message = f"没有这个接口：{request.method} {request.path}（见 /api/openapi.json）"
+        elif exc.status == 405:
+            message = f"{request.path} 不支持 {request.method}"
+        response = error_response(exc.status, message)
+        for name in ("Allow",):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
+    except (ConnectionResetError, web.HTTPException):
+        raise
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(500, "本地助手内部错误，已记录日志。请重试；若反复出现请反馈。")

@@ -1,0 +1,273 @@
+"""Handlers of the HTTP API, one per route, and the route table they form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+from aiohttp import BodyPartReader, web
+
+from .. import API_VERSION, __version__
+from ..cases import (
+    CasePatch,
+    CaseSummary,
+    CaseView,
+    ConfirmRequest,
+    DetectRequest,
+    EvidenceItem,
+    FocusRequest,
+    TextEvidenceRequest,
+)
+from ..pairing import PairingError
+from .api import BadRequest, Param, Route, guarded, in_thread, json_response, path_int, read_model
+from .context import RUNTIME
+from .errors import error_response
+from .events_ws import events_handler
+from .schemas import Focus, Health, PairCode, PairRequest, PairResponse, Revoked, RulesResponse, Ticket
+from .security import UPLOAD_LIMIT
+
+CASE_ID = Param("case_id", "path", {"type": "integer", "minimum": 1}, "案子编号")
+EVIDENCE_ID = Param("evidence_id", "path", {"type": "integer", "minimum": 1}, "凭证编号")
+
+
+# -- health, rules, pairing -------------------------------------------------------------------
+async def health(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    return json_response(
+        Health(
+            version=__version__,
+            api_version=API_VERSION,
+            rules_digest=rt.rules.digest,
+            rules_error=rt.rules.error,
+            paired=rt.paired_origin is not None,
+        )
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    from .openapi import openapi_document
+
+    return json_response(openapi_document())
+
+
+_rules_cache: dict[str, bytes] = {}
+
+
+async def rules(request: web.Request) -> web.Response:
+    book = request.app[RUNTIME].rules.get()
+    etag = f'"{book.digest}"'
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={"ETag": etag})
+    body = _rules_cache.get(book.digest)
+    if body is None:
+        body = json.dumps({"digest": book.digest, **book.to_json()}, ensure_ascii=False).encode()
+        _rules_cache.clear()
+        _rules_cache[book.digest] = body
+    response = json_response(body)
+    response.headers["ETag"] = etag
+    return response
+
+
+async def pair(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    body = await read_model(request, PairRequest)
+    try:
+        token = rt.auth.redeem(body.code)
+    except PairingError as exc:
+        return error_response(exc.status, exc.message, attempts_left=exc.attempts_left)
+    origin = request.headers["Origin"]  # the middleware admits pairing only with an extension origin
+    await in_thread(rt.set_paired_origin, origin)
+    return json_response(PairResponse(token=token, origin=origin))
+
+
+async def pair_code(request: web.Request) -> web.Response:
+    issued = request.app[RUNTIME].auth.new_code()
+    return json_response(PairCode(code=issued.code, expires_at=issued.expires_at))
+
+
+async def pair_revoke(request: web.Request) -> web.Response:
+    await in_thread(request.app[RUNTIME].revoke)
+    return json_response(Revoked(revoked=True))
+
+
+async def events_ticket(request: web.Request) -> web.Response:
+    ticket, ttl = request.app[RUNTIME].auth.new_ticket()
+    return json_response(Ticket(ticket=ticket, expires_in=ttl))
+
+
+# -- cases ------------------------------------------------------------------------------------
+async def detect(request: web.Request) -> web.Response:
+    body = await read_model(request, DetectRequest)
+    view = await in_thread(request.app[RUNTIME].cases.detect, body)
+    return json_response(view, status=201 if view.created else 200)
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    status = request.query.get("status", "open")
+    if status not in ("open", "submitted", "closed", "all"):
+        raise BadRequest(400, "status 应为 open、submitted、closed 或 all", [{"loc": ["query", "status"], "msg": "invalid", "type": "enum"}])
+    cases = await in_thread(request.app[RUNTIME].cases.list, None if status == "all" else status)
+    return json_response(cases)
+
+
+async def get_case(request: web.Request) -> web.Response:
+    case_id = path_int(request, "case_id")
+    return json_response(request.app[RUNTIME].cases.view_json(case_id))
+
+
+async def patch_case(request: web.Request) -> web.Response:
+    case_id = path_int(request, "case_id")
+    body = await read_model(request, CasePatch)
+    return json_response(await in_thread(request.app[RUNTIME].cases.patch, case_id, body))
+
+
+async def confirm(request: web.Request) -> web.Response:
+    case_id = path_int(request, "case_id")
+    body = await read_model(request, ConfirmRequest)
+    return json_response(await in_thread(request.app[RUNTIME].cases.confirm, case_id, body))
+
+
+async def focus(request: web.Request) -> web.Response:
+    body = await read_model(request, FocusRequest)
+    result = await in_thread(request.app[RUNTIME].cases.set_focus, body.case_id)
+    return json_response(Focus(**result))
+
+
+async def add_evidence(request: web.Request) -> web.Response:
+    case_id = path_int(request, "case_id")
+    cases = request.app[RUNTIME].cases
+    content_type = request.content_type
+    if content_type == "application/json":
+        body = await read_model(request, TextEvidenceRequest)
+        item = await in_thread(cases.add_text, case_id, body)
+        return json_response(item, status=201)
+    if content_type != "multipart/form-data":
+        raise BadRequest(415 if content_type else 400, "请用 multipart/form-data 上传文件（字段 kind 与 file），或用 JSON 提交文字类凭证")
+    kind, filename, data = await _read_upload(request)
+    item = await in_thread(cases.add_file, case_id, kind, filename, data)
+    return json_response(item, status=201)
+
+
+async def _read_upload(request: web.Request) -> tuple[str, str, bytes]:
+    try:
+        reader = await request.multipart()
+    except (ValueError, AssertionError) as exc:
+        raise BadRequest(400, f"multipart 请求体无法解析：{exc}") from exc
+    kind: str | None = None
+    filename: str | None = None
+    data: bytes | None = None
+    total = 0
+    try:
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):  # a nested multipart: not ours
+                await part.release()
+                continue
+            name = part.name
+            if name == "kind":
+                kind = (await part.text())[:200].strip()
+            elif name == "file":
+                filename = part.filename or "upload"
+                chunks = []
+                while chunk := await part.read_chunk(256 * 1024):
+                    total += len(chunk)
+                    if total > UPLOAD_LIMIT:
+                        raise BadRequest(413, f"文件过大，上限 {UPLOAD_LIMIT // (1024 * 1024)} MB")
+                    chunks.append(chunk)
+                data = b"".join(chunks)
+            else:
+                await part.release()
+    except BadRequest:
+        raise
+    except (ValueError, AssertionError, UnicodeDecodeError, LookupError) as exc:
+        raise BadRequest(400, f"multipart 请求体无法解析：{exc}") from exc
+    missing = [n for n, v in (("kind", kind), ("file", data)) if not v]
+    if missing:
+        raise BadRequest(
+            400,
+            "上传缺少字段：" + "、".join(missing) + "（需要 kind 与 file）",
+            [{"loc": ["body", n], "msg": "field required", "type": "missing"} for n in missing],
+        )
+    safe_name = PurePosixPath((filename or "upload").replace("\\", "/")).name or "upload"
+    return kind or "", safe_name[:200], data or b""
+
+
+async def remove_evidence(request: web.Request) -> web.Response:
+    case_id = path_int(request, "case_id")
+    evidence_id = path_int(request, "evidence_id")
+    await in_thread(request.app[RUNTIME].cases.remove_evidence, case_id, evidence_id)
+    return json_response({"removed": True, "evidence_id": evidence_id})
+
+
+async def evidence_file(request: web.Request) -> web.StreamResponse:
+    rt = request.app[RUNTIME]
+    case_id = path_int(request, "case_id")
+    evidence_id = path_int(request, "evidence_id")
+    record = await in_thread(rt.cases.evidence_file, case_id, evidence_id)
+    path = safe_file(rt.root, record.path or "")
+    if path is None:
+        return error_response(404, "文件不在证据文件夹内或已不存在（可能被移动或删除）")
+    response = web.FileResponse(path)
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(path.name)}"
+    return response
+
+
+def safe_file(root: Path, relative: str) -> Path | None:
+    """The file ``relative`` names inside ``root``, or None: no ``..``, no absolute or drive paths,
+    no encoded or back-slash separators, no symlink leading out of the root."""
+    if not relative or "\\" in relative or "%" in relative or "\x00" in relative:
+        return None
+    parts = PurePosixPath(relative).parts
+    if PurePosixPath(relative).is_absolute() or any(p in ("..", ".", "") for p in parts) or ":" in parts[0]:
+        return None
+    base = Path(root).resolve()
+    try:
+        target = base.joinpath(*parts).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not target.is_relative_to(base) or not target.is_file():
+        return None
+    return target
+
+
+FILE_RESPONSE = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+UPLOAD_SCHEMA = {
+    "type": "object",
+    "required": ["kind", "file"],
+    "properties": {"kind": {"type": "string", "description": "凭证类型 ID"}, "file": {"type": "string", "format": "binary"}},
+}
+
+ROUTES: list[Route] = [
+    Route("GET", "/api/health", health, "助手状态、版本、规则摘要、是否已配对", auth="public", response=Health),
+    Route("GET", "/api/openapi.json", openapi, "本接口文档（OpenAPI 3.1）", auth="public"),
+    Route("GET", "/api/rules", rules, "规则库（含页面适配器 pages 与凭证类型 kinds）", response=RulesResponse),
+    Route("POST", "/api/pair", pair, "用配对码换取令牌（仅浏览器扩展）", auth="public", body=PairRequest, response=PairResponse, errors=(403, 429)),
+    Route("POST", "/api/pair/code", pair_code, "生成一次性配对码（仅本机命令行）", auth="admin", response=PairCode),
+    Route("POST", "/api/pair/revoke", pair_revoke, "作废全部令牌（仅本机命令行）", auth="admin", response=Revoked),
+    Route("POST", "/api/events/ticket", events_ticket, "WebSocket 一次性 ticket（30 秒）", response=Ticket),
+    Route("GET", "/api/events", events_handler, "事件 WebSocket：?ticket=…&since=<事件编号>", auth="ticket", websocket=True,
+          params=(Param("ticket", "query", {"type": "string"}, "一次性 ticket"),
+                  Param("since", "query", {"type": "integer", "minimum": 0}, "补发此编号之后的事件", required=False))),
+    Route("POST", "/api/cases/detect", detect, "根据页面内容识别/更新案子，返回清单", body=DetectRequest, response=CaseView, errors=(400,)),
+    Route("GET", "/api/cases", list_cases, "案子列表（按截止时间）", response=CaseSummary, response_list=True,
+          params=(Param("status", "query", {"type": "string", "enum": ["open", "submitted", "closed", "all"]}, "默认 open", required=False),)),
+    Route("GET", "/api/cases/{case_id}", get_case, "案子详情与举证清单", response=CaseView, params=(CASE_ID,), errors=(404,)),
+    Route("PATCH", "/api/cases/{case_id}", patch_case, "卖家更正场景或状态（场景来源记为 seller，以后不会被自动识别覆盖）",
+          body=CasePatch, response=CaseView, params=(CASE_ID,), errors=(400, 404)),
+    Route("POST", "/api/cases/{case_id}/evidence", add_evidence, "添加凭证：multipart 上传文件（kind + file），或 JSON 提交文字类凭证",
+          body=TextEvidenceRequest, multipart=UPLOAD_SCHEMA, response=EvidenceItem, status=201, params=(CASE_ID,), errors=(400, 404, 413, 415, 503)),
+    Route("DELETE", "/api/cases/{case_id}/evidence/{evidence_id}", remove_evidence, "移除凭证（文件移到 .回收站，不会删除）",
+          params=(CASE_ID, EVIDENCE_ID), errors=(404, 503)),
+    Route("POST", "/api/cases/{case_id}/confirm", confirm, "勾选/取消核对项", body=ConfirmRequest, response=CaseView, params=(CASE_ID,), errors=(400, 404)),
+    Route("GET", "/api/cases/{case_id}/files/{evidence_id}", evidence_file, "取证据文件", params=(CASE_ID, EVIDENCE_ID),
+          raw_response=FILE_RESPONSE, errors=(404,)),
+    Route("POST", "/api/focus", focus, "卖家正在查看的案子（整理器据此归档无订单号的文件）", body=FocusRequest, response=Focus, errors=(400, 404)),
+]
+
+
+def add_routes(app: web.Application) -> None:
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, guarded(route.handler))

@@ -1,0 +1,67 @@
+"""Request and response bodies of the API that are not case models (those live in ``juzheng.cases``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="给卖家看的中文说明")
+    detail: list[Any] = Field(default_factory=list, description="pydantic 校验错误（400 时）")
+
+
+class Health(BaseModel):
+    app: Literal["juzheng"] = "juzheng"
+    version: str
+    api_version: int
+    rules_digest: str
+    rules_error: str | None
+    paired: bool
+
+
+class RulesResponse(BaseModel):
+    digest: str
+    kinds: list[dict[str, Any]]
+    platforms: list[dict[str, Any]] = Field(description="含 pages（页面适配器）与 scenarios")
+
+
+class PairRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^\s*\d{6}\s*$", description="juzheng pair 给出的 6 位配对码")
+
+
+class PairResponse(BaseModel):
+    token: str
+    origin: str = Field(description="已记住的扩展来源")
+
+
+class PairCode(BaseModel):
+    code: str
+    expires_at: datetime
+
+
+class Revoked(BaseModel):
+    revoked: bool
+
+
+class Ticket(BaseModel):
+    ticket: str
+    expires_in: float = Field(description="有效秒数（一次性）")
+
+
+class Focus(BaseModel):
+    case_id: int
+    at: datetime
+
+
+class EventMessage(BaseModel):
+    """One message on the ``/api/events`` WebSocket."""
+
+    id: int
+    type: str = Field(description="case、evidence、pending、level、rules")
+    case_id: int | None
+    payload: dict[str, Any]
+    at: datetime

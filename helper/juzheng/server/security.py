@@ -1,0 +1,163 @@
+"""Every defence of the local API in one middleware, applied before any handler runs.
+
+Order: canonical path → Host (DNS rebinding) → Origin (web pages, other extensions) → CORS
+preflight → API version (412) → body size (413) → credentials (401). Which credential a request
+needs is decided from the *canonical* method and path, never from what the router matched, so
+``//api/...`` or ``/api/health/%2e%2e/cases`` cannot reach a handler without a token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from .. import API_VERSION
+from .context import RUNTIME
+from .errors import error_response
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PUBLIC = {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("POST", "/api/pair")}
+TICKET = {("GET", "/api/events")}
+ADMIN = {("POST", "/api/pair/code"), ("POST", "/api/pair/revoke")}
+EXTENSION_ORIGIN = re.compile(r"^(chrome-extension|moz-extension)://[a-z0-9][a-z0-9._-]{0,127}$")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+JSON_LIMIT = 1024 * 1024
+UPLOAD_LIMIT = 200 * 1024 * 1024
+UPLOAD_PATH = re.compile(r"^/api/cases/[^/]+/evidence$")
+
+
+def canonical_path(raw_path: str) -> str:
+    """Decode escapes (repeatedly: ``%252e``), turn ``\\`` into ``/``, drop empty and dot segments."""
+    path = raw_path.split("?", 1)[0]
+    for _ in range(4):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    segments: list[str] = []
+    for segment in path.replace("\\", "/").split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    return "/" + "/".join(segments)
+
+
+def bearer(request: web.Request) -> str | None:
+    value = request.headers.get("Authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def allowed_host(host: str | None, port: int) -> bool:
+    if not host:
+        return False
+    return host.lower() in {f"{h}:{port}" for h in LOCAL_HOSTS}
+
+
+def local_port(request: web.Request) -> int | None:
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        return int(sockname[1])
+    return None
+
+
+@web.middleware
+async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    method = request.method.upper()
+    path = canonical_path(request.raw_path)
+    raw = request.raw_path.split("?", 1)[0]
+
+    port = local_port(request)
+    if port is None or not allowed_host(request.headers.get("Host"), port):
+        return error_response(403, "Host 不被接受：只接受 127.0.0.1、localhost 或 [::1] 加本端口（防止 DNS 重绑定）")
+
+    origin = request.headers.get("Origin")
+    key = (method if method != "HEAD" else "GET", path)
+    if origin is not None:
+        if not EXTENSION_ORIGIN.match(origin):
+            return error_response(403, "网页不能访问本地助手（Origin 被拒绝）")
+        if key in ADMIN:
+            return error_response(403, "该操作只能由本机命令行 juzheng pair 发起")
+        paired = runtime.paired_origin
+        if key != ("POST", "/api/pair") and paired is not None and origin != paired:
+            return error_response(403, "该扩展未与本地助手配对（Origin 与已配对的扩展不一致）")
+
+    if method == "OPTIONS":
+        # Preflight: answered only for the paired extension (the service worker needs none).
+        if origin is not None and origin == runtime.paired_origin:
+            return web.Response(status=204)
+        return error_response(403, "跨域预检只对已配对的扩展开放")
+
+    api = request.headers.get("X-Juzheng-Api")
+    if api is not None:
+        problem = api_version_problem(api)
+        if problem:
+            return error_response(412, problem)
+
+    length = request.content_length
+    limit = UPLOAD_LIMIT if UPLOAD_PATH.match(path) else JSON_LIMIT
+    if length is not None and length > limit:
+        return error_response(413, f"请求体过大（{length} 字节），上限 {limit // (1024 * 1024)} MB")
+
+    if key in PUBLIC:
+        if key == ("POST", "/api/pair") and origin is None:
+            return error_response(403, "配对只接受来自浏览器扩展的请求")
+    elif key in TICKET:
+        ticket = request.query.get("ticket", "")
+        if not ticket or not runtime.auth.use_ticket(ticket):
+            return error_response(401, "事件连接需要有效的一次性 ticket（先 POST /api/events/ticket）", auth=True)
+    elif key in ADMIN:
+        token = bearer(request)
+        if token is None or not runtime.auth.check_admin(token):
+            return error_response(401, "需要本机管理令牌（由 juzheng pair 自动提供）", auth=True)
+    else:
+        token = bearer(request)
+        if token is None or not runtime.auth.check_token(token):
+            return error_response(401, "需要配对令牌：请在扩展选项中输入 juzheng pair 给出的配对码", auth=True)
+
+    if path != raw:
+        return error_response(400, f"请求路径不规范（含 //、. 或编码的分隔符），请使用 {path}")
+    return await handler(request)
+
+
+def api_version_problem(value: str) -> str | None:
+    try:
+        client = int(value.strip())
+    except ValueError:
+        return f"X-Juzheng-Api 应为整数接口版本号，收到 {value[:20]!r}；本地助手的接口版本是 {API_VERSION}"
+    if client < API_VERSION:
+        return f"浏览器扩展过旧：扩展接口版本 {client}，本地助手需要 {API_VERSION}。请更新浏览器扩展。"
+    if client > API_VERSION:
+        return f"本地助手过旧：助手接口版本 {API_VERSION}，扩展需要 {client}。请更新本地助手（重新运行 scripts/run）。"
+    return None
+
+
+async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """Headers every response carries, errors and WebSocket handshakes included."""
+    from .. import __version__
+
+    response.headers["X-Juzheng-Version"] = __version__
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    origin = request.headers.get("Origin")
+    paired = request.app[RUNTIME].paired_origin
+    # CORS names only the paired extension; never '*', never another origin.
+    if origin is not None and paired is not None and origin == paired:
+        response.headers["Access-Control-Allow-Origin"] = paired
+        response.headers["Vary"] = "Origin"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Juzheng-Api"
+            response.headers["Access-Control-Max-Age"] = "600"
