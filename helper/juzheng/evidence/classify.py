@@ -1,0 +1,254 @@
+"""Pure classification of a file name into (platform, order id, kind), or why it cannot be placed.
+
+No I/O: the caller passes the known cases and the case in focus. Placement order (issue 4):
+
+1. an order id in the file name: a structured id (Pinduoduo ``YYMMDD-`` + 15 digits) stands on its
+   own; a bare long number counts only when a known case has that order id or a platform word
+   (淘宝/天猫/拼多多/抖音, tb/tmall/pdd/dy, from the rulebook's ``name_words``) says whose it is;
+2. otherwise the case in focus in the browser, if the seller looked at it within the last 10 minutes;
+3. the kind from the rulebook keywords (longest wins) and the file type (a video for a scenario that
+   takes an unpacking video).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import PurePath
+from typing import Literal
+
+from pydantic import BaseModel
+
+from ..rules import Rulebook
+from .layout import media_of
+
+FOCUS_WINDOW = timedelta(minutes=10)
+FOCUS_CLOCK_SKEW = timedelta(minutes=1)  # browser and helper clocks are the same machine, but be lenient
+VIDEO_KIND = "unpacking_video"
+
+
+@dataclass(frozen=True)
+class KnownCase:
+    platform: str
+    order_id: str
+    scenario: str | None = None
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The case the seller has open in the browser, and when they looked at it."""
+
+    case: KnownCase
+    at: datetime
+
+
+class Placement(BaseModel):
+    platform: str
+    order_id: str
+    kind: str | None  # None: 待分类
+    order_by: Literal["name", "name_and_case", "name_and_word", "focus"]
+    kind_by: Literal["keyword", "video", "none"]
+    keyword: str | None = None
+    note: str | None = None  # why the kind stayed unknown, for the seller
+
+
+class Unplaced(BaseModel):
+    code: Literal["no_order", "unknown_number", "ambiguous_order", "several_orders", "empty"]
+    reason: str  # zh-CN: what the seller can do
+
+
+# -- reasons a seller reads (API, overlay, tray, `juzheng status`) ----------------------------------
+REASON_NO_ORDER = "文件名里没有订单号，也没有正在查看的售后单：请在文件名中加上订单号，或先在浏览器中打开该售后单"
+REASON_UNKNOWN_NUMBER = (
+    "文件名里的数字 {number} 像订单号，但不知道是哪个平台的：请在文件名里加上平台名（如“淘宝”“天猫”“抖音”），"
+    "或先在浏览器中打开该订单的售后单"
+)
+REASON_AMBIGUOUS = "订单号 {number} 可能属于{platforms}：请在文件名里加上平台名（如“淘宝”“天猫”“抖音”）"
+REASON_SEVERAL = "文件名里有多个订单号（{numbers}）：请只保留这份证据所属的订单号"
+REASON_EMPTY = "文件是空的（0 字节），可能还没写完：写完后会自动整理"
+NOTE_NO_KIND = "文件名里没有证据类型的关键词，已放入“待分类”：可在文件名中写明类型（如“红章证明”“聊天截图”）或手动移入对应文件夹"
+NOTE_WRONG_MEDIA = "文件名写的是“{label}”，但该类证据不接受{media}文件，已放入“待分类”"
+_MEDIA_ZH = {"image": "图片", "video": "视频", "pdf": "PDF", "other": "此类"}
+
+
+def classify(
+    filename: str,
+    rulebook: Rulebook,
+    known: Iterable[KnownCase] = (),
+    focus: Focus | None = None,
+    now: datetime | None = None,
+) -> Placement | Unplaced:
+    """Where ``filename`` belongs. ``now`` is required for focus to count (pure: no clock here)."""
+    stem = _stem(filename)
+    known = list(known)
+    order = _order_from_name(stem, rulebook, known)
+    if isinstance(order, Unplaced):
+        return order
+    if order is not None:
+        platform, order_id, order_by = order
+        cases = [c for c in known if c.platform == platform and c.order_id == order_id]
+    elif focus is not None and now is not None and _focus_fresh(focus, now) and focus.case.platform in rulebook.platforms:
+        platform, order_id, order_by = focus.case.platform, focus.case.order_id, "focus"
+        cases = [focus.case]
+    else:
+        return Unplaced(code="no_order", reason=REASON_NO_ORDER)
+    kind, kind_by, keyword, note = _kind(filename, stem, rulebook, cases)
+    return Placement(
+        platform=platform, order_id=order_id, kind=kind, order_by=order_by, kind_by=kind_by, keyword=keyword, note=note
+    )
+
+
+def _stem(filename: str) -> str:
+    """The name without its extension, after the folders it sits in inside the inbox.
+
+    A seller may drop a folder named after the order (``240101-…/红章.jpg``): folder names count.
+    """
+    parts = [p for p in filename.replace("\\", "/").split("/") if p]
+    if not parts:
+        return ""
+    name = parts[-1]
+    suffix = PurePath(name).suffix
+    stem = name[: -len(suffix)] if suffix and len(suffix) <= 16 else name
+    return "/".join([*parts[:-1], stem])
+
+
+def _looks_like_timestamp(token: str) -> bool:
+    """20241123183012 or 20241123183012123: screenshot tools name files like this, it is no order id."""
+    if not token.isdigit() or not 14 <= len(token) <= 17:
+        return False
+    try:
+        stamp = datetime.strptime(token[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        return False
+    return 2000 <= stamp.year <= 2099
+
+
+def _focus_fresh(focus: Focus, now: datetime) -> bool:
+    age = now - focus.at
+    return -FOCUS_CLOCK_SKEW <= age <= FOCUS_WINDOW
+
+
+# -- order ids ----------------------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def _id_regex(pattern: str) -> re.Pattern[str]:
+    # Rule authors may anchor the pattern for whole-value checks; inside a file name it is a token,
+    # bounded by anything but a digit (so a 15-digit run is not read out of a 25-digit one).
+    body = pattern
+    if body.startswith("^"):
+        body = body[1:]
+    if body.endswith("$") and not body.endswith("\\$"):
+        body = body[:-1]
+    return re.compile(rf"(?<!\d)(?:{body})(?!\d)")
+
+
+@lru_cache(maxsize=256)
+def _word_regex(word: str) -> re.Pattern[str]:
+    escaped = re.escape(word)
+    if word.isascii():
+        # 'dy' must not be read out of 'body', nor 'tb' out of 'htbox': latin words stand alone.
+        return re.compile(rf"(?<![A-Za-z]){escaped}(?![A-Za-z])", re.IGNORECASE)
+    return re.compile(escaped)
+
+
+def _platform_words(stem: str, rulebook: Rulebook) -> set[str]:
+    return {p.id for p in rulebook.platforms.values() if any(_word_regex(w).search(stem) for w in p.name_words)}
+
+
+def _order_from_name(
+    stem: str, rulebook: Rulebook, known: list[KnownCase]
+) -> tuple[str, str, str] | Unplaced | None:
+    # Every platform whose pattern matches each token of the name.
+    tokens: dict[str, set[str]] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    for platform in rulebook.platforms.values():
+        for match in _id_regex(platform.order_id_pattern).finditer(stem):
+            tokens.setdefault(match.group(0), set()).add(platform.id)
+            spans.setdefault(match.group(0), match.span())
+    # A token inside a longer token (the 15 digits of a Pinduoduo id) is not an id of its own.
+    tokens = {
+        t: p for t, p in tokens.items()
+        if not any(t != o and spans[o][0] <= spans[t][0] and spans[t][1] <= spans[o][1] for o in tokens)
+    }
+    tokens = {
+        t: p for t, p in tokens.items()
+        if not (_looks_like_timestamp(t) and not any(c.order_id == t for c in known))
+    }
+    if not tokens:
+        return None
+    words = _platform_words(stem, rulebook)
+    resolved: dict[tuple[str, str], str] = {}
+    problems: list[Unplaced] = []
+    for token, platforms in sorted(tokens.items(), key=lambda kv: spans[kv[0]]):
+        by_case = {c.platform for c in known if c.order_id == token and c.platform in platforms}
+        if len(by_case) > 1 and words & by_case:
+            by_case &= words
+        if len(by_case) == 1:
+            resolved[(by_case.pop(), token)] = "name_and_case"
+            continue
+        by_word = platforms & words
+        if len(by_word) == 1:
+            resolved[(by_word.pop(), token)] = "name_and_word"
+            continue
+        candidates = by_case or by_word or platforms
+        if len(candidates) == 1 and not token.isdigit():
+            # A structured id (digits and separators) names its platform by its shape alone.
+            resolved[(next(iter(candidates)), token)] = "name"
+            continue
+        if len(candidates) > 1 and (by_case or by_word or not token.isdigit()):
+            labels = "、".join(rulebook.platforms[p].label for p in sorted(candidates))
+            problems.append(Unplaced(code="ambiguous_order", reason=REASON_AMBIGUOUS.format(number=token, platforms=labels)))
+        else:
+            # A bare long number with no known case and no platform word is never guessed.
+            problems.append(Unplaced(code="unknown_number", reason=REASON_UNKNOWN_NUMBER.format(number=token)))
+    if len(resolved) > 1:
+        numbers = "、".join(token for _, token in resolved)
+        return Unplaced(code="several_orders", reason=REASON_SEVERAL.format(numbers=numbers))
+    if len(resolved) == 1:
+        (platform, token), how = next(iter(resolved.items()))
+        return platform, token, how
+    return problems[0]
+
+
+# -- kinds --------------------------------------------------------------------------------------------
+def _kind(
+    filename: str, stem: str, rulebook: Rulebook, cases: list[KnownCase]
+) -> tuple[str | None, Literal["keyword", "video", "none"], str | None, str | None]:
+    media = media_of(filename)
+    best = best_keyword(stem, rulebook)
+    if best is not None:
+        kind_id, keyword = best
+        kind = rulebook.kinds[kind_id]
+        if media in kind.media:
+            return kind_id, "keyword", keyword, None
+        return None, "none", keyword, NOTE_WRONG_MEDIA.format(label=kind.label, media=_MEDIA_ZH[media])
+    if media == "video" and VIDEO_KIND in rulebook.kinds and _takes_video(rulebook, cases):
+        return VIDEO_KIND, "video", None, None
+    return None, "none", None, NOTE_NO_KIND
+
+
+def best_keyword(text: str, rulebook: Rulebook) -> tuple[str, str] | None:
+    """(kind, keyword) of the longest keyword found in ``text``; file kinds only.
+
+    Ties between kinds are broken by the kind order in kinds.yaml (the rule file warns authors to
+    avoid ties; a stable answer is still better than a random one).
+    """
+    lowered = text.lower()
+    best: tuple[int, str, str] | None = None
+    for kind in rulebook.kinds.values():
+        if kind.form != "file":
+            continue
+        for keyword in kind.keywords:
+            if keyword and keyword.lower() in lowered and (best is None or len(keyword) > best[0]):
+                best = (len(keyword), kind.id, keyword)
+    return (best[1], best[2]) if best else None
+
+
+def _takes_video(rulebook: Rulebook, cases: list[KnownCase]) -> bool:
+    for case in cases:
+        scenario = rulebook.scenarios.get(case.scenario or "")
+        if scenario and any(VIDEO_KIND in option.kinds for option in scenario.requires):
+            return True
+    return False

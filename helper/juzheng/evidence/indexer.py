@@ -1,0 +1,246 @@
+"""The index of sorted files: what is in the order folders, kept in step with the disk.
+
+- The first start on an existing tree (100k files) walks it once and inserts in bulk, reporting
+  progress; files are not hashed then (hashing 100k photos would take hours) — a hash is computed
+  when it is first needed (duplicate check, image warnings).
+- A file the seller moves by hand into a kind folder is indexed as that kind (``how='hand'``);
+  renames and deletions by hand update or remove its record.
+- A later rescan (backstop for missed events) touches only paths whose size or mtime changed, and
+  reads a file that vanished from one place and appeared in another with the same name, size and
+  mtime as a move, so its record keeps its id.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..events import EVIDENCE_CHANGED, EventBus
+from ..paths import INBOX
+from ..store import EvidenceRecord, SqliteStore, utcnow
+from .layout import Layout, Location, is_ignored_name, rel
+
+Progress = Callable[[int, int | None], None]  # (done, total or None while counting)
+BULK = 2000
+PER_FILE_EVENTS = 200  # above this many changes in one reconcile, one event per order instead
+
+
+@dataclass
+class Change:
+    action: str  # added | moved | removed | renamed
+    record: EvidenceRecord
+
+
+@dataclass
+class ReconcileReport:
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    inbox: list[Path] = field(default_factory=list)
+
+
+def walk_files(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """Every regular file under ``root`` except hidden folders (.重复, .回收站) and ignored names."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # removed meanwhile or unreadable: the next rescan sees it again
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith("."):
+                        stack.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False) and not is_ignored_name(entry.name):
+                    yield Path(entry.path), entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+
+
+class Indexer:
+    def __init__(self, store: SqliteStore, bus: EventBus | None) -> None:
+        self.store = store
+        self.bus = bus
+
+    # -- single paths (watcher events) ------------------------------------------------------------
+    def index_file(self, layout: Layout, path: Path, how: str = "hand", sha256: str | None = None) -> Change | None:
+        """Add or refresh the record of one file in an order folder; None when nothing changed."""
+        relpath = rel(layout.root, path)
+        loc = layout.locate(relpath)
+        if loc.area != "order" or is_ignored_name(path.name):
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return self.forget(relpath)[0] if self.store.evidence_by_path(relpath) else None
+        existing = self.store.evidence_by_path(relpath)
+        if existing is not None:
+            same_place = (existing.platform, existing.order_id, existing.kind) == (loc.platform, loc.order_id, loc.kind)
+            same_bytes = (existing.size, existing.mtime_ns) == (st.st_size, st.st_mtime_ns)
+            if same_place and same_bytes:
+                return None
+            fields: dict = {"platform": loc.platform, "order_id": loc.order_id, "kind": loc.kind}
+            if not same_bytes:
+                fields.update(size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256)
+            self.store.update_evidence(existing.id, **fields)
+            record = existing.model_copy(update=fields)
+            # New bytes under the same name count as evidence added again (the checklist re-checks it).
+            return self._publish(Change("moved" if not same_place else "added", record))
+        record = EvidenceRecord(
+            platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=relpath, sha256=sha256,
+            size=st.st_size, mtime_ns=st.st_mtime_ns, how=how, added_at=utcnow(),  # type: ignore[arg-type]
+        )
+        record = self.store.add_evidence(record)
+        return self._publish(Change("added", record))
+
+    def forget(self, relpath: str) -> list[Change]:
+        """The file (or folder) at ``relpath`` is gone: remove its records."""
+        changes = []
+        for record in self.store.evidence_under(relpath):
+            self.store.remove_evidence(record.id)
+            changes.append(self._publish(Change("removed", record)))
+        return changes
+
+    def moved(self, layout: Layout, src: Path, dest: Path) -> list[Change]:
+        """A file or folder renamed/moved inside the root by hand: carry its records along."""
+        try:
+            src_rel, dest_rel = rel(layout.root, src), rel(layout.root, dest)
+        except ValueError:
+            return []
+        changes = []
+        for record in self.store.evidence_under(src_rel):
+            new_rel = dest_rel + record.path[len(src_rel):]
+            loc = layout.locate(new_rel)
+            if loc.area != "order" or is_ignored_name(new_rel.rsplit("/", 1)[-1]):
+                self.store.remove_evidence(record.id)
+                changes.append(self._publish(Change("removed", record)))
+                continue
+            clash = self.store.evidence_by_path(new_rel)
+            if clash is not None and clash.id != record.id:
+                self.store.remove_evidence(clash.id)  # a stale record of a file no longer there
+            fields = {"path": new_rel, "platform": loc.platform, "order_id": loc.order_id, "kind": loc.kind}
+            same_folder = new_rel.rsplit("/", 1)[0] == record.path.rsplit("/", 1)[0]
+            self.store.update_evidence(record.id, **fields)
+            changes.append(self._publish(Change("renamed" if same_folder else "moved", record.model_copy(update=fields))))
+        return changes
+
+    # -- the whole tree (start, rescan backstop) -------------------------------------------------
+    def reconcile(self, layout: Layout, progress: Progress | None = None) -> ReconcileReport:
+        """Bring the index in line with the disk; returns counts and the files waiting in the inbox."""
+        report = ReconcileReport()
+        known = self.store.all_evidence_paths()
+        on_disk: dict[str, tuple[int, int, Location]] = {}
+        seen = 0
+        for path, st in walk_files(layout.root):
+            seen += 1
+            if progress and seen % 1000 == 0:
+                progress(seen, None)
+            relpath = rel(layout.root, path)
+            if relpath.startswith(INBOX + "/"):
+                report.inbox.append(path)
+                continue
+            loc = layout.locate(relpath)
+            if loc.area == "order":
+                on_disk[relpath] = (st.st_size, st.st_mtime_ns, loc)
+        total = len(on_disk) + len(known)
+        done = 0
+        changes: list[Change] = []
+        gone = [p for p in known if p not in on_disk]
+        new = {p: v for p, v in on_disk.items() if p not in known}
+        # A file that left one place and appeared in another with the same name, size and mtime
+        # was moved by hand while we were not watching: keep its record (and id).
+        by_signature: dict[tuple[str, int, int], list[str]] = {}
+        for p, (size, mtime, _) in new.items():
+            by_signature.setdefault((p.rsplit("/", 1)[-1], size, mtime), []).append(p)
+        for old in gone:
+            record = self.store.evidence_by_path(old)
+            done += 1
+            if record is None:
+                continue
+            candidates = by_signature.get((old.rsplit("/", 1)[-1], record.size or -1, record.mtime_ns or -1))
+            if candidates:
+                target = candidates.pop(0)
+                size, mtime, loc = new.pop(target)
+                fields = {"path": target, "platform": loc.platform, "order_id": loc.order_id, "kind": loc.kind}
+                self.store.update_evidence(record.id, **fields)
+                changes.append(Change("moved", record.model_copy(update=fields)))
+                report.moved += 1
+            else:
+                self.store.remove_evidence(record.id)
+                changes.append(Change("removed", record))
+                report.removed += 1
+            if progress and done % 1000 == 0:
+                progress(done, total)
+        for p, (size, mtime, loc) in on_disk.items():
+            if p in known and known[p] != (size, mtime):
+                record = self.store.evidence_by_path(p)
+                if record is not None:
+                    self.store.update_evidence(record.id, size=size, mtime_ns=mtime, sha256=None)
+                    report.updated += 1
+        batch: list[EvidenceRecord] = []
+        now = utcnow()
+        for p, (size, mtime, loc) in new.items():
+            batch.append(EvidenceRecord(
+                platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=p,  # type: ignore[arg-type]
+                size=size, mtime_ns=mtime, how="hand", added_at=now,
+            ))
+            if len(batch) >= BULK:
+                report.added += self._insert(batch, changes)
+                done += len(batch)
+                batch = []
+                if progress:
+                    progress(done, total)
+        if batch:
+            report.added += self._insert(batch, changes)
+            done += len(batch)
+        if progress:
+            progress(total, total)
+        self._publish_many(changes)
+        return report
+
+    def _insert(self, batch: list[EvidenceRecord], changes: list[Change]) -> int:
+        count = self.store.add_evidence_many(batch)
+        if len(changes) <= PER_FILE_EVENTS:
+            for record in batch:
+                stored = self.store.evidence_by_path(record.path or "")
+                if stored is not None:
+                    changes.append(Change("added", stored))
+        else:
+            changes.extend(Change("added", r) for r in batch)
+        return count
+
+    # -- events -------------------------------------------------------------------------------------
+    def _publish(self, change: Change) -> Change:
+        if self.bus is not None:
+            self.bus.publish(EVIDENCE_CHANGED, payload(change.record, change.action))
+        return change
+
+    def _publish_many(self, changes: list[Change]) -> None:
+        if self.bus is None or not changes:
+            return
+        if len(changes) <= PER_FILE_EVENTS:
+            for change in changes:
+                self._publish(change)
+            return
+        # A first index of 100k files: one event per order and action, not 100k events.
+        grouped: dict[tuple[str, str, str], int] = {}
+        for change in changes:
+            key = (change.record.platform, change.record.order_id, change.action)
+            grouped[key] = grouped.get(key, 0) + 1
+        for (platform, order_id, action), count in grouped.items():
+            self.bus.publish(EVIDENCE_CHANGED, {
+                "platform": platform, "order_id": order_id, "kind": None, "evidence_id": None,
+                "action": action, "count": count,
+            })
+
+
+def payload(record: EvidenceRecord, action: str) -> dict:
+    return {
+        "platform": record.platform, "order_id": record.order_id, "kind": record.kind,
+        "evidence_id": record.id, "action": action, "path": record.path,
+    }

@@ -1,0 +1,245 @@
+"""One inbox file: plan where it goes (pure classification + the index), then move it.
+
+Shared by the watcher (one file at a time), ``sort_once`` and ``juzheng sort`` (the whole inbox).
+Planning reads only; executing journals, moves, records and publishes, under the sorter lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from ..events import PENDING_CHANGED, EventBus
+from ..paths import INBOX
+from ..rules import Rulebook
+from ..store import EvidenceRecord, SqliteStore, utcnow
+from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
+from .indexer import Indexer
+from .layout import Layout, rel, safe_name
+from .mover import FileState, Mover, sha256_file
+from .osfacts import SorterLock
+
+log = logging.getLogger(__name__)
+
+HELD_SETTING = "evidence.held"
+FOCUS_SETTING = "focus"
+REASON_HELD = "已撤销整理，放回了收件箱，不会再自动整理：改个文件名（或移出再移回收件箱）即可重新整理"
+
+Action = Literal["move", "duplicate", "pending", "held", "skip"]
+Status = Literal["planned", "done", "changed", "vanished", "busy", "stuck", "pending", "held", "skipped"]
+
+
+class SortItem(BaseModel):
+    """One line of a sort plan, and after execution what happened."""
+
+    src: str  # relative to the root, '/' separated
+    action: Action
+    dest: str | None = None
+    platform: str | None = None
+    order_id: str | None = None
+    kind: str | None = None
+    reason: str | None = None  # zh-CN, for pending/held/skip/duplicate, or a note on the kind
+    status: Status = "planned"
+    evidence_id: int | None = None
+
+
+@dataclass
+class SortContext:
+    """Everything classification needs, read once per round."""
+
+    rulebook: Rulebook
+    layout: Layout
+    known: list[KnownCase]
+    focus: Focus | None
+    now: datetime
+    pending: dict[str, str]
+    held: set[tuple[str, int, int]] = field(default_factory=set)
+
+
+@dataclass
+class _Planned:
+    item: SortItem
+    state: FileState | None = None
+    sha256: str | None = None
+    placement: Placement | None = None
+
+
+class Sorter:
+    def __init__(self, root: Path, store: SqliteStore, bus: EventBus, mover: Mover, indexer: Indexer, lock: SorterLock) -> None:
+        self.root = Path(root)
+        self.store = store
+        self.bus = bus
+        self.mover = mover
+        self.indexer = indexer
+        self.lock = lock
+        self.own_paths: set[str] = set()  # absolute paths our own moves create or remove (watcher ignores)
+
+    # -- context --------------------------------------------------------------------------------
+    def context(self, rulebook: Rulebook, now: datetime | None = None) -> SortContext:
+        now = now or utcnow()
+        known = [KnownCase(c.platform, c.order_id, c.scenario) for c in self.store.list_cases(status=None)]
+        return SortContext(
+            rulebook=rulebook, layout=Layout(self.root, rulebook), known=known, focus=self._focus(),
+            now=now, pending={p.path: p.reason for p in self.store.list_pending()}, held=read_held(self.store),
+        )
+
+    def _focus(self) -> Focus | None:
+        raw = self.store.get_setting(FOCUS_SETTING)
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            at = datetime.fromisoformat(str(data["at"]).replace("Z", "+00:00"))
+            case = self.store.get_case(int(data["case_id"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring unreadable focus setting %r", raw)
+            return None
+        if case is None:
+            return None
+        if at.tzinfo is None:
+            at = at.astimezone()  # a naive time from this machine's clock
+        return Focus(KnownCase(case.platform, case.order_id, case.scenario), at)
+
+    # -- planning (read only) ---------------------------------------------------------------------
+    def plan(self, path: Path, ctx: SortContext, *, hash_files: bool = True) -> _Planned:
+        relpath = rel(self.root, path)
+        try:
+            state = FileState.of(path)
+        except OSError:
+            return _Planned(SortItem(src=relpath, action="skip", reason="文件已不在", status="skipped"))
+        if (str(path), state.size, state.mtime_ns) in ctx.held:
+            return _Planned(SortItem(src=relpath, action="held", reason=REASON_HELD), state)
+        if state.size == 0:
+            return _Planned(SortItem(src=relpath, action="pending", reason=REASON_EMPTY), state)
+        inside_inbox = relpath[len(INBOX) + 1:]
+        result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now)
+        if isinstance(result, Unplaced):
+            return _Planned(SortItem(src=relpath, action="pending", reason=result.reason), state)
+        dest_dir = ctx.layout.kind_dir(result.platform, result.order_id, result.kind)
+        item = SortItem(
+            src=relpath, action="move", dest=rel(self.root, dest_dir / safe_name(path.name)),
+            platform=result.platform, order_id=result.order_id, kind=result.kind, reason=result.note,
+        )
+        planned = _Planned(item, state, placement=result)
+        if hash_files:
+            try:
+                planned.sha256 = sha256_file(path)
+            except OSError:
+                item.action, item.status, item.reason = "skip", "skipped", "文件暂时无法读取（可能正被占用），稍后再试"
+                return planned
+            duplicate = self.find_duplicate(result.platform, result.order_id, planned.sha256, state.size)
+            if duplicate is not None:
+                item.action = "duplicate"
+                item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
+                item.reason = f"该订单中已有完全相同的文件：{duplicate.path}"
+        return planned
+
+    def find_duplicate(self, platform: str, order_id: str, sha256: str, size: int) -> EvidenceRecord | None:
+        """A record of this order whose file has exactly these bytes (by hash, not size and mtime)."""
+        for record in self.store.evidence_for_order(platform, order_id):
+            if record.path is None or record.size != size:
+                continue
+            path = self.root / record.path
+            try:
+                state = FileState.of(path)
+            except OSError:
+                continue
+            known = record.sha256
+            if known is None or (state.size, state.mtime_ns) != (record.size, record.mtime_ns):
+                try:
+                    known = sha256_file(path)
+                except OSError:
+                    continue
+                self.store.update_evidence(record.id, sha256=known, size=state.size, mtime_ns=state.mtime_ns)
+            if known == sha256:
+                return record
+        return None
+
+    # -- executing ----------------------------------------------------------------------------------
+    def sort_file(self, path: Path, ctx: SortContext, batch: str) -> SortItem:
+        planned = self.plan(path, ctx)  # hashing happens outside the lock: uploads need not wait for it
+        if planned.item.action in ("move", "duplicate"):
+            with self.lock:
+                # Another process may have filed a twin meanwhile: check duplicates again under the lock.
+                if planned.item.action == "move" and planned.sha256 and planned.state:
+                    twin = self.find_duplicate(planned.item.platform or "", planned.item.order_id or "", planned.sha256, planned.state.size)
+                    if twin is not None:
+                        planned.item.action = "duplicate"
+                        planned.item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
+                        planned.item.reason = f"该订单中已有完全相同的文件：{twin.path}"
+                return self._execute(path, planned, ctx, batch)
+        return self._settle_pending(planned.item, ctx)
+
+    def _execute(self, path: Path, planned: _Planned, ctx: SortContext, batch: str) -> SortItem:
+        item = planned.item
+        assert planned.state is not None and planned.sha256 is not None and item.dest is not None
+        dest = self.root / item.dest
+        self.own_paths.update({str(path), str(dest)})
+        result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256)
+        if result.status != "moved":
+            item.status = result.status
+            item.reason = result.detail
+            return item
+        assert result.dest is not None
+        self.own_paths.add(str(result.dest))
+        item.dest = rel(self.root, result.dest)
+        item.status = "done"
+        if item.action == "move":
+            change = self.indexer.index_file(ctx.layout, result.dest, how="sorted", sha256=planned.sha256)
+            if change is not None:
+                item.evidence_id = change.record.id
+        self._clear_pending(item.src, ctx)
+        return item
+
+    def _settle_pending(self, item: SortItem, ctx: SortContext) -> SortItem:
+        if item.action in ("pending", "held"):
+            item.status = item.action  # type: ignore[assignment]
+            if ctx.pending.get(item.src) != item.reason and item.reason:
+                self.store.set_pending(item.src, item.reason)
+                ctx.pending[item.src] = item.reason
+                self.bus.publish(PENDING_CHANGED, {"path": item.src, "reason": item.reason})
+        return item
+
+    def _clear_pending(self, relpath: str, ctx: SortContext | None = None) -> None:
+        pending = ctx.pending if ctx is not None else {p.path: p.reason for p in self.store.list_pending()}
+        if relpath in pending:
+            self.store.clear_pending(relpath)
+            pending.pop(relpath, None)
+            self.bus.publish(PENDING_CHANGED, {"path": relpath, "reason": None})
+
+    def forget_pending(self, relpath: str) -> None:
+        """An inbox file left the inbox (moved or deleted by hand): it is no longer waiting."""
+        self._clear_pending(relpath)
+
+
+# -- files put back by undo: the sorter leaves them alone until they change ------------------------
+def read_held(store: SqliteStore) -> set[tuple[str, int, int]]:
+    raw = store.get_setting(HELD_SETTING)
+    if not raw:
+        return set()
+    try:
+        return {(str(p), int(s), int(m)) for p, s, m in json.loads(raw)}
+    except (ValueError, TypeError):
+        return set()
+
+
+def hold(store: SqliteStore, path: Path) -> None:
+    held = {h for h in read_held(store) if _still_there(h)}
+    state = FileState.of(path)
+    held.add((str(path), state.size, state.mtime_ns))
+    store.set_setting(HELD_SETTING, json.dumps(sorted(held), ensure_ascii=False))
+
+
+def _still_there(entry: tuple[str, int, int]) -> bool:
+    try:
+        st = os.stat(entry[0])
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (entry[1], entry[2])

@@ -1,0 +1,193 @@
+"""watchdog glue: filesystem events become hints, debounced per path.
+
+Events are hints, never facts: the worker re-reads the disk before acting on one. Rules:
+
+- the whole evidence root is watched recursively, so the sorter's own moves are renames inside the
+  tree (a move out of the tree stalls inotify's queue for about half a second);
+- a file is acted on after a quiet period that restarts on every write, and at the latest after a
+  maximum delay; on Linux a file that is being written (modified, not yet closed) waits for its
+  close event; where there is no close event (Windows, macOS) the worker waits until size and mtime
+  are the same on two checks a quiet period apart;
+- partial-download and editor names (.crdownload, .part, .tmp, ~$…) are ignored until renamed;
+- a flood of events collapses into one rescan;
+- nothing here polls: the worker sleeps on a condition until the next due time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+
+from .layout import is_ignored_name
+from .mover import FileState
+
+Hint = str  # 'created' | 'modified' | 'closed' | 'moved_in' | 'recheck'
+SETTLE = 0.2  # after a close or a move-in: just long enough to batch a burst
+
+
+@dataclass
+class _Entry:
+    first: float
+    last: float
+    writing: bool = False
+    complete: bool = False
+    last_state: FileState | None = None  # for stability checks where there is no close event
+
+
+class Debouncer:
+    """Per-path quiet period + maximum delay. Not thread-safe: the caller holds its lock."""
+
+    def __init__(self, quiet: float, max_delay: float, close_events: bool, writing_timeout: float = 30.0,
+                 flood_limit: int = 20_000) -> None:
+        self.quiet = quiet
+        self.max_delay = max_delay
+        self.close_events = close_events
+        self.writing_timeout = writing_timeout
+        self.flood_limit = flood_limit
+        self._entries: dict[Path, _Entry] = {}
+        self.flooded = False
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, path: Path) -> bool:
+        return path in self._entries
+
+    def hint(self, path: Path, kind: Hint, now: float, state: FileState | None = None) -> None:
+        if self.flooded:
+            return
+        entry = self._entries.get(path)
+        if entry is None:
+            if len(self._entries) >= self.flood_limit:
+                self._entries.clear()
+                self.flooded = True  # the worker rescans instead of tracking every path
+                return
+            entry = self._entries[path] = _Entry(first=now, last=now)
+        entry.last = now
+        if kind == "modified":
+            entry.writing, entry.complete = True, False
+        elif kind in ("closed", "moved_in"):
+            entry.writing, entry.complete = False, True
+        elif kind == "recheck":
+            entry.first = now  # a new round of waiting, with the state seen now
+            entry.last_state = state
+
+    def due_at(self, entry: _Entry) -> float:
+        if self.close_events:
+            if entry.complete:
+                return entry.last + SETTLE
+            if entry.writing:
+                # Open for writing: wait for its close; the timeout covers a missed close event.
+                return entry.last + self.writing_timeout
+            return min(entry.last + self.quiet, entry.first + self.max_delay)
+        return min(entry.last + self.quiet, entry.first + self.max_delay)
+
+    def next_due(self) -> float | None:
+        return min((self.due_at(e) for e in self._entries.values()), default=None)
+
+    def pop_due(self, now: float) -> list[tuple[Path, FileState | None]]:
+        due = [(p, e) for p, e in self._entries.items() if self.due_at(e) <= now]
+        for path, _ in due:
+            del self._entries[path]
+        due.sort(key=lambda pe: pe[1].first)
+        return [(p, e.last_state) for p, e in due]
+
+    def forget(self, path: Path) -> None:
+        self._entries.pop(path, None)
+
+    def take_flood(self) -> bool:
+        flooded, self.flooded = self.flooded, False
+        return flooded
+
+
+class EventSink:
+    """What the watcher reports to; the service implements it."""
+
+    hint: Callable[[Path, Hint], None]
+    deleted: Callable[[Path, bool], None]
+    moved: Callable[[Path, Path, bool], None]
+    folder_appeared: Callable[[Path], None]
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, sink: EventSink) -> None:
+        self.sink = sink
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            self._dispatch(event)
+        except Exception:  # a bad event must never kill the observer thread
+            import logging
+
+            logging.getLogger(__name__).exception("watch event failed: %r", event)
+
+    def _dispatch(self, event: FileSystemEvent) -> None:
+        src = Path(_text(event.src_path))
+        if isinstance(event, (FileMovedEvent, DirMovedEvent)):
+            dest = Path(_text(event.dest_path))
+            self.sink.moved(src, dest, event.is_directory)
+            return
+        if isinstance(event, (FileDeletedEvent, DirDeletedEvent)):
+            self.sink.deleted(src, event.is_directory)
+            return
+        if isinstance(event, DirCreatedEvent):
+            self.sink.folder_appeared(src)  # a folder dropped in whole: its files bring no events
+            return
+        if event.is_directory or is_ignored_name(src.name):
+            return
+        if isinstance(event, FileClosedEvent):
+            self.sink.hint(src, "closed")
+        elif isinstance(event, FileCreatedEvent):
+            self.sink.hint(src, "created")
+        elif isinstance(event, FileModifiedEvent):
+            self.sink.hint(src, "modified")
+        # FileOpenedEvent / FileClosedNoWriteEvent: a reader, nothing changed
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
+class RootWatcher:
+    """One recursive watchdog observer on the evidence root."""
+
+    def __init__(self, root: Path, sink: EventSink) -> None:
+        self.root = Path(root)
+        self._observer = Observer()
+        self._observer.daemon = True
+        self._observer.schedule(_Handler(sink), str(self.root), recursive=True)
+        self._started = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            self._observer.start()
+            self._started = True
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._started:
+                self._observer.stop()
+                self._observer.join(timeout=5)
+                self._started = False
+
+
+def monotonic() -> float:
+    return time.monotonic()
