@@ -92,7 +92,9 @@ def _serve(args, root: Path, state_dir: Path, port: int, rules_dir: Path) -> int
 async def _run(app: web.Application, runtime, port: int, backend: str, args) -> int:
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()  # starts the runtime (cleanup contexts)
-    site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=False)
+    # reuse_address left to asyncio: on POSIX it only skips TIME_WAIT, on Windows it stays off (it would
+    # let us share a port another program holds).
+    site = web.TCPSite(runner, "127.0.0.1", port)
     try:
         await site.start()
     except OSError as exc:
