@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "juzheng.cli.rules_cmd",
     "juzheng.cli.serve_cmd",
     "juzheng.cli.pair_cmd",
+    "juzheng.cli.sort_cmd",
 ]
 
 

@@ -29,7 +29,7 @@ from .layout import Layout, is_ignored_name, rel, safe_name
 from .mover import UPLOAD_SRC, FileState, Mover, new_batch, sha256_bytes, sha256_file
 from .osfacts import HAS_CLOSE_EVENTS, SorterLock
 from .recovery import recover
-from .sorter import REASON_HELD, SortContext, SortItem, Sorter, hold
+from .sorter import REASON_HELD, SortContext, SortItem, Sorter, hold, unhold
 from .watcher import Debouncer, Hint, RootWatcher, monotonic
 
 log = logging.getLogger(__name__)
@@ -497,6 +497,7 @@ class EvidenceService:
                 self.indexer.forget(relpath)
                 if relpath.startswith(INBOX + "/"):
                     self._forget_pending_under(relpath)
+                    unhold(self.store, op.src)
             elif op.kind == "moved" and op.dest is not None:
                 try:
                     src_rel = rel(self.root, op.src)
@@ -505,6 +506,7 @@ class EvidenceService:
                 self.indexer.moved(layout, op.src, op.dest)
                 if src_rel and src_rel.startswith(INBOX + "/"):
                     self._forget_pending_under(src_rel)
+                    unhold(self.store, op.src)
                 self._hint_tree(op.dest, "moved_in", layout)
             elif op.kind == "folder":
                 self._hint_tree(op.src, "moved_in", layout)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 HELD_SETTING = "evidence.held"
 FOCUS_SETTING = "focus"
-REASON_HELD = "已撤销整理，放回了收件箱，不会再自动整理：改个文件名（或移出再移回收件箱）即可重新整理"
+REASON_HELD = "已撤销整理，放回了收件箱，不会再自动整理：改个文件名即可重新整理"
 
 Action = Literal["move", "duplicate", "pending", "held", "skip"]
 Status = Literal["planned", "done", "changed", "vanished", "busy", "stuck", "pending", "held", "skipped"]
@@ -235,6 +235,14 @@ def hold(store: SqliteStore, path: Path) -> None:
     state = FileState.of(path)
     held.add((str(path), state.size, state.mtime_ns))
     store.set_setting(HELD_SETTING, json.dumps(sorted(held), ensure_ascii=False))
+
+
+def unhold(store: SqliteStore, path: Path) -> None:
+    """The file (or a folder holding it) left the inbox by hand: a later return is sorted again."""
+    held = read_held(store)
+    keep = {h for h in held if h[0] != str(path) and not h[0].startswith(str(path) + os.sep)}
+    if keep != held:
+        store.set_setting(HELD_SETTING, json.dumps(sorted(keep), ensure_ascii=False))
 
 
 def _still_there(entry: tuple[str, int, int]) -> bool:
