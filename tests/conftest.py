@@ -9,4 +9,6 @@ sys.path.insert(0, str(ROOT / "helper"))
 pytest_plugins: list[str] = [
     "fixtures.keyring",
     "fixtures.helper_process",
+    "fixtures.helper_app",
+    "fixtures.evidence",
 ]
