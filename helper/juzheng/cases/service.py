@@ -56,7 +56,9 @@ class CaseError(Exception):
 class EvidenceServiceLike(Protocol):
     def import_upload(self, case: Case, kind: str, filename: str, data: bytes, how: str = "uploaded") -> EvidenceRecord: ...
 
-    def trash(self, evidence_id: int) -> None: ...
+    def trash(self, evidence_id: int) -> EvidenceRecord: ...
+
+    def retry_pending(self) -> None: ...
 
 
 def _field_error(field: str, message: str) -> list[dict[str, Any]]:
@@ -281,9 +283,9 @@ class CaseService:
             if page_deadline is None and text_value:
                 page_deadline = parse_deadline_text(text_value, now)
 
-        request_at = req.request_at or (existing.request_at if existing else None)
-        if request_at is None:
-            request_at = page_deadline - _window(scenario, book, platform.id) if page_deadline else now
+        # Unknown request time: when the case was first seen. Never inferred from a page deadline,
+        # so "deadline == request + window" keeps meaning "the helper computed it" (see patch()).
+        request_at = req.request_at or (existing.request_at if existing else None) or now
 
         scenario_changed = existing is not None and effective != existing.scenario
         if page_deadline is not None:
@@ -377,6 +379,9 @@ class CaseService:
         self._case(case_id)
         focus = {"case_id": case_id, "at": self.clock().isoformat()}
         self.store.set_setting(FOCUS_SETTING, json.dumps(focus))
+        retry = getattr(self.evidence, "retry_pending", None)
+        if retry is not None:
+            retry()  # files waiting in the inbox may now belong to the case in focus
         return focus
 
     # -- evidence -----------------------------------------------------------------------------
@@ -417,7 +422,10 @@ class CaseService:
             raise CaseError(400, f"{kind.label}是文字类凭证，请以 JSON 提交 value", _field_error("kind", "text kind"))
         if self.evidence is None:
             raise CaseError(503, "证据文件夹服务未启用，暂时无法保存上传的文件。")
-        record = self.evidence.import_upload(case, kind.id, filename, data, how="uploaded")
+        try:
+            record = self.evidence.import_upload(case, kind.id, filename, data, how="uploaded")
+        except ValueError as exc:  # EvidenceError: bad input, the message says what to fix
+            raise CaseError(400, str(exc), _field_error("file", str(exc))) from exc
         return self._item(case, record, book)
 
     def remove_evidence(self, case_id: int, evidence_id: int) -> None:
@@ -435,7 +443,10 @@ class CaseService:
             return
         if self.evidence is None:
             raise CaseError(503, "证据文件夹服务未启用，暂时无法把文件移到回收站。")
-        self.evidence.trash(evidence_id)  # moves the file to .回收站, records it and publishes
+        try:
+            self.evidence.trash(evidence_id)  # moves the file to .回收站, drops the record, publishes
+        except ValueError as exc:
+            raise CaseError(409, str(exc)) from exc
 
     def evidence_file(self, case_id: int, evidence_id: int) -> EvidenceRecord:
         case = self._case(case_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -191,8 +191,18 @@ async def _read_upload(request: web.Request) -> tuple[str, str, bytes]:
             "上传缺少字段：" + "、".join(missing) + "（需要 kind 与 file）",
             [{"loc": ["body", n], "msg": "field required", "type": "missing"} for n in missing],
         )
-    safe_name = PurePosixPath((filename or "upload").replace("\\", "/")).name or "upload"
+    safe_name = PurePosixPath(_decoded_filename(filename or "upload").replace("\\", "/")).name or "upload"
     return kind or "", safe_name[:200], data or b""
+
+
+def _decoded_filename(name: str) -> str:
+    """Some clients (aiohttp, curl --form-string) percent-encode a UTF-8 file name; browsers send it raw."""
+    if "%" not in name:
+        return name
+    try:
+        return unquote(name, errors="strict")
+    except UnicodeDecodeError:
+        return name
 
 
 async def remove_evidence(request: web.Request) -> web.Response:
@@ -218,10 +228,10 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
 def safe_file(root: Path, relative: str) -> Path | None:
     """The file ``relative`` names inside ``root``, or None: no ``..``, no absolute or drive paths,
     no encoded or back-slash separators, no symlink leading out of the root."""
-    if not relative or "\\" in relative or "%" in relative or "\x00" in relative:
+    if not relative or "\\" in relative or "\x00" in relative:
         return None
-    parts = PurePosixPath(relative).parts
-    if PurePosixPath(relative).is_absolute() or any(p in ("..", ".", "") for p in parts) or ":" in parts[0]:
+    parts = relative.split("/")  # the store's form; PurePosixPath would quietly drop "." and "//"
+    if relative.startswith("/") or any(p in ("..", ".", "") for p in parts) or ":" in parts[0]:
         return None
     base = Path(root).resolve()
     try:
