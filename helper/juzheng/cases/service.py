@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
@@ -82,7 +83,7 @@ class CaseService:
         self.evidence = evidence
         self._generation = 0
         self._gen_lock = threading.Lock()
-        self._cache: dict[int, tuple[tuple, CaseView, bytes | None]] = {}
+        self._cache: dict[int, _Cached] = {}
         self._levels_lock = threading.Lock()
         self._unsubscribe = bus.subscribe(self._on_event)
 
@@ -101,36 +102,38 @@ class CaseService:
         with self._gen_lock:
             self._generation += 1
 
-    def _cache_key(self, now: datetime) -> tuple:
-        return (self._generation, self.rulebook().digest, int(now.timestamp()) // 60)
+    def _cache_key(self) -> tuple:
+        return (self._generation, self.rulebook().digest)
 
     # -- reading ------------------------------------------------------------------------------
     def view(self, case_id: int) -> CaseView:
-        now = self.clock()
-        key = self._cache_key(now)
-        hit = self._cache.get(case_id)
-        if hit and hit[0] == key:
-            return hit[1]
-        case = self.store.get_case(case_id)
-        if case is None:
-            raise CaseError(404, f"没有编号为 {case_id} 的案子")
-        view = self._build_view(case, self.rulebook(), now)
-        if len(self._cache) > 5000:
-            self._cache.clear()
-        self._cache[case_id] = (key, view, None)
-        return view
+        return self._cached(case_id).view
 
     def view_json(self, case_id: int) -> bytes:
         """The view serialised once per cache entry: the hot path of ``GET /api/cases/{id}``."""
-        view = self.view(case_id)
+        entry = self._cached(case_id)
+        if entry.data is None:
+            entry.data = entry.view.model_dump_json().encode()
+        return entry.data
+
+    def _cached(self, case_id: int) -> _Cached:
+        """A view is reused until the data or rules change, the minute turns (remaining seconds and
+        validity warnings move), or the deadline crosses a level boundary (warn, urgent, overdue)."""
+        now = self.clock()
+        key = self._cache_key()
         hit = self._cache.get(case_id)
-        if hit and hit[1] is view:
-            if hit[2] is None:
-                data = view.model_dump_json().encode()
-                self._cache[case_id] = (hit[0], view, data)
-                return data
-            return hit[2]
-        return view.model_dump_json().encode()
+        if hit is not None and hit.key == key and now < hit.expires:
+            return hit
+        case = self.store.get_case(case_id)
+        if case is None:
+            raise CaseError(404, f"没有编号为 {case_id} 的案子")
+        book = self.rulebook()
+        view = self._build_view(case, book, now)
+        entry = _Cached(key, _expires(view, book, now), view)
+        if len(self._cache) > 5000:
+            self._cache.clear()
+        self._cache[case_id] = entry
+        return entry
 
     def list(self, status: str | None = "open") -> list[CaseSummary]:
         out = []
@@ -503,6 +506,25 @@ class CaseService:
         if case is None:
             raise CaseError(404, f"没有编号为 {case_id} 的案子")
         return case
+
+
+@dataclass
+class _Cached:
+    key: tuple
+    expires: datetime
+    view: CaseView
+    data: bytes | None = None
+
+
+def _expires(view: CaseView, book: Rulebook, now: datetime) -> datetime:
+    next_minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    platform = book.platforms.get(view.platform)
+    levels = platform.levels if platform else Levels()
+    deadlines = [d.deadline_at for d in (view.checklist.deadlines if view.checklist else [])]
+    if view.deadline_at is not None:
+        deadlines.append(view.deadline_at)
+    boundaries = [b for d in deadlines for b in (d - levels.warn_before, d - levels.urgent_before, d) if b > now]
+    return min([next_minute, *boundaries])
 
 
 def _window(scenario: Scenario | None, book: Rulebook, platform_id: str | None = None) -> timedelta:
