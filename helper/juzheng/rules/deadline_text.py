@@ -88,9 +88,11 @@ def parse_absolute(text: str, now: datetime) -> datetime | None:
         year, month, day, hour, minute, second = match.groups()
         if year is None and hour is None:
             continue  # "3-7" alone is a range of days, not a date
+        if year is not None and not 2000 <= int(year) <= 2199:
+            continue  # not a deadline of a live case (and 9999-12-31 24:00 would overflow)
         try:
             value = _build(year, month, day, hour, minute, second, now)
-        except ValueError:
+        except (ValueError, OverflowError):
             continue
         if value is not None:
             prefix = text[max(0, match.start() - 12): match.start()]
@@ -107,7 +109,7 @@ def _iso_in(text: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return value if value.tzinfo else value.replace(tzinfo=BEIJING)
 
