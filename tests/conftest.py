@@ -11,4 +11,5 @@ pytest_plugins: list[str] = [
     "fixtures.helper_process",
     "fixtures.helper_app",
     "fixtures.evidence",
+    "fixtures.browser",
 ]
