@@ -91,12 +91,31 @@ class Indexer:
             record = existing.model_copy(update=fields)
             # New bytes under the same name count as evidence added again (the checklist re-checks it).
             return self._publish(Change("moved" if not same_place else "added", record))
+        orphan = self._orphan(layout, loc, path.name, st)
+        if orphan is not None:
+            # The same file left its old place moments ago (a move whose two halves inotify could
+            # not pair, e.g. into a folder created just before): keep its record and id.
+            fields = {"path": relpath, "platform": loc.platform, "order_id": loc.order_id, "kind": loc.kind}
+            self.store.update_evidence(orphan.id, **fields)
+            return self._publish(Change("moved", orphan.model_copy(update=fields)))
         record = EvidenceRecord(
             platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=relpath, sha256=sha256,
             size=st.st_size, mtime_ns=st.st_mtime_ns, how=how, added_at=utcnow(),  # type: ignore[arg-type]
         )
         record = self.store.add_evidence(record)
         return self._publish(Change("added", record))
+
+    def _orphan(self, layout: Layout, loc: Location, name: str, st: os.stat_result) -> EvidenceRecord | None:
+        """A record of this order with this name, size and mtime whose file is no longer where it says."""
+        for record in self.store.evidence_for_order(loc.platform or "", loc.order_id or ""):
+            if (
+                record.path
+                and record.path.rsplit("/", 1)[-1] == name
+                and (record.size, record.mtime_ns) == (st.st_size, st.st_mtime_ns)
+                and not (layout.root / record.path).exists()
+            ):
+                return record
+        return None
 
     def forget(self, relpath: str) -> list[Change]:
         """The file (or folder) at ``relpath`` is gone: remove its records."""

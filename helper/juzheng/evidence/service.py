@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,6 +106,7 @@ class EvidenceService:
         self._cond = threading.Condition()
         self._debouncer = Debouncer(self.quiet, max_delay, self.close_events)
         self._ops: list[_Op] = []
+        self._gone: dict[Path, float] = {}  # deleted paths, forgotten once their quiet period is over
         self._rescan_requested = False
         self._retry_pending = False
         self._next_rescan = 0.0
@@ -388,7 +390,9 @@ class EvidenceService:
             return
         with self._cond:
             self._debouncer.forget(path)
-            self._ops.append(_Op("deleted", path, is_dir=is_dir))
+            # Acted on after a quiet period: a delete may be the first half of a move inotify
+            # could not pair, whose file shows up elsewhere meanwhile and keeps its record.
+            self._gone[path] = monotonic() + self.quiet
             self._cond.notify_all()
 
     def moved(self, src: Path, dest: Path, is_dir: bool) -> None:
@@ -422,7 +426,7 @@ class EvidenceService:
                     if now >= self._next_rescan and self._next_rescan:
                         self._rescan_requested = True
                         break
-                    due = self._debouncer.next_due()
+                    due = min((t for t in (self._debouncer.next_due(), min(self._gone.values(), default=None)) if t is not None), default=None)
                     if due is not None and due <= now:
                         break
                     wake = [t for t in (due, self._next_rescan or None) if t is not None]
@@ -434,7 +438,12 @@ class EvidenceService:
                 rescan = self._rescan_requested or self._debouncer.take_flood()
                 self._rescan_requested = False
                 retry, self._retry_pending = self._retry_pending, False
-                due_paths = self._debouncer.pop_due(monotonic())
+                now = monotonic()
+                due_paths = self._debouncer.pop_due(now)
+                gone = [p for p, t in self._gone.items() if t <= now]
+                for path in gone:
+                    del self._gone[path]
+                ops = [*ops, *(_Op("deleted", p) for p in gone)]
                 paused = self._paused
             try:
                 self._work(ops, due_paths, rescan, retry, paused)
@@ -477,6 +486,8 @@ class EvidenceService:
             state = FileState.of(path)
         except OSError:
             return
+        if from_scan and previous is None and time.time() - state.mtime_ns / 1e9 >= self.quiet:
+            previous = state  # found by a scan and untouched for a quiet period: complete
         if previous is not None or not self.close_events or from_scan:
             # No close event (or found by a scan): complete once size and mtime held still for a
             # quiet period — checked twice, a quiet period apart.
@@ -490,6 +501,8 @@ class EvidenceService:
     def _apply_op(self, op: _Op, layout: Layout) -> None:
         with self.lock:
             if op.kind == "deleted":
+                if os.path.lexists(op.src):
+                    return  # back again (an editor's save: delete, then write): its hints handle it
                 try:
                     relpath = rel(self.root, op.src)
                 except ValueError:

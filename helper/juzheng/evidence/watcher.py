@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,10 @@ from watchdog.observers import Observer
 
 from .layout import is_ignored_name
 from .mover import FileState
+
+# watchdog 7 warns when a folder is re-added to its inotify watch table (folders created and moved
+# quickly); it replaces the entry itself, so the warning says nothing we can act on.
+warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning, module="watchdog")
 
 Hint = str  # 'created' | 'modified' | 'closed' | 'moved_in' | 'recheck'
 SETTLE = 0.2  # after a close or a move-in: just long enough to batch a burst
@@ -71,11 +76,12 @@ class Debouncer:
         return path in self._entries
 
     def hint(self, path: Path, kind: Hint, now: float, state: FileState | None = None) -> None:
-        if self.flooded:
+        if self.flooded and kind != "recheck":
             return
         entry = self._entries.get(path)
         if entry is None:
-            if len(self._entries) >= self.flood_limit:
+            # Our own rechecks never count as a flood: they are how a rescan makes progress.
+            if kind != "recheck" and len(self._entries) >= self.flood_limit:
                 self._entries.clear()
                 self.flooded = True  # the worker rescans instead of tracking every path
                 return
