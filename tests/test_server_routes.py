@@ -424,3 +424,20 @@ async def test_focus_places_a_waiting_inbox_file(helper_app):
         await asyncio.sleep(0.05)
     assert [e["kind"] for e in current["evidence"]] == ["red_stamp_proof"]
     assert Path(helper_app.root / current["evidence"][0]["path"]).exists()
+
+
+# -- regressions found by schemathesis ----------------------------------------------------------
+async def test_body_that_is_not_utf8_is_400_not_500(helper_app):
+    r = await helper_app.post("/api/cases/detect", data=b"r,\x16\x11\x18\xe9\xa3", headers={"Content-Type": "application/json"})
+    assert r.status == 400
+    assert (await r.json())["detail"][0]["type"] == "json_invalid"
+
+
+async def test_multipart_with_a_broken_part_header_is_400_not_500(helper_app):
+    view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED)
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="\xf1\xa1\x82\xb8\x1e"\r\n\r\nx\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="kind"\r\n\r\nred_stamp_proof\r\n--b--\r\n'
+    )
+    r = await helper_app.post(f"/api/cases/{view['id']}/evidence", data=body, headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status == 400

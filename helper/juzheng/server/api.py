@@ -69,7 +69,11 @@ async def read_model(request: web.Request, model: type[M]) -> M:
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        detail = json.loads(exc.json(include_url=False))
+        # loc/msg/type only: the input may be bytes that are not UTF-8, or large; ctx may hold exceptions.
+        detail = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
         if any(d.get("type") == "json_invalid" for d in detail):
             raise BadRequest(400, "请求体不是有效的 JSON", detail) from exc
         raise BadRequest(400, "请求内容不符合要求：" + _summary(detail), detail) from exc

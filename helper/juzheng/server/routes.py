@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .. import API_VERSION, __version__
 from ..cases import (
@@ -152,7 +153,7 @@ async def add_evidence(request: web.Request) -> web.Response:
 async def _read_upload(request: web.Request) -> tuple[str, str, bytes]:
     try:
         reader = await request.multipart()
-    except (ValueError, AssertionError) as exc:
+    except (ValueError, AssertionError, HttpProcessingError) as exc:
         raise BadRequest(400, f"multipart 请求体无法解析：{exc}") from exc
     kind: str | None = None
     filename: str | None = None
@@ -182,8 +183,8 @@ async def _read_upload(request: web.Request) -> tuple[str, str, bytes]:
                 await part.release()
     except BadRequest:
         raise
-    except (ValueError, AssertionError, UnicodeDecodeError, LookupError) as exc:
-        raise BadRequest(400, f"multipart 请求体无法解析：{exc}") from exc
+    except (ValueError, AssertionError, UnicodeDecodeError, LookupError, HttpProcessingError) as exc:
+        raise BadRequest(400, f"multipart 请求体无法解析：{str(exc).splitlines()[0][:200]}") from exc
     missing = [n for n, v in (("kind", kind), ("file", data)) if not v]
     if missing:
         raise BadRequest(
@@ -243,7 +244,7 @@ def safe_file(root: Path, relative: str) -> Path | None:
     return target
 
 
-FILE_RESPONSE = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+FILE_RESPONSE = {"*/*": {"schema": {"type": "string", "format": "binary"}}}  # image, video or PDF as stored
 UPLOAD_SCHEMA = {
     "type": "object",
     "required": ["kind", "file"],
