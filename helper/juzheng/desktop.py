@@ -162,12 +162,14 @@ def desktop_exec(command: Sequence[str]) -> str:
     out = []
     for arg in command:
         arg = arg.replace("%", "%%")
-        if arg and not any(ch in arg for ch in ' \t\n"\'\\><~|&;$*?#()`='):
+        if arg and not any(ch in arg for ch in ' \t\n\r"\'\\><~|&;$*?#()`='):
             out.append(arg)
             continue
         escaped = "".join("\\" + ch if ch in '"`$\\' else ch for ch in arg)
-        # The .desktop parser unescapes "\\" once more before splitting: double the backslashes.
-        out.append('"' + escaped.replace("\\", "\\\\") + '"')
+        # The .desktop parser applies the string escapes (\\ \n \t \r) before splitting: double the
+        # backslashes, and write control characters as escapes (a raw newline would end the line).
+        escaped = escaped.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+        out.append('"' + escaped + '"')
     return " ".join(out)
 
 
