@@ -1,0 +1,138 @@
+"""``start_tray(runtime)``: the tray, its menu actions and the level notifier, built from a Runtime.
+
+This is the only tray module that knows the runtime's parts (cases, evidence, auth, store); it
+reaches them through attributes only, so the tray never imports server internals.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from .. import desktop
+from ..notify import DesktopSender, LevelNotifier
+from ..paths import INBOX
+from ..store import utcnow
+from .app import TrayActions, TrayController
+from .state import CaseDeadline, TrayInputs
+
+log = logging.getLogger(__name__)
+
+# The seller's 暂停整理 outlives a restart, and `juzheng status` reads it from the store.
+PAUSED_SETTING = "sorting_paused"
+
+
+def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable[[], datetime] = utcnow) -> TrayInputs:
+    """The tray's inputs from a live runtime: open cases' levels (CaseService), inbox, pause, rules."""
+    cases = [
+        CaseDeadline(case_id=s.id, level=s.level, deadline_at=s.deadline_at) for s in runtime.cases.list("open")
+    ]
+    evidence = runtime.evidence
+    if evidence is not None:
+        status = evidence.status()
+        paused, pending = status.paused, len(status.pending)
+    else:
+        paused, pending = False, len(runtime.store.list_pending())
+    return TrayInputs(
+        now=clock(),
+        cases=cases,
+        pending=pending,
+        paused=paused,
+        rules_error=getattr(runtime.rules, "error", None),
+        helper_running=helper_running,
+        sorter_available=evidence is not None,
+        can_undo=evidence is not None and bool(runtime.store.last_batches(1)),
+        root_exists=runtime.root.is_dir(),
+    )
+
+
+def runtime_actions(runtime: Any, quit: Callable[[], None] | None = None) -> TrayActions:
+    """The menu's callbacks over a runtime. ``quit`` defaults to SIGINT to this process, which
+    ``juzheng serve`` already handles as a clean stop on every OS."""
+
+    def open_root() -> None:
+        desktop.open_folder(runtime.root)
+
+    def open_inbox() -> None:
+        desktop.open_folder(runtime.root / INBOX)
+
+    def show_pairing_code() -> str:
+        issued = runtime.auth.new_code()
+        return f"配对码：{issued.code}（10 分钟内有效，只能使用一次）。请在浏览器扩展的「选项」页面输入这 6 位数字。"
+
+    def pause() -> str:
+        _require_sorter(runtime).pause()
+        runtime.store.set_setting(PAUSED_SETTING, "1")
+        return "已暂停整理：收件箱里的新文件会留在原处，直到恢复整理。"
+
+    def resume() -> str:
+        _require_sorter(runtime).resume()
+        runtime.store.set_setting(PAUSED_SETTING, "0")
+        return "已恢复整理：收件箱中等待的文件马上开始归档。"
+
+    def undo() -> str:
+        items = _require_sorter(runtime).undo(1)
+        if not items:
+            return "没有可撤销的整理。"
+        done = sum(1 for i in items if i.status == "undone")
+        text = f"已撤销上次整理：{done} 个文件已放回原处。"
+        problems = len(items) - done
+        if problems:
+            text += f"{problems} 个文件未能放回（已不在原位置或被占用），详见日志。"
+        return text
+
+    return TrayActions(
+        open_root=open_root,
+        open_inbox=open_inbox,
+        show_pairing_code=show_pairing_code,
+        pause=pause,
+        resume=resume,
+        undo=undo,
+        quit=quit or (lambda: signal.raise_signal(signal.SIGINT)),
+    )
+
+
+def _require_sorter(runtime: Any) -> Any:
+    if runtime.evidence is None:
+        raise RuntimeError("证据文件夹整理服务未启用")
+    return runtime.evidence
+
+
+def start_tray(
+    runtime: Any,
+    *,
+    show_icon: bool = True,
+    quit: Callable[[], None] | None = None,
+    refresh_seconds: float = 30.0,
+    notifier: LevelNotifier | None = None,
+) -> TrayController:
+    """Start the tray for a started runtime and subscribe it to the runtime's event bus.
+
+    Returns the controller; call ``stop()`` on it before stopping the runtime. Headless (no display,
+    no tray host, macOS, ``show_icon=False``) it still keeps the state and sends notifications.
+    """
+    if runtime.evidence is not None and runtime.store.get_setting(PAUSED_SETTING) == "1":
+        runtime.evidence.pause()
+        log.info("证据整理处于暂停状态（托盘菜单「恢复整理」可恢复）")
+    if notifier is None:
+        notifier = LevelNotifier(runtime.store, runtime.cases.view, send=DesktopSender(on_click=_open_url))
+    controller = TrayController(
+        lambda: runtime_inputs(runtime),
+        runtime_actions(runtime, quit),
+        notifier=notifier,
+        show_icon=show_icon,
+        refresh_seconds=refresh_seconds,
+    )
+    controller.cleanups.append(runtime.bus.subscribe(controller.on_event))
+    controller.start()
+    return controller
+
+
+def _open_url(url: str) -> None:
+    import webbrowser
+
+    if url.startswith(("https://", "http://")):
+        webbrowser.open(url)
