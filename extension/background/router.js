@@ -132,6 +132,13 @@
       return ns.alerts.refreshCases();
     },
 
+    async focus(msg) {
+      const id = caseId(msg.id);
+      if (!id) return bad("case id");
+      const res = await client.request("POST", "/api/focus", { json: { case_id: id } });
+      return res.ok ? { ok: true, data: res.data } : { ok: false, state: res.state, error: res.error };
+    },
+
     async openCase(msg) {
       const id = caseId(msg.id);
       return id ? openCase(id) : bad("case id");

@@ -246,6 +246,7 @@
       if (res.ok) {
         current.caseId = res.data.id;
         overlay.showCase(res.data, ctx.platform);
+        focus();
       } else problem(res);
     } finally {
       scanning = false;
@@ -268,6 +269,13 @@
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(refresh, 150);
   }
+
+  /** Tell the helper which case the seller is looking at: the sorter files order-less inbox files
+   * (a screenshot named 截图 1.png) under it. */
+  function focus() {
+    if (current.caseId && document.visibilityState === "visible") send({ type: "focus", id: current.caseId });
+  }
+  document.addEventListener("visibilitychange", focus);
 
   // -- following the page -------------------------------------------------------------------------
   let debounceTimer = null;

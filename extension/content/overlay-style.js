@@ -42,7 +42,9 @@
 :host([data-collapsed="true"]) .panel { width: auto; max-width: 360px; }
 .row { display: flex; gap: 6px; align-items: center; margin: 0 0 8px; flex-wrap: wrap; }
 .muted { color: #57606a; }
-.ids { font-size: 12px; color: #57606a; margin-bottom: 8px; word-break: break-all; }
+.ids { display: flex; flex-wrap: wrap; gap: 0 12px; font-size: 12px; color: #57606a; margin-bottom: 8px; }
+.ids span { white-space: nowrap; }
+.ids b { font-weight: 500; color: #1f2328; font-variant-numeric: tabular-nums; }
 select {
   font: inherit; flex: 1; min-width: 0; padding: 3px 6px; border: 1px solid #d0d7de; border-radius: 6px; background: #fff;
 }
@@ -74,6 +76,7 @@ select {
 .file img { width: 36px; height: 36px; object-fit: cover; border-radius: 4px; background: #eaeef2; }
 .file span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 200px; }
 .fields { margin: 2px 0 2px 22px; }
+.fields summary { color: #57606a; }
 .fields label { display: flex; gap: 6px; align-items: flex-start; font-size: 12px; cursor: pointer; }
 .fields input { margin: 2px 0 0; }
 details { margin: 2px 0 2px 22px; font-size: 12px; }
@@ -92,7 +95,9 @@ button.btn.primary { background: #d64528; border-color: #c13b20; color: #fff; }
 button.btn.primary:hover { background: #c13b20; }
 button.btn:disabled { opacity: .5; cursor: default; }
 .actions { display: flex; gap: 6px; flex-wrap: wrap; margin-top: 8px; }
-.status { margin-top: 6px; font-size: 12px; color: #57606a; min-height: 1em; }
+.status { padding: 6px 12px; font-size: 12px; color: #57606a; border-top: 1px solid #eaeef2; background: #f6f8fa; }
+.status:empty { display: none; }
+:host([data-collapsed="true"]) .status { display: none; }
 .status[data-tone="error"] { color: #cf222e; }
 .status[data-tone="ok"] { color: #1a7f37; }
 .problem h3 { margin: 0 0 4px; font-size: 14px; }

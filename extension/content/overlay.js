@@ -95,6 +95,7 @@
       this.placed = false;
       this.thumbs = new Map();
       this.statusTimer = null;
+      this.openFields = new Set(); // kinds whose field checks the seller unfolded
     }
 
     mount() {
@@ -119,7 +120,7 @@
         this.head = h("div", { className: "head", attrs: { "data-role": "handle" } }, h("div", { className: "logo", text: "证" }), this.titleEl, this.countdown, this.collapseBtn);
         this.body = h("div", { className: "body" });
         this.statusEl = h("div", { className: "status", attrs: { role: "status", "data-role": "status" } });
-        this.panel = h("div", { className: "panel", attrs: { role: "complementary", "aria-label": t("extName") } }, this.head, this.body);
+        this.panel = h("div", { className: "panel", attrs: { role: "complementary", "aria-label": t("extName") } }, this.head, this.body, this.statusEl);
         this.root.append(this.panel);
         this.enableDrag();
         this.setCollapsed(false, false);
@@ -272,6 +273,7 @@
     showCase(view, platform) {
       this.mount();
       const sameCase = this.view && this.view.id === view.id;
+      if (!sameCase) this.openFields.clear();
       const scrollTop = sameCase ? this.body.scrollTop : 0;
       this.view = view;
       this.platform = platform || {};
@@ -286,9 +288,9 @@
       content.push(this.renderScenario(view));
       content.push(
         h("div", { className: "ids", attrs: { "data-role": "ids" } },
-          t("orderId"), " ", h("span", { attrs: { "data-role": "order-id" }, text: view.order_id }),
-          view.aftersale_id ? [" · ", t("aftersaleId"), " ", h("span", { attrs: { "data-role": "aftersale-id" }, text: view.aftersale_id })] : null,
-          view.deadline_at ? [" · ", t("deadlineAt"), " ", h("span", { attrs: { "data-role": "deadline-text" }, text: time.formatDeadline(view.deadline_at) })] : null
+          h("span", {}, `${t("orderId")} `, h("b", { attrs: { "data-role": "order-id" }, text: view.order_id })),
+          view.aftersale_id ? h("span", {}, `${t("aftersaleId")} `, h("b", { attrs: { "data-role": "aftersale-id" }, text: view.aftersale_id })) : null,
+          view.deadline_at ? h("span", {}, `${t("deadlineAt")} `, h("b", { attrs: { "data-role": "deadline-text" }, text: time.formatDeadline(view.deadline_at) })) : null
         )
       );
       const checklist = view.checklist;
@@ -319,7 +321,6 @@
       }
       const extra = this.renderFolderNotes(view);
       if (extra) content.push(extra);
-      content.push(this.statusEl);
       this.body.replaceChildren(...content);
       if (sameCase) this.body.scrollTop = scrollTop;
       this.startTicking();
@@ -404,7 +405,14 @@
       }
       for (const w of item.warnings || []) el.append(h("div", { className: "item-warn", text: `⚠ ${w}` }));
       if (item.fields && item.fields.length && item.state !== "missing") {
-        const fields = h("div", { className: "fields", attrs: { "data-role": "fields" } });
+        const done = item.fields.filter((f) => f.confirmed).length;
+        const fields = h("details", { className: "fields", attrs: { "data-role": "fields" } },
+          h("summary", { text: t("fieldChecks", [String(done), String(item.fields.length)]) }));
+        fields.open = this.openFields.has(item.kind) || done === 0;
+        fields.addEventListener("toggle", () => {
+          if (fields.open) this.openFields.add(item.kind);
+          else this.openFields.delete(item.kind);
+        });
         for (const f of item.fields) {
           const box = h("input", {
             attrs: { type: "checkbox", "data-field": f.id, "data-kind": item.kind },

@@ -69,8 +69,12 @@
     if (!reply) return;
     render(reply.data || []);
     if (!reply.ok) {
-      const key = { offline: "offlineTitle", unpaired: "unpairedTitle", foreign: "foreignTitle" }[reply.state];
-      showState(key ? `${t(key)} — ${t(key === "unpairedTitle" ? "unpairedHow" : "offlineHow")}` : reply.error);
+      const how = {
+        offline: `${t("offlineTitle")} — ${t("offlineHow")} ${t("offlineCommand")}`,
+        unpaired: `${t("unpairedTitle")} — ${t("unpairedHow")}`,
+        foreign: `${t("foreignTitle")} — ${t("foreignHow")}`,
+      }[reply.state];
+      showState(how || reply.error);
     } else showState("");
   }
 

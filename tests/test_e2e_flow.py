@@ -1,0 +1,289 @@
+"""End to end in real Chromium with the real helper: what a seller does with one case.
+
+Pairing through the options page, correcting the scenario, a file dropped into the inbox turning
+its item done without a reload, drag-drop upload, ticking field checks, thumbnails and the file
+viewer, attaching files to the page's own upload box (seen by the page's change handler, within
+the platform's limit), copying the explanation, the popup and badge, the warn notification, and
+the helper being stopped and started again (the overlay says so, then reconnects by itself).
+
+The tests of this module run in order on one browser and one helper: each builds on the last.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import signal
+import time
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from fixtures.browser import pair_through_options, pairing_code
+
+pytestmark = pytest.mark.browser
+
+ORDER = "230102-234567890123456"
+AFTERSALE = "88776655443"
+URL = "https://mms.pinduoduo.com/aftersales-ssr/detail"
+OPEN_URL = f"{URL}?id={AFTERSALE}&orderSn={ORDER}"
+
+
+def png(color: tuple[int, int, int], size: tuple[int, int] = (320, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def drop_files(page, target, files: list[tuple[str, bytes]]) -> None:
+    """A real drop event carrying real File objects, as the browser dispatches it."""
+    payload = [[name, base64.b64encode(data).decode()] for name, data in files]
+    dt = page.evaluate_handle(
+        """(files) => {
+            const dt = new DataTransfer();
+            for (const [name, b64] of files) {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                dt.items.add(new File([bytes], name, { type: "image/png" }));
+            }
+            return dt;
+        }""",
+        payload,
+    )
+    target.dispatch_event("dragenter", {"dataTransfer": dt})
+    target.dispatch_event("dragover", {"dataTransfer": dt})
+    target.dispatch_event("drop", {"dataTransfer": dt})
+
+
+@pytest.fixture(scope="module")
+def browser(e2e_helper, extension_browser):  # the helper first: it outlives the browser
+    extension_browser.serve(URL, "pinduoduo_detail.html", ORDER_ID=ORDER, AFTERSALE_ID=AFTERSALE)
+    return extension_browser
+
+
+@pytest.fixture(scope="module")
+def case_page(browser, e2e_helper):
+    """The Pinduoduo case page, opened after pairing (test_pairing_through_options_page)."""
+    if not browser.storage().get("token"):
+        pair_through_options(browser, e2e_helper).close()
+    e2e_helper.token = browser.storage()["token"]
+    page = browser.new_page()
+    page.goto(OPEN_URL)
+    expect(page.locator("juzheng-overlay")).to_have_attribute("data-state", "case")
+    yield page
+    page.close()
+
+
+def item(overlay, kind: str, option: int | None = None):
+    scope = overlay.locator(f'[data-role="option"][data-option="{option}"]') if option is not None else overlay
+    return scope.locator(f'[data-role="item"][data-kind="{kind}"]').first
+
+
+def test_pairing_through_options_page(browser, e2e_helper):
+    page = browser.welcome_page  # a fresh install shows how to pair by itself
+    assert page is not None, "a fresh install opens the options page"
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "offline")  # default port 17817: nothing there
+    port = page.locator('input[name="port"]')
+    port.fill(str(e2e_helper.port))
+    port.dispatch_event("change")
+    expect(status).to_have_text("未配对")
+
+    page.locator('input[name="pairing-code"]').fill("000000" if pairing_code(e2e_helper) != "000000" else "111111")
+    page.locator('#pair-form button[type="submit"]').click()
+    expect(page.locator("#pair-result")).to_contain_text("配对码不正确")
+    expect(status).to_have_text("未配对")
+
+    page.locator('input[name="pairing-code"]').fill(pairing_code(e2e_helper))
+    page.locator('#pair-form button[type="submit"]').click()
+    expect(page.locator("#pair-result")).to_have_text("配对成功。")
+    expect(status).to_have_text("已连接")
+    expect(status).to_have_attribute("data-state", "online")
+    browser.screenshot(page, "options-paired")
+    assert e2e_helper.request("GET", "/api/health").json()["paired"] is True
+    page.close()
+
+
+def test_scenario_correction_is_stored_on_the_case(case_page, e2e_helper):
+    overlay = case_page.locator("juzheng-overlay")
+    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    case_id = int(overlay.get_attribute("data-case-id"))
+    overlay.locator('select[data-role="scenario"]').select_option("pinduoduo.return_not_received")
+    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.return_not_received")
+    expect(overlay.locator('[data-role="status"]')).to_contain_text("场景已更正")
+    stored = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
+    assert (stored["scenario"], stored["scenario_source"]) == ("pinduoduo.return_not_received", "seller")
+
+    case_page.reload()  # the page still reads as 未收到商品: the seller's choice stands
+    expect(overlay).to_have_attribute("data-state", "case")
+    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.return_not_received")
+    overlay.locator('select[data-role="scenario"]').select_option("pinduoduo.not_received")
+    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.not_received")
+
+
+def test_file_dropped_into_the_inbox_turns_its_item_done(case_page, e2e_helper):
+    overlay = case_page.locator("juzheng-overlay")
+    red = item(overlay, "red_stamp_proof", 0)
+    expect(red).to_have_attribute("data-state", "missing")
+    inbox = e2e_helper.root / "收件箱"
+    inbox.mkdir(parents=True, exist_ok=True)
+    tmp = inbox.parent / "incoming.tmp"
+    tmp.write_bytes(png((200, 30, 30)))
+    tmp.replace(inbox / f"{ORDER} 快递红章证明.png")  # as a download lands: one rename
+    expect(red).to_have_attribute("data-state", "done", timeout=15_000)
+    # The folder holds it: a thumbnail of the real file, and the field checks to tick.
+    thumb = red.locator('[data-role="file"] img')
+    expect(thumb).to_have_attribute("src", re.compile(r"^blob:"))
+    expect(thumb).to_have_js_property("naturalWidth", 320)
+    expect(red.locator('[data-role="fields"] input[type="checkbox"]').first).to_be_visible()
+
+
+def test_field_check_is_confirmed_on_the_helper(case_page, e2e_helper):
+    overlay = case_page.locator("juzheng-overlay")
+    box = item(overlay, "red_stamp_proof", 0).locator('[data-role="fields"] input[type="checkbox"]').first
+    field = box.get_attribute("data-field")
+    box.check()
+    case_id = overlay.get_attribute("data-case-id")
+
+    def confirmed() -> bool:
+        view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
+        for option in view["checklist"]["options"]:
+            for it in option["items"]:
+                if it["kind"] == "red_stamp_proof":
+                    return any(f["id"] == field and f["confirmed"] for f in it["fields"])
+        return False
+
+    deadline = time.monotonic() + 10
+    while not confirmed():
+        assert time.monotonic() < deadline, "the tick never reached the helper"
+        time.sleep(0.1)
+    expect(item(overlay, "red_stamp_proof", 0).locator(f'input[data-field="{field}"]')).to_be_checked()
+
+
+def test_drag_drop_upload(case_page, e2e_helper):
+    overlay = case_page.locator("juzheng-overlay")
+    slip = item(overlay, "shipping_slip", 0)
+    expect(slip).to_have_attribute("data-state", "missing")
+    drop_files(case_page, slip, [("底单照片.png", png((30, 120, 200)))])
+    expect(item(overlay, "shipping_slip", 0)).to_have_attribute("data-state", "done")
+    expect(overlay.locator('[data-role="option"][data-option="0"]')).to_have_attribute("data-complete", "true")
+    stored = list(e2e_helper.root.rglob("底单照片*.png"))
+    assert len(stored) == 1 and stored[0].read_bytes() == png((30, 120, 200))
+
+
+def test_attach_fills_the_pages_own_upload_box(case_page, browser):
+    overlay = case_page.locator("juzheng-overlay")
+    overlay.locator('[data-role="option"][data-option="0"] [data-role="attach"]').click()
+    expect(case_page.locator("#chosen li")).to_have_count(2)
+    chosen = case_page.evaluate("window.__chosen")
+    assert {c["name"] for c in chosen} == {f"{ORDER} 快递红章证明.png", "底单照片.png"}
+    assert all(c["png"] and c["type"] == "image/png" and c["size"] > 0 for c in chosen)
+    expect(overlay.locator('[data-role="status"]')).to_contain_text("已把 2 个文件放进页面的上传框")
+    browser.screenshot(case_page, "overlay-pinduoduo-attached")
+
+
+def test_attach_respects_the_platform_limit(case_page):
+    """Pinduoduo takes at most 3 images: four chat screenshots, three attached."""
+    overlay = case_page.locator("juzheng-overlay")
+    chat = item(overlay, "chat_screenshot", 1)
+    drop_files(case_page, chat, [(f"聊天记录截图{i}.png", png((10 * i, 200, 90))) for i in range(1, 5)])
+    expect(item(overlay, "chat_screenshot", 1).locator('[data-role="file"]')).to_have_count(4)
+    overlay.locator('[data-role="option"][data-option="1"] [data-role="attach"]').click()
+    expect(case_page.locator("#chosen li")).to_have_count(3)
+    expect(overlay.locator('[data-role="status"]')).to_contain_text("共 4 个")
+
+
+def test_file_opens_in_the_viewer(case_page, browser):
+    overlay = case_page.locator("juzheng-overlay")
+    with browser.context.expect_page() as opened:
+        item(overlay, "shipping_slip", 0).locator('[data-role="file"]').first.click()
+    viewer = opened.value
+    expect(viewer.locator("#content img")).to_have_js_property("naturalWidth", 320)
+    expect(viewer.locator("#name")).to_have_text("底单照片.png")
+    viewer.close()
+
+
+def test_copy_explanation(case_page, browser):
+    browser.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="https://mms.pinduoduo.com")
+    overlay = case_page.locator("juzheng-overlay")
+    overlay.locator('[data-role="copy"]').click()
+    expect(overlay.locator('[data-role="status"]')).to_contain_text("已复制")
+    text = case_page.evaluate("navigator.clipboard.readText()")
+    assert ORDER in text and "红章证明" in text
+
+
+def test_popup_badge_and_warn_notification(browser, case_page, e2e_helper):
+    """A case with 10 hours left is at warn: one notification, counted on the badge, first in the popup."""
+    browser.serve(
+        "https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3", "douyin_detail.html",
+        ORDER_ID="4937820156111111111", AFTERSALE_ID="7301111111111", SECONDS_LEFT=10 * 3600,
+        NEXT_ORDER_ID="4937820156222222222", NEXT_AFTERSALE_ID="7302222222222", NEXT_SECONDS_LEFT=3600,
+    )
+    page = browser.new_page()
+    page.goto("https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id=7301111111111")
+    expect(page.locator("juzheng-overlay [data-role='countdown']")).to_have_attribute("data-level", "warn")
+
+    def notifications() -> dict:
+        return browser.sw("() => chrome.notifications.getAll()")
+
+    deadline = time.monotonic() + 10
+    while not any(k.endswith(":warn") for k in notifications()):
+        assert time.monotonic() < deadline, "no warn notification"
+        time.sleep(0.1)
+    assert browser.storage()["notified"]  # once: remembered
+    assert browser.sw("() => chrome.action.getBadgeText({})") == "1"
+
+    # 「下一条」 has 1 hour left: urgent, its own notification; the badge counts both.
+    page.get_by_role("button", name="下一条").click()
+    expect(page.locator("juzheng-overlay [data-role='countdown']")).to_have_attribute("data-level", "urgent")
+    deadline = time.monotonic() + 10
+    while not any(k.endswith(":urgent") for k in notifications()):
+        assert time.monotonic() < deadline, "no urgent notification"
+        time.sleep(0.1)
+    assert browser.sw("() => chrome.action.getBadgeText({})") == "2"
+
+    popup = browser.new_page()
+    popup.goto(browser.url("popup/popup.html"))
+    rows = popup.locator('[data-role="cases"] li')
+    expect(rows).to_have_count(3)
+    assert [rows.nth(i).get_attribute("data-level") for i in range(3)] == ["urgent", "warn", "ok"]
+    expect(rows.first.locator(".countdown")).to_have_text(re.compile(r"^00:5\d:\d\d$"))
+    expect(rows.first).to_contain_text("空包")
+    browser.screenshot(popup, "popup")
+    popup.close()
+    page.close()
+
+
+def test_helper_stopped_and_restarted(case_page, e2e_helper, browser):
+    overlay = case_page.locator("juzheng-overlay")
+    expect(overlay).to_have_attribute("data-state", "case")
+    # Killed outright (crash, sleep, task manager): no goodbye on the socket.
+    e2e_helper.stop(signal.SIGKILL)
+    expect(overlay).to_have_attribute("data-state", "offline", timeout=15_000)
+    expect(overlay.locator('[data-role="problem"]')).to_contain_text("本地助手未运行")
+    expect(overlay.locator('[data-role="problem"]')).to_contain_text("scripts/run")
+    browser.screenshot(case_page, "overlay-helper-offline")
+
+    e2e_helper.start()  # same port, same state: the token still holds
+    expect(overlay).to_have_attribute("data-state", "case", timeout=20_000)
+    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    expect(item(overlay, "shipping_slip", 0)).to_have_attribute("data-state", "done")
+
+    # Live updates flow again without a reload: another inbox file turns an item done.
+    (e2e_helper.root / "收件箱" / f"{ORDER} 快递红章证明 第二张.png").write_bytes(png((90, 10, 10)))
+    expect(item(overlay, "red_stamp_proof", 0).locator('[data-role="file"]')).to_have_count(2, timeout=15_000)
+
+
+def test_revoked_pairing_says_how_to_fix_it_and_recovers(case_page, e2e_helper, browser):
+    overlay = case_page.locator("juzheng-overlay")
+    done = e2e_helper.cli("pair", "--revoke", "--state-dir", str(e2e_helper.state_dir))
+    assert done.returncode == 0, done.stderr
+    case_page.reload()
+    expect(overlay).to_have_attribute("data-state", "unpaired")
+    expect(overlay.locator('[data-role="problem"]')).to_contain_text("juzheng pair")
+    browser.screenshot(case_page, "overlay-unpaired")
+
+    pair_through_options(browser, e2e_helper).close()
+    e2e_helper.token = browser.storage()["token"]
+    expect(overlay).to_have_attribute("data-state", "case", timeout=15_000)
