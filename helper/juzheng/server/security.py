@@ -9,12 +9,13 @@ needs is decided from the *canonical* method and path, never from what the route
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from .. import API_VERSION
+from .. import API_VERSION, __version__
 from .context import RUNTIME
 from .errors import error_response
 
@@ -34,6 +35,8 @@ UPLOAD_PATH = re.compile(r"^/api/cases/[^/]+/evidence$")
 def canonical_path(raw_path: str) -> str:
     """Decode escapes (repeatedly: ``%252e``), turn ``\\`` into ``/``, drop empty and dot segments."""
     path = raw_path.split("?", 1)[0]
+    if "%" not in path and "\\" not in path and "//" not in path and "/." not in path and path.startswith("/"):
+        return path.rstrip("/") or "/"  # the common case, on every request: nothing to decode or fold
     for _ in range(4):
         decoded = unquote(path)
         if decoded == path:
@@ -59,10 +62,15 @@ def bearer(request: web.Request) -> str | None:
     return token.strip()
 
 
+@lru_cache(maxsize=8)
+def _hosts(port: int) -> frozenset[str]:
+    return frozenset(f"{h}:{port}" for h in LOCAL_HOSTS)
+
+
 def allowed_host(host: str | None, port: int) -> bool:
     if not host:
         return False
-    return host.lower() in {f"{h}:{port}" for h in LOCAL_HOSTS}
+    return host.lower() in _hosts(port)
 
 
 def local_port(request: web.Request) -> int | None:
@@ -146,8 +154,6 @@ def api_version_problem(value: str) -> str | None:
 
 async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
     """Headers every response carries, errors and WebSocket handshakes included."""
-    from .. import __version__
-
     response.headers["X-Juzheng-Version"] = __version__
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Content-Type-Options"] = "nosniff"
