@@ -213,3 +213,10 @@ def test_environment_variables_configure_serve(secret_service, tmp_path):
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
     assert f"127.0.0.1:{helper.port}" in out
+
+
+def test_serve_with_the_tray_runs_headless_without_a_display(helper_factory):
+    helper = helper_factory(tray=True, env={"DISPLAY": ""})
+    assert helper.request("GET", "/api/cases").status == 200
+    assert helper.stop() == 0
+    assert "Traceback" not in helper.output()

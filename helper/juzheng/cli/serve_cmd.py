@@ -33,7 +33,7 @@ def register(sub) -> None:
     p.add_argument("--state-dir", metavar="DIR", help="状态目录（数据库等；环境变量 JUZHENG_STATE_DIR）")
     p.add_argument("--port", type=int, metavar="N", help="端口（默认 17817；环境变量 JUZHENG_PORT）")
     p.add_argument("--rules", metavar="DIR", default=os.environ.get("JUZHENG_RULES"), help="规则目录（默认：随程序附带的 rules/；环境变量 JUZHENG_RULES）")
-    p.add_argument("--no-tray", action="store_true", help="不显示托盘图标")
+    p.add_argument("--no-tray", action="store_true", help="不显示托盘图标（也不发送截止提醒通知）；无图形界面时会自动以无界面方式运行")
     p.add_argument(
         "--insecure-file-secret",
         action="store_true",
@@ -120,14 +120,16 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
             "root": str(runtime.root),
         },
     )
-    tray = None if args.no_tray else _start_tray(runtime)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    _install_signal_handlers(stop)
+    # The tray's 退出 runs on the icon thread: hand the stop to this loop.
+    tray = None if args.no_tray else _start_tray(runtime, quit=lambda: loop.call_soon_threadsafe(stop.set))
     print(
         f"举证助手 {__version__} 已启动：{url}  证据文件夹：{runtime.root}  "
         f"配对：另开终端运行 juzheng pair，把 6 位配对码填入扩展「选项」。按 Ctrl-C 停止。",
         flush=True,
     )
-    stop = asyncio.Event()
-    _install_signal_handlers(stop)
     try:
         await stop.wait()
     finally:
@@ -155,15 +157,15 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
 
 
-def _start_tray(runtime):
+def _start_tray(runtime, quit):
     """The tray (issue 6) when it is installed and a tray host exists; the helper never needs it."""
     try:
-        from ..tray import start_tray  # type: ignore[attr-defined]
+        from ..tray import start_tray
     except Exception:  # not installed yet, or no display (pystray raises non-ImportErrors)
         log.info("托盘不可用，以无界面方式运行")
         return None
     try:
-        return start_tray(runtime)
+        return start_tray(runtime, quit=quit)
     except Exception:
         log.exception("托盘启动失败，以无界面方式运行")
         return None
