@@ -16,6 +16,7 @@ import io
 import re
 import signal
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from PIL import Image
@@ -255,6 +256,70 @@ def test_popup_badge_and_warn_notification(browser, case_page, e2e_helper):
     page.close()
 
 
+def test_warnings_for_a_rejected_kind_and_an_expired_code(browser, case_page, e2e_helper):
+    """Courier-site tracking is refused as proof of receipt on Pinduoduo; a 旺旺举证号 older than its
+    15 days is expired. Both arrive live (inbox file, another client) and are shown as warnings."""
+    overlay = case_page.locator("juzheng-overlay")
+    (e2e_helper.root / "收件箱" / f"{ORDER} 快递官网物流记录.png").write_bytes(png((10, 90, 10)))
+    rejected = overlay.locator('[data-role="rejected"] [data-kind="tracking_record"]')
+    expect(rejected).to_have_attribute("data-state", "rejected", timeout=15_000)
+    expect(overlay.locator('[data-role="warnings"] [data-code="rejected_kind"]')).to_be_visible()
+    rejected.scroll_into_view_if_needed()
+    browser.screenshot(case_page, "overlay-pinduoduo-rejected-kind")
+
+    qn = {"ORDER_ID": "2911112222333344445", "AFTERSALE_ID": "209999888877", "HOURS_LEFT": 30}
+    browser.serve("https://myseller.taobao.com/home.htm/refund-detail", "qianniu_refund.html", **qn)
+    page = browser.new_page()
+    page.goto("https://myseller.taobao.com/home.htm/refund-detail#/detail")
+    tb = page.locator("juzheng-overlay")
+    expect(tb).to_have_attribute("data-scenario", "taobao.late_shipment.agreed_time")
+    code_item = tb.locator('[data-role="item"][data-kind="wangwang_evidence_number"]').first
+    expect(code_item).to_have_attribute("data-state", "missing")
+    # Pasted in the overlay: done.
+    code_item.locator('input[data-role="text-value"]').fill("JZ20261123ABCDEF")
+    code_item.locator('button[type="submit"]').click()
+    done_item = tb.locator('[data-role="item"][data-kind="wangwang_evidence_number"]').first
+    expect(done_item).to_have_attribute("data-state", "done")
+    expect(done_item.locator('[data-role="value"]')).to_have_text("JZ20261123ABCDEF")
+    # A code generated 20 days ago, added by another client (the CLI, the tray): expired, live.
+    case_id = tb.get_attribute("data-case-id")
+    for record in e2e_helper.request("GET", f"/api/cases/{case_id}").json()["evidence"]:
+        if record["kind"] == "wangwang_evidence_number":
+            assert e2e_helper.request("DELETE", f"/api/cases/{case_id}/evidence/{record['id']}").status == 200
+    old = (datetime.now(timezone.utc) - timedelta(days=20)).isoformat()
+    added = e2e_helper.request("POST", f"/api/cases/{case_id}/evidence", json_body={"kind": "wangwang_evidence_number", "value": "JZ20261103OLD", "generated_at": old})
+    assert added.status == 201, added.body
+    expect(tb.locator('[data-role="item"][data-kind="wangwang_evidence_number"]').first).to_have_attribute("data-state", "rejected", timeout=15_000)
+    expect(tb.locator('[data-role="warnings"] [data-code="expired"]')).to_contain_text("过期")
+    browser.screenshot(page, "overlay-taobao-expired-code")
+    page.close()
+
+
+def test_countdown_turns_warn_in_the_page_and_an_alarm_notifies(browser, case_page):
+    """Twelve hours and a few seconds left: ok now, warn moments later, computed in the page from the
+    absolute deadline; the service worker's alarm (not a live worker timer) brings the notification."""
+    browser.serve(
+        "https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3", "douyin_detail.html",
+        ORDER_ID="4937820156333333333", AFTERSALE_ID="7303333333333", SECONDS_LEFT=12 * 3600 + 6,
+        NEXT_ORDER_ID="4937820156444444444", NEXT_AFTERSALE_ID="7304444444444", NEXT_SECONDS_LEFT=3600,
+    )
+    page = browser.new_page()
+    page.goto("https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id=7303333333333")
+    overlay = page.locator("juzheng-overlay")
+    countdown = overlay.locator('[data-role="countdown"]')
+    expect(countdown).to_have_attribute("data-level", "ok")
+    case_id = overlay.get_attribute("data-case-id")
+    alarms = browser.sw("() => chrome.alarms.getAll().then(a => a.map(x => x.name))")
+    assert f"level:{case_id}:warn" in alarms and f"level:{case_id}:urgent" in alarms
+    assert f"case:{case_id}:warn" not in browser.sw("() => chrome.notifications.getAll()")
+    expect(countdown).to_have_attribute("data-level", "warn", timeout=15_000)
+    deadline = time.monotonic() + 15
+    while f"case:{case_id}:warn" not in browser.sw("() => chrome.notifications.getAll()"):
+        assert time.monotonic() < deadline, "the warn alarm brought no notification"
+        time.sleep(0.2)
+    page.close()
+
+
 def test_helper_stopped_and_restarted(case_page, e2e_helper, browser):
     overlay = case_page.locator("juzheng-overlay")
     expect(overlay).to_have_attribute("data-state", "case")
@@ -264,11 +329,16 @@ def test_helper_stopped_and_restarted(case_page, e2e_helper, browser):
     expect(overlay.locator('[data-role="problem"]')).to_contain_text("本地助手未运行")
     expect(overlay.locator('[data-role="problem"]')).to_contain_text("scripts/run")
     browser.screenshot(case_page, "overlay-helper-offline")
+    fresh = browser.new_page()  # a case page opened while the helper is down says so too
+    fresh.goto(OPEN_URL)
+    expect(fresh.locator("juzheng-overlay")).to_have_attribute("data-state", "offline")
 
     e2e_helper.start()  # same port, same state: the token still holds
     expect(overlay).to_have_attribute("data-state", "case", timeout=20_000)
     expect(overlay).to_have_attribute("data-scenario", "pinduoduo.not_received")
     expect(item(overlay, "shipping_slip", 0)).to_have_attribute("data-state", "done")
+    expect(fresh.locator("juzheng-overlay")).to_have_attribute("data-state", "case", timeout=20_000)
+    fresh.close()
 
     # Live updates flow again without a reload: another inbox file turns an item done.
     (e2e_helper.root / "收件箱" / f"{ORDER} 快递红章证明 第二张.png").write_bytes(png((90, 10, 10)))

@@ -73,6 +73,7 @@ select {
   display: inline-flex; align-items: center; gap: 4px; max-width: 100%; padding: 2px 6px 2px 2px; border: 1px solid #d0d7de;
   border-radius: 6px; background: #f6f8fa; cursor: pointer; font: inherit; font-size: 12px; color: #0969da;
 }
+.file.text { cursor: text; color: #1f2328; padding: 2px 6px; user-select: all; }
 .file img { width: 36px; height: 36px; object-fit: cover; border-radius: 4px; background: #eaeef2; }
 .file span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 200px; }
 .fields { margin: 2px 0 2px 22px; }

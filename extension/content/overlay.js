@@ -404,7 +404,7 @@
         el.append(wrap);
       }
       for (const w of item.warnings || []) el.append(h("div", { className: "item-warn", text: `⚠ ${w}` }));
-      if (item.fields && item.fields.length && item.state !== "missing") {
+      if (item.fields && item.fields.length && item.state === "done" && !rejectedSection) {
         const done = item.fields.filter((f) => f.confirmed).length;
         const fields = h("details", { className: "fields", attrs: { "data-role": "fields" } },
           h("summary", { text: t("fieldChecks", [String(done), String(item.fields.length)]) }));
@@ -415,7 +415,7 @@
         });
         for (const f of item.fields) {
           const box = h("input", {
-            attrs: { type: "checkbox", "data-field": f.id, "data-kind": item.kind },
+            attrs: { type: "checkbox", "data-field": f.id },
             on: { change: (e) => this.handlers.confirm(item.kind, f.id, e.target.checked) },
           });
           box.checked = Boolean(f.confirmed);
@@ -435,6 +435,10 @@
 
     renderFile(ev) {
       const name = ev.filename || ev.value || "";
+      if (!ev.url) {
+        // A text kind (举证号): the value itself, nothing to open.
+        return h("span", { className: "file text", attrs: { "data-role": "value", "data-evidence-id": String(ev.id) } }, h("span", { text: name }));
+      }
       const button = h("button", {
         className: "file",
         attrs: { type: "button", title: t("openFile", [name]), "data-role": "file", "data-evidence-id": String(ev.id) },
