@@ -10,6 +10,7 @@
   const t = ns.t;
   const DEBOUNCE_MS = 400;
   const MAX_WAIT_MS = 2000;
+  const MIN_INTERVAL_MS = 2000;
   const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
   const THUMB_MAX_BYTES = 4 * 1024 * 1024;
   const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp)$/i;
@@ -227,6 +228,7 @@
       return;
     }
     scanning = true;
+    lastScanAt = Date.now();
     try {
       const found = ns.extract.extract(ctx.adapter, location);
       if (!found) {
@@ -280,12 +282,15 @@
   // -- following the page -------------------------------------------------------------------------
   let debounceTimer = null;
   let firstPending = 0;
+  let lastScanAt = 0;
   function schedule() {
     const now = Date.now();
     if (!debounceTimer) firstPending = now;
     clearTimeout(debounceTimer);
-    // Trailing debounce, but never later than MAX_WAIT after the first change (pages that tick).
-    const wait = Math.max(0, Math.min(DEBOUNCE_MS, firstPending + MAX_WAIT_MS - now));
+    // Trailing debounce, but never later than MAX_WAIT after the first change; and while the
+    // address stays the same, at most one read per MIN_INTERVAL (pages whose clocks tick).
+    let wait = Math.max(0, Math.min(DEBOUNCE_MS, firstPending + MAX_WAIT_MS - now));
+    if (location.href === current.href) wait = Math.max(wait, lastScanAt + MIN_INTERVAL_MS - now);
     debounceTimer = setTimeout(() => {
       debounceTimer = null;
       scan(false);
