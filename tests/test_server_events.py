@@ -118,8 +118,8 @@ async def test_bad_since_is_400(helper_app):
 @pytest.mark.helper_app_options(level_check_seconds=0.1)
 async def test_periodic_check_pushes_a_level_change_when_the_deadline_passes(helper_app):
     async with await connect(helper_app) as ws:
-        # The page says one second is left: urgent now, overdue a moment later, noticed by the periodic check.
-        view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED, remaining_text="剩余 00:00:02")
+        # The page says four seconds are left: urgent now, overdue a moment later, noticed by the periodic check.
+        view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED, remaining_text="剩余 00:00:04")
         urgent = await next_event(ws, "level")
         assert urgent["payload"] == {"case_id": view["id"], "level": "urgent", "previous": None}
         overdue = await next_event(ws, "level")

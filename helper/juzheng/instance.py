@@ -35,10 +35,8 @@ class InstanceLock:
         except OSError as exc:
             handle.close()
             raise AlreadyRunning(str(self.path)) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()).encode())
-        handle.flush()
+        # Nothing is written into the locked file (Windows refuses writes over a locked range from
+        # other handles and truncation is fragile there); helper.json carries the pid.
         self._file = handle
 
     def release(self) -> None:
