@@ -220,3 +220,23 @@ def test_serve_with_the_tray_runs_headless_without_a_display(helper_factory):
     assert helper.request("GET", "/api/cases").status == 200
     assert helper.stop() == 0
     assert "Traceback" not in helper.output()
+
+
+def test_broken_rules_at_start_are_listed_with_file_and_line(secret_service, tmp_path):
+    helper = make_helper(tmp_path, secret_service.env)
+    path = helper.rules_dir / "platforms" / "pinduoduo.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("evidence_window:", "evidence_windw:", 1), encoding="utf-8")
+    done = serve(helper)
+    assert done.returncode == 1
+    assert "pinduoduo.yaml:" in done.stderr and "evidence_windw" in done.stderr
+
+
+def test_bad_port_setting_is_explained(secret_service, tmp_path):
+    helper = make_helper(tmp_path, secret_service.env)
+    done = subprocess.run(
+        [sys.executable, "-m", "juzheng", "serve", "--no-tray", "--state-dir", str(helper.state_dir)],
+        env={**helper.env, "JUZHENG_PORT": "abc"}, cwd=REPO, capture_output=True, text=True, timeout=30,
+    )
+    assert done.returncode == 2 and "JUZHENG_PORT" in done.stderr
+    done = serve(helper, "--port", "70000")
+    assert done.returncode == 2 and "1–65535" in done.stderr
