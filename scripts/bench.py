@@ -1,0 +1,136 @@
+"""举证助手 benchmarks: each figure against a baseline measured in the same run.
+
+    scripts/bench                     # everything, full sizes (≈ 10 minutes on 2 cores)
+    scripts/bench --quick             # small sizes, a smoke run (≈ 1–2 minutes)
+    scripts/bench --only api,index    # some measurements only
+
+Measurements (one module each in scripts/benchlib/): overlay, drop, api, index, burst, idle.
+Prints a table and writes bench-results.json (figures, baselines, ratios, targets, pass/fail).
+Exit status: 0 when every measurement ran (targets missed are reported, not an error), 1 when one
+failed to run; ``--strict`` also exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib.results import Figure, Run, machine, table  # noqa: E402
+from benchlib.session import REPO, Session  # noqa: E402
+
+ALL = ("overlay", "drop", "api", "index", "burst", "idle")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small sizes: a smoke run, not figures to quote")
+    p.add_argument("--only", default=",".join(ALL), help=f"comma-separated subset of: {', '.join(ALL)}")
+    p.add_argument("--out", default=str(REPO / "bench-results.json"), help="where to write the JSON results")
+    p.add_argument("--workdir", help="scratch folder (default: a temp folder, removed afterwards)")
+    p.add_argument("--keep", action="store_true", help="keep the scratch folder (trees, logs)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--iterations", type=int, help="page loads / drops per browser measurement")
+    p.add_argument("--files", type=int, help="files in the indexed tree (default 100000, quick 3000)")
+    p.add_argument("--burst", type=int, help="files in the burst sort (default 10000, quick 500)")
+    p.add_argument("--idle-seconds", type=float, help="idle CPU window (default 60, quick 5)")
+    p.add_argument("--wrk-seconds", type=float, help="duration of each wrk run (default 10, quick 2)")
+    args = p.parse_args(argv)
+    args.only = [m.strip() for m in args.only.split(",") if m.strip()]
+    unknown = [m for m in args.only if m not in ALL]
+    if unknown:
+        p.error(f"unknown measurement {', '.join(unknown)}; choose from {', '.join(ALL)}")
+    q = args.quick
+    args.iterations = args.iterations or (6 if q else 40)
+    args.files = args.files or (3000 if q else 100_000)
+    args.burst = args.burst or (500 if q else 10_000)
+    args.idle_seconds = args.idle_seconds or (5.0 if q else 60.0)
+    args.wrk_seconds = args.wrk_seconds or (2.0 if q else 10.0)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    run = Run(
+        started_at=datetime.now(timezone.utc), quick=args.quick, machine=machine(),
+        options={k: v for k, v in vars(args).items() if k not in ("only", "out", "workdir")} | {"only": ",".join(args.only)},
+    )
+    failed = False
+    with Session(Path(args.workdir) if args.workdir else None, keep=args.keep) as session:
+        steps = _steps(args, session)
+        for name in args.only:
+            started = time.monotonic()
+            print(f"== {name} …", flush=True)
+            try:
+                figures = steps[name]()
+            except Exception as exc:  # one measurement failing must not hide the others' figures
+                failed = True
+                run.skipped[name] = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+                continue
+            run.figures.extend(figures)
+            for f in figures:
+                print(f"   {f.title}: {f.value:.3g} {f.unit} ({f.stat})" if f.value is not None else f"   {f.title}: —", flush=True)
+            print(f"   ({time.monotonic() - started:.0f} s)", flush=True)
+    run.finish()
+    out = Path(args.out)
+    run.write(out)
+    print()
+    print(table(run))
+    print(f"\nresults: {out}")
+    if failed:
+        return 1
+    if args.strict and run.all_passed is False:
+        return 1
+    return 0
+
+
+def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
+    """Each measurement as a thunk; shared set-up (browser helper, the big tree) made once, lazily."""
+    from benchlib import api, burst, drop, idle, index, overlay
+
+    cache: dict[str, object] = {}
+
+    def browser_and_helper():
+        if "browser" not in cache:
+            from fixtures.browser import extension_origin
+
+            helper = session.helper("browser-helper", pair=False, origin=extension_origin())
+            cache["browser"] = (session.browser(helper), helper)
+        return cache["browser"]
+
+    def big_tree():
+        if "tree" not in cache:
+            cache["tree"] = index.tree_for(session, args.files)
+        return cache["tree"]
+
+    def run_overlay() -> list[Figure]:
+        browser, _ = browser_and_helper()
+        return [overlay.measure(browser, args.iterations)]
+
+    def run_drop() -> list[Figure]:
+        browser, helper = browser_and_helper()
+        return [drop.measure(browser, helper, max(5, args.iterations // 2 if args.quick else args.iterations))]
+
+    def run_api() -> list[Figure]:
+        return api.measure(session, args.wrk_seconds)
+
+    def run_index() -> list[Figure]:
+        return [index.measure(big_tree(), session, repeats=2 if args.quick else 3)]
+
+    def run_burst() -> list[Figure]:
+        return [burst.measure(session, args.burst)]
+
+    def run_idle() -> list[Figure]:
+        return idle.measure(session, big_tree(), args.idle_seconds)
+
+    return {"overlay": run_overlay, "drop": run_drop, "api": run_api, "index": run_index, "burst": run_burst, "idle": run_idle}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
