@@ -252,7 +252,12 @@ def test_popup_badge_and_warn_notification(browser, case_page, e2e_helper):
     expect(rows.first.locator(".countdown")).to_have_text(re.compile(r"^00:5\d:\d\d$"))
     expect(rows.first).to_contain_text("空包")
     browser.screenshot(popup, "popup")
-    popup.close()
+    with browser.context.expect_page() as opened:  # a click opens the case's own page
+        rows.first.click()
+    expect(opened.value).to_have_url("https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id=7302222222222")
+    opened.value.close()
+    if not popup.is_closed():
+        popup.close()
     page.close()
 
 
