@@ -156,7 +156,7 @@ class CaseService:
                 )
             )
         # By deadline, soonest first; cases without one last.
-        out.sort(key=lambda s: (s.deadline_at is None, s.deadline_at or now_max(), s.id))
+        out.sort(key=lambda s: (s.deadline_at is None, s.deadline_at.timestamp() if s.deadline_at else 0.0, s.id))
         return out
 
     def _build_view(self, case: Case, book: Rulebook, now: datetime) -> CaseView:
@@ -545,6 +545,3 @@ def _differs(before: Case, after: Case) -> bool:
     keys = ("scenario", "scenario_source", "request_at", "deadline_at", "url", "request_text", "tracking_number", "status")
     return any(getattr(before, k) != getattr(after, k) for k in keys)
 
-
-def now_max() -> datetime:
-    return datetime.max.replace(tzinfo=utcnow().tzinfo)
