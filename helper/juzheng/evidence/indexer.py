@@ -66,6 +66,8 @@ class Indexer:
     def __init__(self, store: SqliteStore, bus: EventBus | None) -> None:
         self.store = store
         self.bus = bus
+        # Orders that got records without a hash since the duplicate check last hashed them.
+        self.unhashed_orders: set[tuple[str, str]] = set()
 
     # -- single paths (watcher events) ------------------------------------------------------------
     def index_file(self, layout: Layout, path: Path, how: str = "hand", sha256: str | None = None) -> Change | None:
@@ -87,11 +89,13 @@ class Indexer:
             fields: dict = {"platform": loc.platform, "order_id": loc.order_id, "kind": loc.kind}
             if not same_bytes:
                 fields.update(size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256)
+                if sha256 is None:
+                    self.unhashed_orders.add((loc.platform or "", loc.order_id or ""))
             self.store.update_evidence(existing.id, **fields)
             record = existing.model_copy(update=fields)
             # New bytes under the same name count as evidence added again (the checklist re-checks it).
             return self._publish(Change("moved" if not same_place else "added", record))
-        orphan = self._orphan(layout, loc, path.name, st)
+        orphan = self._orphan(layout, loc, path.name, st) if how != "sorted" else None
         if orphan is not None:
             # The same file left its old place moments ago (a move whose two halves inotify could
             # not pair, e.g. into a folder created just before): keep its record and id.
@@ -103,6 +107,8 @@ class Indexer:
             size=st.st_size, mtime_ns=st.st_mtime_ns, how=how, added_at=utcnow(),  # type: ignore[arg-type]
         )
         record = self.store.add_evidence(record)
+        if sha256 is None:
+            self.unhashed_orders.add((record.platform, record.order_id))
         return self._publish(Change("added", record))
 
     def _orphan(self, layout: Layout, loc: Location, name: str, st: os.stat_result) -> EvidenceRecord | None:
@@ -200,10 +206,12 @@ class Indexer:
                 record = self.store.evidence_by_path(p)
                 if record is not None:
                     self.store.update_evidence(record.id, size=size, mtime_ns=mtime, sha256=None)
+                    self.unhashed_orders.add((record.platform, record.order_id))
                     report.updated += 1
         batch: list[EvidenceRecord] = []
         now = utcnow()
         for p, (size, mtime, loc) in new.items():
+            self.unhashed_orders.add((loc.platform or "", loc.order_id or ""))
             batch.append(EvidenceRecord(
                 platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=p,  # type: ignore[arg-type]
                 size=size, mtime_ns=mtime, how="hand", added_at=now,

@@ -40,7 +40,8 @@ def recover(store: SqliteStore, moves: list[Move] | None = None) -> list[Recover
         if outcome != "stuck":
             # An undo move is finished as 'undone', so it never shows up as something to undo again.
             done_state = "undone" if move.batch.startswith("undo:") and outcome == "done" else outcome
-            store.finish_move(move.id, done_state, detail or None)  # type: ignore[arg-type]
+            note = "中断后恢复：" + ({"done": "已完成", "rolled_back": "已回滚", "failed": "无法完成"}[outcome])
+            store.finish_move(move.id, done_state, f"{note}（{detail}）" if detail else note)  # type: ignore[arg-type]
         results.append(Recovered(move, outcome, detail))
     return results
 

@@ -80,6 +80,7 @@ class Sorter:
         self.indexer = indexer
         self.lock = lock
         self.own_paths: set[str] = set()  # absolute paths our own moves create or remove (watcher ignores)
+        self._hashed_orders: set[tuple[str, str]] = set()
 
     # -- context --------------------------------------------------------------------------------
     def context(self, rulebook: Rulebook, now: datetime | None = None) -> SortContext:
@@ -142,25 +143,40 @@ class Sorter:
         return planned
 
     def find_duplicate(self, platform: str, order_id: str, sha256: str, size: int) -> EvidenceRecord | None:
-        """A record of this order whose file has exactly these bytes (by hash, not size and mtime)."""
-        for record in self.store.evidence_for_order(platform, order_id):
-            if record.path is None or record.size != size:
+        """A record of this order whose file has exactly these bytes (by hash, not size and mtime).
+
+        Records indexed without a hash (first index, hand moves) are hashed once per order, the
+        first time that order is checked; after that the lookup is one indexed query by hash.
+        """
+        key = (platform, order_id)
+        if key not in self._hashed_orders or key in self.indexer.unhashed_orders:
+            self.indexer.unhashed_orders.discard(key)
+            for record in self.store.evidence_for_order(platform, order_id):
+                if record.path and record.sha256 is None:
+                    self._verified_sha(record)
+            self._hashed_orders.add(key)
+        for record in self.store.evidence_by_sha(sha256):
+            if (record.platform, record.order_id) != key or record.path is None or record.size != size:
                 continue
-            path = self.root / record.path
-            try:
-                state = FileState.of(path)
-            except OSError:
-                continue
-            known = record.sha256
-            if known is None or (state.size, state.mtime_ns) != (record.size, record.mtime_ns):
-                try:
-                    known = sha256_file(path)
-                except OSError:
-                    continue
-                self.store.update_evidence(record.id, sha256=known, size=state.size, mtime_ns=state.mtime_ns)
-            if known == sha256:
+            if self._verified_sha(record) == sha256:
                 return record
         return None
+
+    def _verified_sha(self, record: EvidenceRecord) -> str | None:
+        """The record's hash, recomputed (and stored) when its file changed since it was recorded."""
+        path = self.root / (record.path or "")
+        try:
+            state = FileState.of(path)
+        except OSError:
+            return None
+        if record.sha256 is not None and (state.size, state.mtime_ns) == (record.size, record.mtime_ns):
+            return record.sha256
+        try:
+            digest = sha256_file(path)
+        except OSError:
+            return None
+        self.store.update_evidence(record.id, sha256=digest, size=state.size, mtime_ns=state.mtime_ns)
+        return digest
 
     # -- executing ----------------------------------------------------------------------------------
     def sort_file(self, path: Path, ctx: SortContext, batch: str) -> SortItem:
