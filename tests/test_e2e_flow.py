@@ -140,6 +140,14 @@ def test_file_dropped_into_the_inbox_turns_its_item_done(case_page, e2e_helper):
     expect(red.locator('[data-role="fields"] input[type="checkbox"]').first).to_be_visible()
 
 
+def test_unsorted_file_of_the_order_is_shown(case_page, e2e_helper):
+    """A file that names the order but no kind lands in the order's 待分类 folder: the overlay says so."""
+    overlay = case_page.locator("juzheng-overlay")
+    (e2e_helper.root / "收件箱" / f"{ORDER} 随手拍.png").write_bytes(png((120, 120, 120)))
+    unsorted = overlay.locator('[data-role="unsorted"]')
+    expect(unsorted).to_contain_text("1 个文件尚未分类", timeout=15_000)
+    expect(unsorted.locator('[data-role="file"]')).to_contain_text("随手拍")
+
 def test_field_check_is_confirmed_on_the_helper(case_page, e2e_helper):
     overlay = case_page.locator("juzheng-overlay")
     box = item(overlay, "red_stamp_proof", 0).locator('[data-role="fields"] input[type="checkbox"]').first

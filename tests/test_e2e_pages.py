@@ -239,3 +239,20 @@ def test_pages_without_an_order_get_no_overlay(paired_browser):
     page.wait_for_timeout(800)
     assert page.locator("juzheng-overlay:not([hidden])").count() == 0
     page.close()
+
+
+def test_an_english_browser_gets_the_english_ui(extension_browser, tmp_path):
+    """zh_CN is the default locale; a browser in English gets the en messages."""
+    from fixtures.browser import launch
+
+    english = launch(extension_browser.playwright, tmp_path / "profile-en", locale="en-US")
+    try:
+        assert english.sw("() => chrome.i18n.getUILanguage()").startswith("en")
+        page = english.welcome_page or english.new_page()
+        if page.url != english.url("options/options.html"):
+            page.goto(english.url("options/options.html"))
+        expect(page.locator("h1")).to_have_text("Juzheng · Settings")
+        expect(page.locator('#pair-form button[type="submit"]')).to_have_text("Pair")
+        assert extension_browser.sw("() => chrome.i18n.getMessage('stateOnline')") == "已连接"
+    finally:
+        english.context.close()
