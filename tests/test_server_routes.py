@@ -441,3 +441,15 @@ async def test_multipart_with_a_broken_part_header_is_400_not_500(helper_app):
     )
     r = await helper_app.post(f"/api/cases/{view['id']}/evidence", data=body, headers={"Content-Type": "multipart/form-data; boundary=b"})
     assert r.status == 400
+
+
+async def test_chunked_body_over_the_limit_is_413(helper_app):
+    async def chunks():
+        yield b'{"platform": "pinduoduo", "order_id": "1", "page_text": "'
+        for _ in range(300):
+            yield b"x" * 4096
+        yield b'"}'
+
+    r = await helper_app.post("/api/cases/detect", data=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status == 413
+    assert (await r.json())["error"]

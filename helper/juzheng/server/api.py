@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..cases import CaseError
 from .errors import error_response
+from .security import JSON_LIMIT
 
 Auth = Literal["public", "token", "admin", "ticket"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -63,7 +64,7 @@ async def read_model(request: web.Request, model: type[M]) -> M:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise BadRequest(413, f"请求体过大，上限 {exc.max_size // 1024} KB") from exc
+        raise BadRequest(413, f"请求体过大，上限 {JSON_LIMIT // 1024} KB") from exc
     if not raw.strip():
         raise BadRequest(400, "缺少 JSON 请求体", [{"loc": ["body"], "msg": "body required", "type": "missing"}])
     try:
