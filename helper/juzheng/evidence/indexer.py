@@ -42,11 +42,15 @@ class ReconcileReport:
     inbox: list[Path] = field(default_factory=list)
 
 
-def walk_files(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """Every regular file under ``root`` except hidden folders (.重复, .回收站) and ignored names."""
-    stack = [root]
+def walk_files(root: Path) -> Iterator[tuple[str, str, os.stat_result]]:
+    """(root-relative '/' path, absolute path, stat) of every regular file under ``root``.
+
+    Hidden folders (.重复, .回收站) and ignored names are skipped. Strings, not Path objects: a
+    100k-file tree is walked in a fraction of the time pathlib would take.
+    """
+    stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -55,9 +59,9 @@ def walk_files(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if not entry.name.startswith("."):
-                        stack.append(Path(entry.path))
+                        stack.append((entry.path, prefix + entry.name + "/"))
                 elif entry.is_file(follow_symlinks=False) and not is_ignored_name(entry.name):
-                    yield Path(entry.path), entry.stat(follow_symlinks=False)
+                    yield prefix + entry.name, entry.path, entry.stat(follow_symlinks=False)
             except OSError:
                 continue
 
@@ -161,13 +165,12 @@ class Indexer:
         known = self.store.all_evidence_paths()
         on_disk: dict[str, tuple[int, int, Location]] = {}
         seen = 0
-        for path, st in walk_files(layout.root):
+        for relpath, abspath, st in walk_files(layout.root):
             seen += 1
             if progress and seen % 1000 == 0:
                 progress(seen, None)
-            relpath = rel(layout.root, path)
             if relpath.startswith(INBOX + "/"):
-                report.inbox.append(path)
+                report.inbox.append(Path(abspath))
                 continue
             loc = layout.locate(relpath)
             if loc.area == "order":
@@ -185,8 +188,8 @@ class Indexer:
         for old in gone:
             record = self.store.evidence_by_path(old)
             done += 1
-            if record is None:
-                continue
+            if record is None or os.path.lexists(layout.root / old):
+                continue  # gone from the store meanwhile, or written after the walk passed by
             candidates = by_signature.get((old.rsplit("/", 1)[-1], record.size or -1, record.mtime_ns or -1))
             if candidates:
                 target = candidates.pop(0)

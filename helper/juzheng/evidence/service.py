@@ -83,7 +83,7 @@ class EvidenceService:
         watch: bool = True,
         quiet: float | None = None,
         max_delay: float = 10.0,
-        rescan_interval: float = 600.0,
+        rescan_interval: float = 900.0,
         close_events: bool | None = None,
         use_links: bool = True,
         lock_path: Path | None = None,
@@ -185,8 +185,7 @@ class EvidenceService:
         rulebook = self.rulebook_provider()
         if not dry_run:
             self._recover()
-            with self.lock:
-                self.indexer.reconcile(Layout(self.root, rulebook), progress)
+            self.indexer.reconcile(Layout(self.root, rulebook), progress)
         ctx = self.sorter.context(rulebook)
         batch = new_batch("sort")
         items = []
@@ -545,9 +544,11 @@ class EvidenceService:
         def progress(done: int, total: int | None) -> None:
             self._indexing = IndexProgress(done=done, total=total)
 
+        # Not under the sorter lock: a 100k-file walk takes seconds and uploads must not wait.
+        # Safe without it: rows are inserted with INSERT OR IGNORE and a record is only dropped
+        # when its file is missing from the walk and still missing from the store's view.
         try:
-            with self.lock:
-                self.indexer.reconcile(layout, progress)
+            self.indexer.reconcile(layout, progress)
         finally:
             self._indexing = None
             self._last_rescan_at = utcnow()
