@@ -453,3 +453,25 @@ async def test_chunked_body_over_the_limit_is_413(helper_app):
     r = await helper_app.post("/api/cases/detect", data=chunks(), headers={"Content-Type": "application/json"})
     assert r.status == 413
     assert (await r.json())["error"]
+
+
+async def test_chunked_upload_over_the_limit_is_413_and_long_fields_400(helper_app, monkeypatch):
+    monkeypatch.setattr("juzheng.server.routes.UPLOAD_LIMIT", 10_000)
+    view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED)
+
+    def body(kind: bytes, size: int):
+        async def gen():
+            yield b'--b\r\nContent-Disposition: form-data; name="kind"\r\n\r\n' + kind + b"\r\n"
+            yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n'
+            for _ in range(size // 1000):
+                yield b"x" * 1000
+            yield b"\r\n--b--\r\n"
+        return gen()
+
+    headers = {"Content-Type": "multipart/form-data; boundary=b"}
+    r = await helper_app.post(f"/api/cases/{view['id']}/evidence", data=body(b"red_stamp_proof", 20_000), headers=headers)
+    assert r.status == 413
+    r = await helper_app.post(f"/api/cases/{view['id']}/evidence", data=body(b"k" * 5000, 1000), headers=headers)
+    assert r.status == 400
+    r = await helper_app.post(f"/api/cases/{view['id']}/evidence", data=body(b"red_stamp_proof", 1000), headers=headers)
+    assert r.status == 201

@@ -158,29 +158,37 @@ async def _read_upload(request: web.Request) -> tuple[str, str, bytes]:
     kind: str | None = None
     filename: str | None = None
     data: bytes | None = None
-    total = 0
+    total = 0  # every byte of every part counts: a chunked body has no Content-Length to check
+
+    async def read_part(part: BodyPartReader, cap: int, what: str) -> bytes:
+        nonlocal total
+        chunks = []
+        size = 0
+        while chunk := await part.read_chunk(256 * 1024):
+            total += len(chunk)
+            size += len(chunk)
+            if total > UPLOAD_LIMIT:
+                raise BadRequest(413, f"上传过大，上限 {UPLOAD_LIMIT // (1024 * 1024)} MB")
+            if size > cap:
+                raise BadRequest(400, f"字段 {what} 过长")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     try:
         while True:
             part = await reader.next()
             if part is None:
                 break
             if not isinstance(part, BodyPartReader):  # a nested multipart: not ours
-                await part.release()
-                continue
+                raise BadRequest(400, "不支持嵌套的 multipart")
             name = part.name
             if name == "kind":
-                kind = (await part.text())[:200].strip()
+                kind = (await read_part(part, 1024, "kind")).decode("utf-8").strip()
             elif name == "file":
                 filename = part.filename or "upload"
-                chunks = []
-                while chunk := await part.read_chunk(256 * 1024):
-                    total += len(chunk)
-                    if total > UPLOAD_LIMIT:
-                        raise BadRequest(413, f"文件过大，上限 {UPLOAD_LIMIT // (1024 * 1024)} MB")
-                    chunks.append(chunk)
-                data = b"".join(chunks)
+                data = await read_part(part, UPLOAD_LIMIT, "file")
             else:
-                await part.release()
+                await read_part(part, 64 * 1024, str(name)[:40])  # unknown fields: drained and ignored
     except BadRequest:
         raise
     except (ValueError, AssertionError, UnicodeDecodeError, LookupError, HttpProcessingError) as exc:
