@@ -232,3 +232,21 @@ def test_debouncer_rules():
     for name in "wxyz":
         d.hint(Path(name), "created", 30.0)
     assert d.take_flood() and len(d) == 0
+
+
+def test_a_waiting_file_deleted_by_hand_is_no_longer_pending(ev):
+    started(ev)
+    waiting = ev.drop("IMG_0002.jpg", b"x")
+    wait_for(lambda: ev.store.list_pending())
+    waiting.unlink()
+    wait_for(lambda: ev.store.list_pending() == [])
+    assert {"path": "收件箱/IMG_0002.jpg", "reason": None} in ev.of_type("pending")
+
+
+def test_a_waiting_file_renamed_with_an_order_id_is_sorted(ev):
+    started(ev)
+    waiting = ev.drop("IMG_0003.jpg", b"x")
+    wait_for(lambda: ev.store.list_pending())
+    os.rename(waiting, ev.inbox / f"{PDD_ORDER} 红章证明.jpg")
+    wait_for(lambda: (ev.root / RED_DIR / f"{PDD_ORDER} 红章证明.jpg").exists())
+    wait_for(lambda: ev.store.list_pending() == [])

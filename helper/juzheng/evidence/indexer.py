@@ -76,7 +76,10 @@ class Indexer:
     # -- single paths (watcher events) ------------------------------------------------------------
     def index_file(self, layout: Layout, path: Path, how: str = "hand", sha256: str | None = None) -> Change | None:
         """Add or refresh the record of one file in an order folder; None when nothing changed."""
-        relpath = rel(layout.root, path)
+        try:
+            relpath = rel(layout.root, path)
+        except ValueError:
+            return None  # not under the root (a link's target, another volume's alias)
         loc = layout.locate(relpath)
         if loc.area != "order" or is_ignored_name(path.name):
             return None

@@ -88,7 +88,7 @@ class EvidenceService:
         use_links: bool = True,
         lock_path: Path | None = None,
     ) -> None:
-        self.root = Path(root).absolute()
+        self.root = Path(root).resolve()  # watchdog reports real paths (macOS: /private/var/…)
         self.store = store
         self.rulebook_provider = rulebook_provider
         self.bus = bus
@@ -455,8 +455,9 @@ class EvidenceService:
         rulebook = self.rulebook_provider()
         layout = Layout(self.root, rulebook)
         for op in ops:
-            self._apply_op(op, layout)
+            self._guarded(self._apply_op, op, layout)
         if rescan:
+            self.sorter.own_paths.clear()  # echoes that never came must not hide a later real event
             self._rescan(layout)
             with self._cond:
                 self._next_rescan = monotonic() + self.rescan_interval
@@ -467,10 +468,9 @@ class EvidenceService:
                 if paused:
                     continue
                 ctx = ctx or self.sorter.context(rulebook)
-                self._sort_when_complete(path, previous, ctx, batch)
+                self._guarded(self._sort_when_complete, path, previous, ctx, batch)
             else:
-                with self.lock:
-                    self.indexer.index_file(layout, path)
+                self._guarded(self._index_one, layout, path)
         if (retry or rescan) and not paused:
             ctx = self.sorter.context(rulebook)
             targets = self._inbox_files() if rescan else [self.root / p.path for p in self.store.list_pending()]
@@ -478,7 +478,20 @@ class EvidenceService:
                 with self._cond:
                     tracked = path in self._debouncer
                 if not tracked and path.is_file():
-                    self._sort_when_complete(path, None, ctx, batch, from_scan=True)
+                    self._guarded(self._sort_when_complete, path, None, ctx, batch, from_scan=True)
+
+    def _index_one(self, layout: Layout, path: Path) -> None:
+        with self.lock:
+            self.indexer.index_file(layout, path)
+
+    @staticmethod
+    def _guarded(fn: Callable, *args, **kwargs) -> None:
+        # One file that cannot be handled (permissions, a path outside the root) must not stop the
+        # others in the same round; the rescan backstop tries it again later.
+        try:
+            fn(*args, **kwargs)
+        except Exception:
+            log.exception("evidence: %s failed for %r", getattr(fn, "__name__", fn), args[:1])
 
     def _sort_when_complete(self, path: Path, previous: FileState | None, ctx: SortContext, batch: str, from_scan: bool = False) -> None:
         try:
