@@ -12,9 +12,12 @@ The tests of this module run in order on one browser and one helper: each builds
 from __future__ import annotations
 
 import base64
+import contextlib
+import http.server
 import io
 import re
 import signal
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -36,6 +39,32 @@ def png(color: tuple[int, int, int], size: tuple[int, int] = (320, 200)) -> byte
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format="PNG")
     return out.getvalue()
+
+
+@contextlib.contextmanager
+def other_program():
+    """Some other local web server, as a seller may have on the helper's port."""
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            body = b'{"hello": "not the helper"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def drop_files(page, target, files: list[tuple[str, bytes]]) -> None:
@@ -85,8 +114,13 @@ def test_pairing_through_options_page(browser, e2e_helper):
     page = browser.welcome_page  # a fresh install shows how to pair by itself
     assert page is not None, "a fresh install opens the options page"
     status = page.locator("#status")
-    expect(status).to_have_attribute("data-state", "offline")  # default port 17817: nothing there
     port = page.locator('input[name="port"]')
+    # Another program on the port is told apart from the helper (it sends no X-Juzheng-Version).
+    with other_program() as other_port:
+        port.fill(str(other_port))
+        port.dispatch_event("change")
+        expect(status).to_have_attribute("data-state", "foreign")
+        expect(status).to_have_text("未连接：端口上不是举证助手")
     port.fill(str(e2e_helper.port))
     port.dispatch_event("change")
     expect(status).to_have_text("未配对")
