@@ -121,3 +121,8 @@ def test_adapter_choice_by_whole_host(engine):
     assert page.evaluate(pick, [platforms, "https://aftersale.tmall.com/x"]) == "tmall"
     assert page.evaluate(pick, [platforms, "https://taobao.com.evil.example/x"]) is None
     assert page.evaluate(pick, [platforms, "https://example.com/?orderSn=1"]) is None
+    needs = "([adapter, href]) => Juzheng.extract.needsRequest(adapter, new URL(href))"
+    assert page.evaluate(needs, [ADAPTERS["pinduoduo"], "https://mms.pinduoduo.com/renamed/path"]) is False
+    assert page.evaluate(needs, [ADAPTERS["taobao"], "https://refund2.taobao.com/anything"]) is False
+    assert page.evaluate(needs, [ADAPTERS["taobao"], "https://trade.taobao.com/dispute/detail.htm"]) is False
+    assert page.evaluate(needs, [ADAPTERS["taobao"], "https://buyertrade.taobao.com/trade/itemlist/list_bought_items.htm"]) is True

@@ -232,13 +232,22 @@ def test_spa_navigation_to_another_case(paired_browser, e2e_helper):
     page.close()
 
 
-def test_pages_without_an_order_get_no_overlay(paired_browser):
+def test_pages_that_are_no_case_get_no_overlay(paired_browser, e2e_helper):
+    """Pages on the matched hosts that are not an after-sale case: no overlay, no case created.
+    The buyer's order list on a *.taobao.com sub-domain names orders but asks for no evidence."""
     paired_browser.pages["https://www.taobao.com/"] = "<!doctype html><meta charset=utf-8><title>淘宝网</title><p>淘宝网 - 亲，欢迎来淘宝</p>"
-    page = paired_browser.new_page()
-    page.goto("https://www.taobao.com/")
-    page.wait_for_timeout(800)
-    assert page.locator("juzheng-overlay:not([hidden])").count() == 0
-    page.close()
+    paired_browser.pages["https://buyertrade.taobao.com/trade/itemlist/list_bought_items.htm"] = (
+        "<!doctype html><meta charset=utf-8><title>已买到的宝贝</title>"
+        "<table><tr><td>订单号：3999999999999999991</td><td>交易成功</td></tr><tr><td>订单号：3999999999999999992</td><td>卖家已发货</td></tr></table>"
+    )
+    before = e2e_helper.request("GET", "/api/cases?status=all").json()
+    for url in ("https://www.taobao.com/", "https://buyertrade.taobao.com/trade/itemlist/list_bought_items.htm"):
+        page = paired_browser.new_page()
+        page.goto(url)
+        page.wait_for_timeout(800)
+        assert page.locator("juzheng-overlay:not([hidden])").count() == 0, url
+        page.close()
+    assert e2e_helper.request("GET", "/api/cases?status=all").json() == before
 
 
 def test_an_english_browser_gets_the_english_ui(extension_browser, tmp_path):

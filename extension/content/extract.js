@@ -53,6 +53,19 @@
     return best ? { platform: best.platform, adapter: best.adapter } : null;
   }
 
+  /**
+   * Whether the page must also show the platform's evidence request before it counts. Hosts an
+   * adapter names exactly (mms.pinduoduo.com, refund2.taobao.com) count whatever their path, so a
+   * renamed path still gets the overlay; a host matched only by a wildcard (*.taobao.com: the
+   * buyer's order list too) counts on the adapter's path_hint or with the request on the page.
+   */
+  function needsRequest(adapter, loc) {
+    const hosts = adapter.hosts || [];
+    if (hosts.some((h) => !h.startsWith("*.") && hostMatches(loc.hostname, h))) return false;
+    const hint = adapter.path_hint ? safeRegExp(adapter.path_hint) : null;
+    return !(hint && hint.test(loc.pathname));
+  }
+
   /** Query parameters of the address, including a hash route's own query (#/detail?id=…). */
   function urlParams(loc) {
     const params = new URLSearchParams(loc.search || "");
@@ -253,5 +266,5 @@
     };
   }
 
-  ns.extract = { clean, hostMatches, pickAdapter, urlParams, collectTextNodes, pageOf, findLabelled, findRequest, extract };
+  ns.extract = { clean, hostMatches, pickAdapter, needsRequest, urlParams, collectTextNodes, pageOf, findLabelled, findRequest, extract };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

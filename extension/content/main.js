@@ -230,7 +230,8 @@
     scanning = true;
     lastScanAt = Date.now();
     try {
-      const found = ns.extract.extract(ctx.adapter, location);
+      let found = ns.extract.extract(ctx.adapter, location);
+      if (found && !found.request_text && ns.extract.needsRequest(ctx.adapter, location)) found = null;
       if (!found) {
         if (current.sig !== "none") overlay.hide();
         current = { sig: "none", caseId: null, href: location.href };
