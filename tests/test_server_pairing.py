@@ -240,3 +240,26 @@ def test_bad_port_setting_is_explained(secret_service, tmp_path):
     assert done.returncode == 2 and "JUZHENG_PORT" in done.stderr
     done = serve(helper, "--port", "70000")
     assert done.returncode == 2 and "1–65535" in done.stderr
+
+
+def test_sigterm_with_an_open_event_socket_stops_without_waiting_out_the_socket(helper_factory):
+    """The extension keeps /api/events open all day: stopping the helper must not wait for it to hang up."""
+    import asyncio
+
+    import aiohttp
+
+    helper = helper_factory()
+    ticket = helper.request("POST", "/api/events/ticket", headers={"Origin": helper.origin}).json()["ticket"]
+
+    async def hold_socket_while_stopping() -> tuple[int | None, object]:
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(f"{helper.url}/api/events?ticket={ticket}", headers={"Origin": helper.origin})
+            helper.process.send_signal(signal.SIGTERM)
+            message = await asyncio.wait_for(ws.receive(), timeout=20)  # the helper closes it, not a timeout
+            code = await asyncio.to_thread(helper.process.wait, 20)
+            return code, message.type
+
+    code, message_type = asyncio.run(hold_socket_while_stopping())
+    assert message_type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert code == 0
+    assert "Traceback" not in helper.output()

@@ -12,7 +12,7 @@ from aiohttp import web
 from ..runtime import Runtime
 from .context import RUNTIME
 from .errors import error_middleware
-from .events_ws import event_hub_context
+from .events_ws import close_event_sockets, event_hub_context
 from .routes import add_routes
 from .security import JSON_LIMIT, on_response_prepare, security_middleware
 
@@ -30,6 +30,7 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True, level_check_sec
     if manage_runtime:
         app.cleanup_ctx.append(_runtime_context)
     app.cleanup_ctx.append(event_hub_context)
+    app.on_shutdown.append(close_event_sockets)
     app.cleanup_ctx.append(_level_checker(level_check_seconds))
     return app
 

@@ -75,6 +75,14 @@ async def event_hub_context(app: web.Application) -> AsyncIterator[None]:
     unsubscribe = app[RUNTIME].bus.subscribe(hub.on_event)
     yield
     unsubscribe()
+    await close_event_sockets(app)
+
+
+async def close_event_sockets(app: web.Application) -> None:
+    """on_shutdown: open sockets would otherwise hold aiohttp's graceful stop for its whole timeout."""
+    hub = app.get(EVENT_HUB)
+    if hub is None:
+        return
     for ws in list(hub.sockets):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"helper shutting down")
 
