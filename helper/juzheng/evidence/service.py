@@ -534,7 +534,9 @@ class EvidenceService:
                     unhold(self.store, op.src)
                 self._hint_tree(op.dest, "moved_in", layout)
             elif op.kind == "folder":
-                self._hint_tree(op.src, "moved_in", layout)
+                # A new folder may be mkdir + files still being written (a phone export, an unzip):
+                # its files count as complete only once size and mtime hold still, as after a scan.
+                self._hint_tree(op.src, "recheck", layout)
 
     def _forget_pending_under(self, relpath: str) -> None:
         for pending in self.store.list_pending():
@@ -548,8 +550,12 @@ class EvidenceService:
             if is_ignored_name(file.name):
                 continue
             if self._in_inbox(file):
+                try:
+                    state = FileState.of(file) if kind == "recheck" else None
+                except OSError:
+                    continue
                 with self._cond:
-                    self._debouncer.hint(file, kind, monotonic())
+                    self._debouncer.hint(file, kind, monotonic(), state)
             else:
                 self.indexer.index_file(layout, file)
 
