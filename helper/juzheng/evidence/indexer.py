@@ -108,7 +108,8 @@ class Indexer:
             # not pair, e.g. into a folder created just before): keep its record and id.
             fields = {"path": relpath, "platform": loc.platform, "order_id": loc.order_id, "kind": loc.kind}
             self.store.update_evidence(orphan.id, **fields)
-            return self._publish(Change("moved", orphan.model_copy(update=fields)))
+            same_folder = (orphan.path or "").rsplit("/", 1)[0] == relpath.rsplit("/", 1)[0]
+            return self._publish(Change("renamed" if same_folder else "moved", orphan.model_copy(update=fields)))
         record = EvidenceRecord(
             platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=relpath, sha256=sha256,
             size=st.st_size, mtime_ns=st.st_mtime_ns, how=how, added_at=utcnow(),  # type: ignore[arg-type]
@@ -119,16 +120,23 @@ class Indexer:
         return self._publish(Change("added", record))
 
     def _orphan(self, layout: Layout, loc: Location, name: str, st: os.stat_result) -> EvidenceRecord | None:
-        """A record of this order with this name, size and mtime whose file is no longer where it says."""
+        """A record of this order with this size and mtime (to the nanosecond) whose file is gone.
+
+        Events in a folder created a moment earlier can be lost before inotify watches it (a rename
+        then shows up as a new file only); the same bytes with the same mtime are the same file.
+        A record with the same name is preferred.
+        """
+        found = None
         for record in self.store.evidence_for_order(loc.platform or "", loc.order_id or ""):
             if (
                 record.path
-                and record.path.rsplit("/", 1)[-1] == name
                 and (record.size, record.mtime_ns) == (st.st_size, st.st_mtime_ns)
                 and not (layout.root / record.path).exists()
             ):
-                return record
-        return None
+                if record.path.rsplit("/", 1)[-1] == name:
+                    return record
+                found = found or record
+        return found
 
     def forget(self, relpath: str) -> list[Change]:
         """The file (or folder) at ``relpath`` is gone: remove its records."""

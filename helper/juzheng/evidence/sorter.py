@@ -6,6 +6,7 @@ Planning reads only; executing journals, moves, records and publishes, under the
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -198,7 +199,16 @@ class Sorter:
         assert planned.state is not None and planned.sha256 is not None and item.dest is not None
         dest = self.root / item.dest
         self.own_paths.update({str(path), str(dest)})
-        result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256)
+        try:
+            result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256)
+        except OSError as exc:
+            # The destination refused the file (disk full, no permission, read-only). The mover drops
+            # a source only after a verified copy, so the file is still in the inbox: say why, and
+            # let it wait there; the next rescan or case change tries again.
+            self.own_paths.difference_update({str(path), str(dest)})
+            log.warning("cannot place %s: %s", path, exc)
+            item.action, item.reason = "pending", refused_reason(exc, rel(self.root, dest.parent))
+            return self._settle_pending(item, ctx)
         if result.status != "moved":
             item.status = result.status
             item.reason = result.detail
@@ -233,6 +243,15 @@ class Sorter:
     def forget_pending(self, relpath: str) -> None:
         """An inbox file left the inbox (moved or deleted by hand): it is no longer waiting."""
         self._clear_pending(relpath)
+
+
+def refused_reason(exc: OSError, folder: str) -> str:
+    """What the seller can do when the destination refuses a file (zh-CN, for the pending list)."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"磁盘空间不足，无法放入 {folder}：请清理磁盘空间；文件仍在收件箱中，之后会自动重试"
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"没有写入 {folder} 的权限（或该文件夹只读）：请检查该文件夹的权限；文件仍在收件箱中，之后会自动重试"
+    return f"无法放入 {folder}（{exc.strerror or exc}）：文件仍在收件箱中，之后会自动重试"
 
 
 # -- files put back by undo: the sorter leaves them alone until they change ------------------------
