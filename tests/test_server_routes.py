@@ -475,3 +475,21 @@ async def test_chunked_upload_over_the_limit_is_413_and_long_fields_400(helper_a
     assert r.status == 400
     r = await helper_app.post(f"/api/cases/{view['id']}/evidence", data=body(b"red_stamp_proof", 1000), headers=headers)
     assert r.status == 201
+
+
+async def test_image_checks_appear_on_the_checklist_without_blocking(helper_app):
+    import io
+
+    from PIL import Image
+
+    view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED)
+    small = io.BytesIO()
+    Image.new("RGB", (120, 90), "white").save(small, "JPEG")
+    r = await helper_app.post(f"/api/cases/{view['id']}/evidence", data=form("red_stamp_proof", "红章.jpg", small.getvalue()))
+    assert r.status == 201, await r.text()
+    after = await (await helper_app.get(f"/api/cases/{view['id']}")).json()
+    red = after["checklist"]["options"][0]["items"][0]
+    assert red["state"] == "done"  # a warning, never a refusal
+    assert any("太小" in w and "120×90" in w for w in red["warnings"])
+    [item] = [e for e in after["evidence"] if e["kind"] == "red_stamp_proof"]
+    assert any("太小" in w for w in item["warnings"])

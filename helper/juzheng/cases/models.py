@@ -95,6 +95,7 @@ class EvidenceItem(BaseModel):
     generated_at: datetime | None = None
     size: int | None = None
     url: str | None = Field(description="取文件的地址（需带令牌）；文字类凭证为 null")
+    warnings: list[str] = Field(default_factory=list, description="图片检查提示（过小、模糊、重复），不阻止提交")
 
 
 class PendingItem(BaseModel):

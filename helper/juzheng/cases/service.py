@@ -61,6 +61,8 @@ class EvidenceServiceLike(Protocol):
 
     def retry_pending(self) -> None: ...
 
+    def warnings(self, evidence_id: int) -> list[Any]: ...
+
 
 def _field_error(field: str, message: str) -> list[dict[str, Any]]:
     return [{"loc": ["body", field], "msg": message, "type": "value_error"}]
@@ -199,7 +201,9 @@ class CaseService:
             deadline_at, level = None, None
         if case.status != "open":
             level = None  # a submitted or closed case is no longer racing a deadline
-        items = [self._item(case, r, book) for r in records]
+        items = [self._item(case, r, book, self._image_warnings(r)) for r in records]
+        if checklist is not None:
+            _attach_image_warnings(checklist, {str(i.id): i.warnings for i in items if i.warnings})
         return CaseView(
             id=case.id,
             platform=case.platform,
@@ -240,8 +244,19 @@ class CaseService:
             return case.deadline_at - _window(scenario, book)
         return case.request_at or case.created_at
 
+    def _image_warnings(self, record: EvidenceRecord) -> list[str]:
+        """Too small, blurred, duplicate: shown on the checklist, never blocking."""
+        check = getattr(self.evidence, "warnings", None)
+        if check is None or record.id is None or not record.path:
+            return []
+        try:
+            return [w.message for w in check(record.id)]
+        except Exception:  # a broken image must not break the checklist it is warned about on
+            log.exception("image check failed for evidence %s", record.id)
+            return []
+
     @staticmethod
-    def _item(case: Case, record: EvidenceRecord, book: Rulebook) -> EvidenceItem:
+    def _item(case: Case, record: EvidenceRecord, book: Rulebook, warnings: list[str] | None = None) -> EvidenceItem:
         kind = book.kinds.get(record.kind) if record.kind else None
         return EvidenceItem(
             id=record.id or 0,
@@ -255,6 +270,7 @@ class CaseService:
             generated_at=record.generated_at,
             size=record.size,
             url=f"/api/cases/{case.id}/files/{record.id}" if record.path else None,
+            warnings=warnings or [],
         )
 
     # -- detect -------------------------------------------------------------------------------
@@ -514,6 +530,13 @@ class _Cached:
     expires: datetime
     view: CaseView
     data: bytes | None = None
+
+
+def _attach_image_warnings(checklist: Checklist, by_ref: dict[str, list[str]]) -> None:
+    for option in checklist.options:
+        for item in option.items:
+            for ref in item.evidence:
+                item.warnings.extend(m for m in by_ref.get(ref, []) if m not in item.warnings)
 
 
 def _expires(view: CaseView, book: Rulebook, now: datetime) -> datetime:
