@@ -115,10 +115,10 @@ def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
 
     def run_drop() -> list[Figure]:
         browser, helper = browser_and_helper()
-        return [drop.measure(browser, helper, max(5, args.iterations // 2 if args.quick else args.iterations))]
+        return [drop.measure(browser, helper, args.iterations)]
 
     def run_api() -> list[Figure]:
-        return api.measure(session, args.wrk_seconds)
+        return api.measure(session, args.wrk_seconds, warm=not args.quick)
 
     def run_index() -> list[Figure]:
         return [index.measure(big_tree(), session, repeats=2 if args.quick else 3)]

@@ -112,7 +112,7 @@ def _bare_server(session: Any, body: bytes) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def measure(session: Any, seconds: float) -> list[Figure]:
+def measure(session: Any, seconds: float, warm: bool = True) -> list[Figure]:
     helper = session.helper("api-helper")
     case_id = _realistic_case(helper)
     path = f"/api/cases/{case_id}"
@@ -123,8 +123,9 @@ def measure(session: Any, seconds: float) -> list[Figure]:
     _, bare_port = _bare_server(session, first.body)
     helper_url, bare_url = f"{helper.url}{path}", f"http://127.0.0.1:{bare_port}{path}"
     # Warm both (first-request costs, caches), then measure each connection count back to back.
-    wrk(helper_url, 10, 1, headers)
-    wrk(bare_url, 10, 1, headers)
+    if warm:
+        wrk(helper_url, 10, 1, headers)
+        wrk(bare_url, 10, 1, headers)
     figures: list[Figure] = []
     for conns in CONNECTIONS:
         bare = wrk(bare_url, conns, seconds, headers)
