@@ -16,7 +16,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -215,6 +215,11 @@ class LevelNotifier:
                 self._thread.start()
         self._queue.put(key)
         return True
+
+    def catch_up(self, levels: Iterable[tuple[int, Level | None]]) -> int:
+        """Queue what was never said about the cases' current levels (e.g. at start-up, when the
+        first level check may have run before anyone listened). Returns how many were queued."""
+        return sum(1 for case_id, level in levels if level in self.levels and self.notify_level(case_id, level))
 
     def sent(self) -> dict[str, list[str]]:
         """case id → levels already notified, as remembered in the store."""

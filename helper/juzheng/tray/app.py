@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from .state import MenuAction, TrayInputs, TrayState, tray_state
 
 log = logging.getLogger(__name__)
 
+ICON_JOIN_SECONDS = 1.0
 TOOLTIP_LIMIT = 120  # Windows keeps 127 UTF-16 units of a tray tooltip and raises beyond that
 REFRESH_EVENTS = frozenset({CASE_CHANGED, EVIDENCE_CHANGED, PENDING_CHANGED, LEVEL_CHANGED, RULES_CHANGED})
 _headless_said = False
@@ -119,6 +121,7 @@ class TrayController:
         self._stopping = threading.Event()
         self._apply_lock = threading.Lock()
         self._shown: tuple[str, str, tuple] | None = None
+        self._x11 = False
         if notifier is not None and getattr(notifier, "fallback", "absent") is None:
             notifier.fallback = self._balloon
 
@@ -161,9 +164,15 @@ class TrayController:
                 icon.stop()
             except Exception:
                 log.exception("stopping the tray icon failed")
-        for thread in (self._icon_thread, self._refresh_thread):
+        for thread, wait in ((self._icon_thread, min(timeout, ICON_JOIN_SECONDS)), (self._refresh_thread, timeout)):
             if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout)
+                thread.join(wait)
+                if thread.is_alive():
+                    # Seen with pystray 0.19's X11 backend after an icon update: its loop misses
+                    # its own window's destruction. The thread is a daemon; shutdown goes on.
+                    log.debug("%s did not end within %.1fs", thread.name, wait)
+        # Drop the icon now, while its display still exists: the X11 backend closes it in __del__.
+        self._icon = self._created_icon = None
         if self.notifier is not None:
             try:
                 self.notifier.close()
@@ -216,11 +225,13 @@ class TrayController:
             _say_headless(why or "pystray")
             self._icon_ready.set()
             return
+        # pystray's X11 (XEmbed) backend writes the title as the window's latin-1 WM_NAME, which
+        # cannot hold Chinese (and XEmbed trays show no tooltip): there the title stays ASCII. It
+        # also paints the icon without its alpha channel: there the icon is an opaque tile.
+        self._x11 = str(getattr(pystray.Icon, "__module__", "")).endswith("._xorg")
         try:
             state = self.state or self.refresh_now()
-            icon = pystray.Icon(
-                "juzheng", draw_icon(state.colour), _tooltip(state), menu=self._menu(pystray)
-            )
+            icon = pystray.Icon("juzheng", self._image(state), self._title(state), menu=self._menu(pystray))
         except Exception as exc:
             self.headless_reason = f"{type(exc).__name__}: {exc}"
             _say_headless(self.headless_reason)
@@ -234,13 +245,18 @@ class TrayController:
             if self._stopping.is_set():  # stop() ran before the loop did: end it now
                 icon.stop()
                 return
-            icon.visible = True
-            self._icon = icon
-            with self._apply_lock:
-                self._shown = None
-                if self.state is not None:
-                    self._apply(self.state)
-            self._icon_ready.set()
+            try:
+                _show(icon)
+                self._icon = icon
+                with self._apply_lock:
+                    self._shown = None
+                    if self.state is not None:
+                        self._apply(self.state)
+            except Exception as exc:
+                self.headless_reason = f"{type(exc).__name__}: {exc}"
+                log.exception("showing the tray icon failed")
+            finally:
+                self._icon_ready.set()
 
         try:
             icon.run(setup=setup)
@@ -285,19 +301,25 @@ class TrayController:
         icon = self._icon
         if icon is None:
             return
-        shown = (state.colour, _tooltip(state), tuple((e.label, e.enabled) for e in state.menu))
+        shown = (state.colour, self._title(state), tuple((e.label, e.enabled) for e in state.menu))
         if shown == self._shown:
             return
         previous, self._shown = self._shown, shown
         try:
             if previous is None or previous[0] != shown[0]:
-                icon.icon = draw_icon(state.colour)
+                icon.icon = self._image(state)
             if previous is None or previous[1] != shown[1]:
                 icon.title = shown[1]
             if previous is None or previous[2] != shown[2]:
                 icon.update_menu()
         except Exception:
             log.exception("updating the tray icon failed")
+
+    def _title(self, state: TrayState) -> str:
+        return "juzheng" if self._x11 else _tooltip(state)
+
+    def _image(self, state: TrayState) -> Any:
+        return draw_icon(state.colour, opaque=self._x11)
 
     # -- actions and messages -----------------------------------------------------------------
     def trigger(self, action: MenuAction) -> threading.Thread | None:
@@ -355,6 +377,20 @@ class TrayController:
         except Exception:
             log.warning("tray balloon failed", exc_info=True)
             return False
+
+
+def _show(icon: Any, timeout: float = 5.0) -> None:
+    # pystray 0.19's X11 backend reports "ready" a moment before it records its loop thread, and
+    # a cross-thread call in that moment raises AttributeError: retry briefly.
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            icon.visible = True
+            return
+        except AttributeError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _tooltip(state: TrayState) -> str:

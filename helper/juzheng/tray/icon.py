@@ -23,13 +23,16 @@ SIZE = 64  # tray hosts scale it down; 64 stays crisp at 16–32 px
 
 
 @lru_cache(maxsize=16)
-def _draw(colour: Colour, size: int) -> Image.Image:
+def _draw(colour: Colour, size: int, opaque: bool) -> Image.Image:
     # Draw at 4x and downsample: Pillow's shapes have no anti-aliasing of their own.
     big = size * 4
     u = big / 64  # one unit of a 64-unit design grid
     image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    draw.ellipse((1 * u, 1 * u, 63 * u, 63 * u), fill=(*RGB[colour], 255))
+    if opaque:
+        draw.rectangle((0, 0, big, big), fill=(*RGB[colour], 255))
+    else:
+        draw.ellipse((1 * u, 1 * u, 63 * u, 63 * u), fill=(*RGB[colour], 255))
     if colour == "green":
         draw.line([(18 * u, 33 * u), (28 * u, 43 * u), (47 * u, 22 * u)], fill=WHITE, width=int(7 * u), joint="curve")
     elif colour in ("amber", "red"):
@@ -41,6 +44,10 @@ def _draw(colour: Colour, size: int) -> Image.Image:
     return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
-def draw_icon(colour: Colour, size: int = SIZE) -> Image.Image:
-    """A fresh RGBA image of the icon (a copy: callers may hand it to a backend that mutates it)."""
-    return _draw(colour, size).copy()
+def draw_icon(colour: Colour, size: int = SIZE, *, opaque: bool = False) -> Image.Image:
+    """A fresh RGBA image of the icon (a copy: callers may hand it to a backend that mutates it).
+
+    ``opaque``: a full square tile instead of a disc, for hosts that drop the alpha channel (X11
+    XEmbed trays through pystray paint transparent corners black and fringe the edges).
+    """
+    return _draw(colour, size, opaque).copy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -128,6 +129,13 @@ def start_tray(
     )
     controller.cleanups.append(runtime.bus.subscribe(controller.on_event))
     controller.start()
+    # The helper's first level check may have published before this subscription existed; the
+    # notifier's memory makes telling about current levels again harmless.
+    threading.Thread(
+        target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.list("open")),
+        name="juzheng-notify-catch-up",
+        daemon=True,
+    ).start()
     return controller
 
 
