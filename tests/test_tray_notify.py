@@ -181,3 +181,14 @@ def test_real_notifications_reach_dunst_once(world, notification_daemon, monkeyp
     assert [n["summary"] for n in mine] == ["举证即将截止", "举证紧急：快到截止时间了"]
     assert all("230101-123456789012345" in n["body"] for n in mine)
     assert store.get_setting(NOTIFIED_SETTING) is not None
+
+
+def test_the_memory_keeps_the_newest_cases(world, monkeypatch):
+    store, bus, cases, clock, case = world
+    import juzheng.notify as notify
+
+    monkeypatch.setattr(notify, "MEMORY_CASES", 3)
+    notifier = LevelNotifier(store, cases.view, send=Recorder(), clock=clock)
+    for case_id in (7, 3, 12, 5):
+        notifier._remember(case_id, "warn")
+    assert sorted(notifier.sent(), key=int) == ["5", "7", "12"]

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 APP_LABEL = "举证助手"
 NOTIFIED_SETTING = "notified_levels"
+MEMORY_CASES = 2000  # cases whose notifications are remembered; their deadlines are long past
 NOTIFY_LEVELS: frozenset[str] = frozenset({"warn", "urgent"})
 TITLES: dict[str, str] = {"warn": "举证即将截止", "urgent": "举证紧急：快到截止时间了", "overdue": "举证已超时"}
 
@@ -272,6 +273,9 @@ class LevelNotifier:
             levels = sent.setdefault(str(case_id), [])
             if level not in levels:
                 levels.append(level)
+            if len(sent) > MEMORY_CASES:  # a settings value, not a table: forget the oldest cases
+                for stale in sorted(sent, key=int)[: len(sent) - MEMORY_CASES]:
+                    del sent[stale]
             self.store.set_setting(NOTIFIED_SETTING, json.dumps(sent, sort_keys=True))
 
     # -- lifecycle ----------------------------------------------------------------------------
