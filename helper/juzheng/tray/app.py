@@ -87,10 +87,15 @@ class TrayController:
       deliveries fall back to this tray's balloon.
     - ``show_icon=False``: never try to draw (``--no-tray``); state and notifications still work.
 
-    Lifecycle: ``start()`` once (starts the threads; the icon appears when a tray host exists),
-    ``on_event(event)`` as an :class:`~juzheng.events.EventBus` subscriber (or ``refresh()`` after
-    any change), ``stop()`` once at shutdown (idempotent; joins the threads, closes the notifier,
-    runs ``cleanups`` such as the bus unsubscribe). ``state`` is the last :class:`TrayState`.
+    Lifecycle: ``start()`` once, after the runtime started (computes the first state, starts the
+    threads; the icon appears when a tray host exists). ``on_event(event)`` is the
+    :class:`~juzheng.events.EventBus` subscriber: it hands ``LEVEL_CHANGED`` (any event, in fact)
+    to the notifier and schedules a refresh on case/evidence/pending/level/rules events; call
+    ``refresh()`` after any other change (e.g. pause). ``stop()`` once at shutdown, before the
+    runtime stops (idempotent; runs ``cleanups`` such as the bus unsubscribe first, stops the icon,
+    waits at most ~1 s for it and ``timeout`` for the refresh thread, closes the notifier).
+    ``state`` is the last :class:`TrayState`; ``message(title, body)`` tells the seller something
+    (desktop notification, else balloon, else log); ``trigger(action)`` runs a menu action.
     """
 
     def __init__(
@@ -158,12 +163,18 @@ class TrayController:
             return
         self._stopping.set()
         self._wake.set()
+        while self.cleanups:  # first: no more events come in while the parts below shut down
+            try:
+                self.cleanups.pop()()
+            except Exception:
+                log.exception("tray cleanup failed")
         icon = self._icon or self._created_icon
         if icon is not None:
-            try:
-                icon.stop()
-            except Exception:
-                log.exception("stopping the tray icon failed")
+            # Some backends wait for their loop to run the stop (X11): if that loop already died,
+            # the call would never return, so it gets its own daemon thread and a deadline.
+            stopper = threading.Thread(target=_stop_icon, args=(icon,), name="juzheng-tray-stop", daemon=True)
+            stopper.start()
+            stopper.join(min(timeout, ICON_JOIN_SECONDS))
         for thread, wait in ((self._icon_thread, min(timeout, ICON_JOIN_SECONDS)), (self._refresh_thread, timeout)):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(wait)
@@ -178,11 +189,6 @@ class TrayController:
                 self.notifier.close()
             except Exception:
                 log.exception("closing the notifier failed")
-        while self.cleanups:
-            try:
-                self.cleanups.pop()()
-            except Exception:
-                log.exception("tray cleanup failed")
 
     # -- state --------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
@@ -377,6 +383,13 @@ class TrayController:
         except Exception:
             log.warning("tray balloon failed", exc_info=True)
             return False
+
+
+def _stop_icon(icon: Any) -> None:
+    try:
+        icon.stop()
+    except Exception:
+        log.exception("stopping the tray icon failed")
 
 
 def _show(icon: Any, timeout: float = 5.0) -> None:
