@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import time
@@ -385,3 +386,35 @@ def test_a_stored_pause_survives_a_restart(runtime, fake_pystray):
         assert controller.state.colour == "grey"
     finally:
         controller.stop()
+
+
+def test_default_quit_stops_a_serving_loop_from_another_thread(tmp_path):
+    """What 退出 does in `juzheng serve`: SIGINT to itself, handled by the loop like Ctrl-C."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import asyncio, signal, threading
+        from juzheng.tray.runtime_glue import runtime_actions
+
+        async def main():
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            try:
+                loop.add_signal_handler(signal.SIGINT, stop.set)
+            except NotImplementedError:
+                signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(stop.set))
+            quit = runtime_actions(object()).quit
+            threading.Timer(0.1, quit).start()  # the tray calls it on an action thread
+            await asyncio.wait_for(stop.wait(), 10)
+            print("stopped cleanly")
+
+        asyncio.run(main())
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "helper")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "stopped cleanly"
