@@ -31,7 +31,7 @@ from .mover import UPLOAD_SRC, FileState, Mover, new_batch, sha256_bytes, sha256
 from .osfacts import HAS_CLOSE_EVENTS, SorterLock
 from .recovery import recover
 from .sorter import REASON_HELD, SortContext, SortItem, Sorter, hold, unhold
-from .watcher import Debouncer, Hint, RootWatcher, monotonic
+from .watcher import NEW_FOLDER_QUIET, Debouncer, Hint, RootWatcher, monotonic
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "evidence.lock"
@@ -536,14 +536,14 @@ class EvidenceService:
             elif op.kind == "folder":
                 # A new folder may be mkdir + files still being written (a phone export, an unzip):
                 # its files count as complete only once size and mtime hold still, as after a scan.
-                self._hint_tree(op.src, "recheck", layout)
+                self._hint_tree(op.src, "recheck", layout, quiet=NEW_FOLDER_QUIET)
 
     def _forget_pending_under(self, relpath: str) -> None:
         for pending in self.store.list_pending():
             if pending.path == relpath or pending.path.startswith(relpath + "/"):
                 self.sorter.forget_pending(pending.path)
 
-    def _hint_tree(self, path: Path, kind: Hint, layout: Layout) -> None:
+    def _hint_tree(self, path: Path, kind: Hint, layout: Layout, quiet: float | None = None) -> None:
         """A file or folder appeared by a move: index it (order folders) or queue it (inbox)."""
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else []
         for file in files:
@@ -555,7 +555,7 @@ class EvidenceService:
                 except OSError:
                     continue
                 with self._cond:
-                    self._debouncer.hint(file, kind, monotonic(), state)
+                    self._debouncer.hint(file, kind, monotonic(), state, quiet=quiet)
             else:
                 self.indexer.index_file(layout, file)
 

@@ -45,6 +45,10 @@ warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWa
 
 Hint = str  # 'created' | 'modified' | 'closed' | 'moved_in' | 'recheck'
 SETTLE = 0.2  # after a close or a move-in: just long enough to batch a burst
+# Files found in a folder that has just appeared: their first writes may predate the folder's
+# watch, so "no event for a quiet period" proves little. Waiting this long lets a writer that pauses
+# between chunks show itself through the (now active) watch before the file is taken as complete.
+NEW_FOLDER_QUIET = 3.0
 
 
 @dataclass
@@ -54,6 +58,7 @@ class _Entry:
     writing: bool = False
     complete: bool = False
     last_state: FileState | None = None  # for stability checks where there is no close event
+    quiet: float | None = None  # this entry's own quiet period, where it needs a longer one
 
 
 class Debouncer:
@@ -75,7 +80,7 @@ class Debouncer:
     def __contains__(self, path: Path) -> bool:
         return path in self._entries
 
-    def hint(self, path: Path, kind: Hint, now: float, state: FileState | None = None) -> None:
+    def hint(self, path: Path, kind: Hint, now: float, state: FileState | None = None, quiet: float | None = None) -> None:
         if self.flooded and kind != "recheck":
             return
         entry = self._entries.get(path)
@@ -94,16 +99,18 @@ class Debouncer:
         elif kind == "recheck":
             entry.first = now  # a new round of waiting, with the state seen now
             entry.last_state = state
+        if quiet is not None:
+            entry.quiet = max(quiet, entry.quiet or 0.0)
 
     def due_at(self, entry: _Entry) -> float:
+        quiet = entry.quiet or self.quiet
         if self.close_events:
             if entry.complete:
                 return entry.last + SETTLE
             if entry.writing:
                 # Open for writing: wait for its close; the timeout covers a missed close event.
                 return entry.last + self.writing_timeout
-            return min(entry.last + self.quiet, entry.first + self.max_delay)
-        return min(entry.last + self.quiet, entry.first + self.max_delay)
+        return min(entry.last + quiet, entry.first + max(self.max_delay, quiet))
 
     def next_due(self) -> float | None:
         return min((self.due_at(e) for e in self._entries.values()), default=None)
