@@ -197,7 +197,7 @@ def test_environment_variables_configure_serve(secret_service, tmp_path):
         JUZHENG_ROOT=str(tmp_path / "env-root"), JUZHENG_STATE_DIR=str(tmp_path / "env-state"), JUZHENG_PORT=str(helper.port)
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "juzheng", "serve", "--no-tray", "--rules", str(helper.rules_dir)],
+        [sys.executable, "-m", "juzheng", "serve", "--no-tray", "--no-notify", "--rules", str(helper.rules_dir)],
         env=helper.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -234,7 +234,7 @@ def test_broken_rules_at_start_are_listed_with_file_and_line(secret_service, tmp
 def test_bad_port_setting_is_explained(secret_service, tmp_path):
     helper = make_helper(tmp_path, secret_service.env)
     done = subprocess.run(
-        [sys.executable, "-m", "juzheng", "serve", "--no-tray", "--state-dir", str(helper.state_dir)],
+        [sys.executable, "-m", "juzheng", "serve", "--no-tray", "--no-notify", "--state-dir", str(helper.state_dir)],
         env={**helper.env, "JUZHENG_PORT": "abc"}, cwd=REPO, capture_output=True, text=True, timeout=30,
     )
     assert done.returncode == 2 and "JUZHENG_PORT" in done.stderr

@@ -54,7 +54,7 @@ class TrayHelper(RunningHelper):
     """``juzheng serve`` exactly as a seller runs it: with the tray."""
 
     def command(self) -> list[str]:
-        return [a for a in super().command() if a != "--no-tray"]
+        return [a for a in super().command() if a not in ("--no-tray", "--no-notify")]
 
 
 def test_serve_shows_a_red_icon_and_notifies_once(tray_host, notification_daemon, tmp_path):
@@ -110,3 +110,35 @@ def test_serve_shows_a_red_icon_and_notifies_once(tray_host, notification_daemon
     time.sleep(1.0)  # a second level check would run now if anything were left over
     assert len([n for n in notification_daemon.history() if n["appname"] == "举证助手"]) == 1
     assert "Traceback" not in helper.output(), helper.output()
+
+
+class NoIconHelper(RunningHelper):
+    """``juzheng serve --no-tray``: no icon, but the deadline notifications still go out."""
+
+    def command(self) -> list[str]:
+        return [a for a in super().command() if a != "--no-notify"]
+
+
+def test_no_tray_still_notifies(notification_daemon, tmp_path):
+    env = {**notification_daemon.env, "JUZHENG_LEVEL_CHECK_SECONDS": "0.5"}
+    base = make_helper(tmp_path / "helper", env, args=["--insecure-file-secret"])
+    helper = NoIconHelper(**{f.name: getattr(base, f.name) for f in fields(RunningHelper)})
+    store = open_store(helper.state_dir)
+    store.upsert_case(
+        CaseKey(platform="douyin", order_id="4912345678901234567"),
+        scenario="douyin.not_received",
+        deadline_at=datetime.now(timezone.utc) + timedelta(hours=6),
+    )
+    store.close()
+    assert "--no-tray" in helper.command()
+    helper.start()
+    try:
+        deadline = time.monotonic() + 15
+        mine: list = []
+        while time.monotonic() < deadline and not mine:
+            mine = [n for n in notification_daemon.history() if n["appname"] == "举证助手"]
+            time.sleep(0.2)
+        assert len(mine) == 1 and "4912345678901234567" in mine[0]["body"], helper.output()
+    finally:
+        code = helper.stop()
+    assert code == 0, helper.output()

@@ -33,7 +33,8 @@ def register(sub) -> None:
     p.add_argument("--state-dir", metavar="DIR", help="状态目录（数据库等；环境变量 JUZHENG_STATE_DIR）")
     p.add_argument("--port", type=int, metavar="N", help="端口（默认 17817；环境变量 JUZHENG_PORT）")
     p.add_argument("--rules", metavar="DIR", default=os.environ.get("JUZHENG_RULES"), help="规则目录（默认：随程序附带的 rules/；环境变量 JUZHENG_RULES）")
-    p.add_argument("--no-tray", action="store_true", help="不显示托盘图标（也不发送截止提醒通知）；无图形界面时会自动以无界面方式运行")
+    p.add_argument("--no-tray", action="store_true", help="不显示托盘图标（截止提醒通知照常发送）；无图形界面时会自动以无界面方式运行")
+    p.add_argument("--no-notify", action="store_true", help="不发送桌面截止提醒通知")
     p.add_argument(
         "--insecure-file-secret",
         action="store_true",
@@ -124,7 +125,9 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
     loop = asyncio.get_running_loop()
     _install_signal_handlers(stop)
     # The tray's 退出 runs on the icon thread: hand the stop to this loop.
-    tray = None if args.no_tray else _start_tray(runtime, quit=lambda: loop.call_soon_threadsafe(stop.set))
+    # Without the icon the controller still runs headless: it is what sends the deadline notifications.
+    wanted = not (args.no_tray and args.no_notify)
+    tray = _start_tray(runtime, quit=lambda: loop.call_soon_threadsafe(stop.set), show_icon=not args.no_tray, notify=not args.no_notify) if wanted else None
     print(
         f"举证助手 {__version__} 已启动：{url}  证据文件夹：{runtime.root}  "
         f"配对：另开终端运行 juzheng pair，把 6 位配对码填入扩展「选项」。按 Ctrl-C 停止。",
@@ -157,7 +160,7 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
 
 
-def _start_tray(runtime, quit):
+def _start_tray(runtime, quit, show_icon: bool = True, notify: bool = True):
     """The tray (issue 6) when it is installed and a tray host exists; the helper never needs it."""
     try:
         from ..tray import start_tray
@@ -165,7 +168,7 @@ def _start_tray(runtime, quit):
         log.info("托盘不可用，以无界面方式运行")
         return None
     try:
-        return start_tray(runtime, quit=quit)
+        return start_tray(runtime, quit=quit, show_icon=show_icon, notify=notify)
     except Exception:
         log.exception("托盘启动失败，以无界面方式运行")
         return None

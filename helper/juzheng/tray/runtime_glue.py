@@ -109,6 +109,7 @@ def start_tray(
     quit: Callable[[], None] | None = None,
     refresh_seconds: float = 30.0,
     notifier: LevelNotifier | None = None,
+    notify: bool = True,
 ) -> TrayController:
     """Start the tray for a started runtime and subscribe it to the runtime's event bus.
 
@@ -118,7 +119,7 @@ def start_tray(
     if runtime.evidence is not None and runtime.store.get_setting(PAUSED_SETTING) == "1":
         runtime.evidence.pause()
         log.info("证据整理处于暂停状态（托盘菜单「恢复整理」可恢复）")
-    if notifier is None:
+    if notifier is None and notify:
         notifier = LevelNotifier(runtime.store, runtime.cases.view, send=DesktopSender(on_click=_open_url))
     controller = TrayController(
         lambda: runtime_inputs(runtime),
@@ -131,11 +132,12 @@ def start_tray(
     controller.start()
     # The helper's first level check may have published before this subscription existed; the
     # notifier's memory makes telling about current levels again harmless.
-    threading.Thread(
-        target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.list("open")),
-        name="juzheng-notify-catch-up",
-        daemon=True,
-    ).start()
+    if notifier is not None:
+        threading.Thread(
+            target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.list("open")),
+            name="juzheng-notify-catch-up",
+            daemon=True,
+        ).start()
     return controller
 
 
