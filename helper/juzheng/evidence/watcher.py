@@ -39,6 +39,11 @@ from watchdog.observers import Observer
 from .layout import is_ignored_name
 from .mover import FileState
 
+WATCHED_EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent, FileDeletedEvent,
+    DirCreatedEvent, DirMovedEvent, DirDeletedEvent,
+]
+
 # watchdog 7 warns when a folder is re-added to its inotify watch table (folders created and moved
 # quickly); it replaces the entry itself, so the warning says nothing we can act on.
 warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning, module="watchdog")
@@ -185,7 +190,11 @@ class RootWatcher:
         self.root = Path(root)
         self._observer = Observer()
         self._observer.daemon = True
-        self._observer.schedule(_Handler(sink), str(self.root), recursive=True)
+        # Only the events acted on: the default mask also asks for open and close-without-write,
+        # four events per folder whenever anything reads the tree (our own index, a backup tool).
+        # Past ~4,000 folders that overflows the kernel queue, and watchdog's recovery re-walks the
+        # whole tree, which overflows it again: a core spun at 100 % for good.
+        self._observer.schedule(_Handler(sink), str(self.root), recursive=True, event_filter=WATCHED_EVENTS)
         self._started = False
         self._lock = threading.Lock()
 
