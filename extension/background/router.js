@@ -7,19 +7,7 @@
   const client = ns.client;
   const MAX_FILE_MESSAGE = 48 * 1024 * 1024;
 
-  function toBase64(buffer) {
-    const bytes = new Uint8Array(buffer);
-    let binary = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(binary);
-  }
-
-  function fromBase64(b64) {
-    const binary = atob(b64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
+  const { toBase64, fromBase64 } = ns.bytes;
 
   function caseId(value) {
     const id = Number(value);

@@ -3,6 +3,7 @@
 importScripts(
   "/shared/i18n.js",
   "/shared/time.js",
+  "/shared/bytes.js",
   "/content/extract.js",
   "/background/client.js",
   "/background/rules.js",

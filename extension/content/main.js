@@ -4,6 +4,8 @@
 (function (ns) {
   "use strict";
 
+  const { toBase64, fromBase64 } = ns.bytes;
+
   if (window.top !== window || ns.started) return;
   ns.started = true;
 
@@ -81,21 +83,6 @@
 
   function placeKey() {
     return `overlayPlace:${location.hostname}`;
-  }
-
-  // -- bytes --------------------------------------------------------------------------------------
-  function toBase64(buffer) {
-    const bytes = new Uint8Array(buffer);
-    let binary = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(binary);
-  }
-
-  function fromBase64(b64) {
-    const binary = atob(b64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
   }
 
   // -- actions ------------------------------------------------------------------------------------

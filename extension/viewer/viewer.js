@@ -9,12 +9,7 @@
   document.getElementById("name").textContent = name;
   document.title = name || document.title;
 
-  function fromBase64(b64) {
-    const binary = atob(b64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
+  const { fromBase64 } = ns.bytes;
 
   (async () => {
     const message = document.getElementById("message");
