@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..events import EVIDENCE_CHANGED, EventBus
 from ..paths import INBOX
@@ -27,10 +28,17 @@ BULK = 2000
 PER_FILE_EVENTS = 200  # above this many changes in one reconcile, one event per order instead
 
 
+class OrderKey(NamedTuple):
+    """All that a grouped (per-order) event needs of a record."""
+
+    platform: str
+    order_id: str
+
+
 @dataclass
 class Change:
     action: str  # added | moved | removed | renamed
-    record: EvidenceRecord
+    record: EvidenceRecord | OrderKey  # OrderKey only in floods, which publish per order
 
 
 @dataclass
@@ -194,7 +202,7 @@ class Indexer:
         # A file that left one place and appeared in another with the same name, size and mtime
         # was moved by hand while we were not watching: keep its record (and id).
         by_signature: dict[tuple[str, int, int], list[str]] = {}
-        for p, (size, mtime, _) in new.items():
+        for p, (size, mtime, _) in new.items() if gone else ():  # nothing gone (a first index): no moves
             by_signature.setdefault((p.rsplit("/", 1)[-1], size, mtime), []).append(p)
         for old in gone:
             record = self.store.evidence_by_path(old)
@@ -252,7 +260,9 @@ class Indexer:
                 if stored is not None:
                     changes.append(Change("added", stored))
         else:
-            changes.extend(Change("added", r) for r in batch)
+            # Past the per-file limit only (platform, order) is published: keeping 100k full records
+            # alive until then cost ~110 MB of RSS on a first index that the process never gave back.
+            changes.extend(Change("added", OrderKey(r.platform, r.order_id)) for r in batch)
         return count
 
     # -- events -------------------------------------------------------------------------------------
