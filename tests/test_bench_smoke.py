@@ -34,7 +34,8 @@ def test_bench_quick_runs_every_measurement(tmp_path):
     run = Run.model_validate(json.loads(out.read_text(encoding="utf-8")))
     assert run.quick and run.skipped == {} and run.finished_at is not None
     ids = {f.id for f in run.figures}
-    expected = {"first_index_s", "burst_files_per_s", "api_rps_50", "api_p99_50", "api_rps_200", "api_p99_200", "idle_cpu_pct", "rss_mb"}
+    expected = {"first_index_s", "burst_files_per_s", "api_rps_50", "api_p99_50", "api_rps_200", "api_p99_200", "api_p99_200_paced",
+                "idle_cpu_pct", "rss_mb"}
     if CHROMIUM.exists():
         expected |= {"overlay_ms", "drop_to_done_ms"}
     assert ids == expected

@@ -7,6 +7,12 @@ middleware. The case has a checklist and evidence in the folder, as a seller's c
 Baseline: a bare aiohttp handler (``bare_server.py``) returning the very bytes the helper returned,
 started by the bench as a subprocess the same way (same Python, aiohttp and loop, no access log).
 The two runs of each connection count are back to back, so both see the same machine.
+
+wrk keeps every connection busy: with 200 connections, by Little's law the mean latency is
+200 / throughput, so p99 <= 10 ms would need more than 20,000 req/s from one Python process — out of
+reach of the bare handler too. So the 200 connections are also run *paced* (wrk's Lua ``delay()``:
+each connection waits 0–200 ms (100 ms on average) between requests, about 2,000 req/s in all — still far above what one
+seller's browser sends), which shows the latency a request meets when the helper is not saturated.
 """
 
 from __future__ import annotations
@@ -58,13 +64,18 @@ def parse_wrk(output: str) -> WrkResult:
     return WrkResult(rps, _ms(dist["50"]), _ms(dist["99"]), requests, errors, output)
 
 
-def wrk(url: str, connections: int, seconds: float, headers: dict[str, str]) -> WrkResult:
+PACED_DELAY_MS = 100
+
+
+def wrk(url: str, connections: int, seconds: float, headers: dict[str, str], script: Path | None = None) -> WrkResult:
     binary = shutil.which("wrk")
     if binary is None:
         raise RuntimeError("wrk is not installed (scripts/bench installs it)")
     cmd = [binary, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
+    if script is not None:
+        cmd += ["-s", str(script)]
     done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed: {done.stderr or done.stdout}")
@@ -145,4 +156,20 @@ def measure(session: Any, seconds: float, warm: bool = True) -> list[Figure]:
             value=ours.p99_ms, details=details, baseline=bare.p99_ms, baseline_title="(bare aiohttp)",
             target=Target(on="value", op="<=", limit=TARGET_P99_MS) if conns == 200 else None,
         ).judge())
+    paced = session.workdir / "paced.lua"
+    # Random around the mean, so the 200 connections do not fire in lockstep waves.
+    paced.write_text(f"function delay()\n  return math.random(0, {2 * PACED_DELAY_MS})\nend\n", encoding="ascii")
+    bare = wrk(bare_url, 200, seconds, headers, paced)
+    ours = wrk(helper_url, 200, seconds, headers, paced)
+    if ours.errors or bare.errors:
+        raise RuntimeError(f"wrk saw errors in the paced run: helper {ours.errors}, bare {bare.errors}\n{ours.raw}")
+    figures.append(Figure(
+        id="api_p99_200_paced", title=f"GET /api/cases/id @200 conns paced ~{200 * 1000 // PACED_DELAY_MS:,} req/s", unit="ms", stat="p99",
+        value=ours.p99_ms, details={"helper_rps": ours.rps, "bare_rps": bare.rps, "helper_p50_ms": ours.p50_ms, "bare_p50_ms": bare.p50_ms},
+        baseline=bare.p99_ms, baseline_title="(bare aiohttp, paced)",
+        baseline_why="the bare handler under the same paced load (each connection waits 0-200 ms, 100 ms on average, between requests)",
+        note="saturating wrk holds mean latency at connections/throughput (Little's law): 200 conns need >20k req/s "
+        "for p99 <= 10 ms, beyond the bare handler too; the paced run (~2,000 req/s) shows the unsaturated p99",
+        target=Target(on="value", op="<=", limit=TARGET_P99_MS),
+    ).judge())
     return figures
