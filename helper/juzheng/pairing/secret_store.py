@@ -27,7 +27,7 @@ NO_KEYRING_MESSAGE = """\
   • Windows：使用“凭据管理器”（系统自带，正常登录的用户即可用）；
   • macOS：使用“钥匙串访问”（系统自带）；
   • Linux：安装并解锁 Secret Service，例如 `sudo apt install gnome-keyring`，在图形会话中登录后再运行；
-    无图形界面时可用 `dbus-run-session -- sh -c 'echo -n 密码 | gnome-keyring-daemon --unlock --components=secrets; juzheng serve'`。
+    无图形界面时可用 `mkdir -p ~/.local/share/keyrings && dbus-run-session -- sh -c 'echo -n 密码 | gnome-keyring-daemon --unlock --components=secrets; juzheng serve'`。
 如果确实无法使用钥匙串，可以加 --insecure-file-secret，把密钥保存在状态目录的 secret.key 文件中
 （风险：能读取该文件的程序或备份都能冒充已配对的扩展）。
 详细原因：{reason}"""
