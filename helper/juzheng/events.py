@@ -41,12 +41,19 @@ class EventBus:
         return unsubscribe
 
     def publish(self, type: str, payload: dict, case_id: int | None = None) -> Event:
-        event = self._store.append_event(type, payload, case_id)
+        return self.publish_many([(type, payload, case_id)])[0]
+
+    def publish_many(self, items: list[tuple[str, dict, int | None]]) -> list[Event]:
+        """Journal all in one transaction, then deliver in order (bulk changes such as a first index)."""
+        if not items:
+            return []
+        events = self._store.append_events(items)
         with self._lock:
             subscribers = list(self._subscribers)
-        for subscriber in subscribers:
-            try:
-                subscriber(event)
-            except Exception:  # one broken listener must not stop the others or the publisher
-                log.exception("event subscriber failed for %s", type)
-        return event
+        for event in events:
+            for subscriber in subscribers:
+                try:
+                    subscriber(event)
+                except Exception:  # one broken listener must not stop the others or the publisher
+                    log.exception("event subscriber failed for %s", event.type)
+        return events

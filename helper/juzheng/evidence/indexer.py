@@ -283,11 +283,13 @@ class Indexer:
         for change in changes:
             key = (change.record.platform, change.record.order_id, change.action)
             grouped[key] = grouped.get(key, 0) + 1
-        for (platform, order_id, action), count in grouped.items():
-            self.bus.publish(EVIDENCE_CHANGED, {
+        self.bus.publish_many([
+            (EVIDENCE_CHANGED, {
                 "platform": platform, "order_id": order_id, "kind": None, "evidence_id": None,
                 "action": action, "count": count,
-            })
+            }, None)
+            for (platform, order_id, action), count in grouped.items()
+        ])
 
 
 def payload(record: EvidenceRecord, action: str) -> dict:

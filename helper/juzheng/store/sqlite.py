@@ -24,6 +24,19 @@ _CASE_FIELDS = (
 )
 
 
+_EVIDENCE_COLUMNS = "platform,order_id,kind,path,value,generated_at,covers_from,sha256,size,mtime_ns,how,added_at"
+
+
+class _IsoCache(dict):
+    def __call__(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = self.get(value)
+        if text is None:
+            text = self[value] = value.isoformat()
+        return text
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -163,15 +176,17 @@ class SqliteStore:
 
     def add_evidence_many(self, records: Iterable[EvidenceRecord]) -> int:
         """Bulk insert for the first index of a large folder; paths already known are skipped."""
-        columns = list(EvidenceRecord.model_fields)[1:]
+        iso = _IsoCache()  # a batch shares one added_at: format it once, not per row
         rows = [
-            tuple(_iso(v) if isinstance(v, datetime) else v for v in (getattr(r, c) for c in columns)) for r in records
+            (
+                r.platform, r.order_id, r.kind, r.path, r.value, iso(r.generated_at), iso(r.covers_from),
+                r.sha256, r.size, r.mtime_ns, r.how, iso(r.added_at),
+            )
+            for r in records
         ]
         with self.transaction() as db:
             before = db.total_changes
-            db.executemany(
-                f"INSERT OR IGNORE INTO evidence ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})", rows
-            )
+            db.executemany(f"INSERT OR IGNORE INTO evidence ({_EVIDENCE_COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
             return db.total_changes - before
 
     def update_evidence(self, evidence_id: int, **fields: Any) -> None:
@@ -266,13 +281,21 @@ class SqliteStore:
 
     # -- event journal -------------------------------------------------------------------------
     def append_event(self, type: str, payload: dict, case_id: int | None = None) -> Event:
+        return self.append_events([(type, payload, case_id)])[0]
+
+    def append_events(self, items: list[tuple[str, dict, int | None]]) -> list[Event]:
+        """Several events in one transaction (a first index publishes one per order)."""
         at = utcnow()
+        stamp = _iso(at)
+        events: list[Event] = []
         with self.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO events (at, type, case_id, payload) VALUES (?,?,?,?)",
-                (_iso(at), type, case_id, json.dumps(payload, ensure_ascii=False, default=str)),
-            )
-        return Event(id=int(cur.lastrowid), at=at, type=type, case_id=case_id, payload=payload)
+            for type, payload, case_id in items:
+                cur = db.execute(
+                    "INSERT INTO events (at, type, case_id, payload) VALUES (?,?,?,?)",
+                    (stamp, type, case_id, json.dumps(payload, ensure_ascii=False, default=str)),
+                )
+                events.append(Event(id=int(cur.lastrowid), at=at, type=type, case_id=case_id, payload=payload))
+        return events
 
     def events_since(self, event_id: int, limit: int = 500) -> list[Event]:
         rows = self._all("SELECT * FROM events WHERE id>? ORDER BY id LIMIT ?", (event_id, limit))
