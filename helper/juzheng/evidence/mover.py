@@ -150,7 +150,7 @@ class Mover:
         except OSError:
             unchanged = False
         if not unchanged:
-            return "changed" if _remove_quietly(dest) else "stuck"
+            return "changed" if remove_quietly(dest) else "stuck"
         return self._remove_source(src, dest)
 
     def _copy_then_remove(self, src: Path, dest: Path, expect: FileState, sha256: str) -> str:
@@ -168,10 +168,10 @@ class Mover:
                 os.fsync(out.fileno())
             os.utime(dest, ns=(expect.mtime_ns, expect.mtime_ns))  # the seller sees the original date
         except FileNotFoundError:
-            _remove_quietly(dest)
+            remove_quietly(dest)
             return "vanished"
         except BaseException:
-            _remove_quietly(dest)
+            remove_quietly(dest)
             raise
         fsync_dir(dest.parent)
         try:
@@ -179,7 +179,7 @@ class Mover:
         except FileNotFoundError:
             same = False
         if not same:
-            _remove_quietly(dest)
+            remove_quietly(dest)
             return "vanished" if not src.exists() else "changed"
         return self._remove_source(src, dest)
 
@@ -191,13 +191,13 @@ class Mover:
             # an extra link to a file that lives on elsewhere, drop ours so it exists once.
             try:
                 if os.stat(dest).st_nlink > 1:
-                    _remove_quietly(dest)
+                    remove_quietly(dest)
                     return "vanished"
             except OSError:
                 pass
             return "moved"
         except PermissionError:
-            return "busy" if _remove_quietly(dest) else "stuck"
+            return "busy" if remove_quietly(dest) else "stuck"
         return "moved"
 
     # -- writing new bytes (uploads) ---------------------------------------------------------------
@@ -222,7 +222,7 @@ class Mover:
                     os.fsync(out.fileno())
                 fsync_dir(dest_dir)
             except BaseException as exc:
-                _remove_quietly(dest)
+                remove_quietly(dest)
                 if not isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     self.store.finish_move(move_id, "failed", f"{type(exc).__name__}: {exc}")
                 raise
@@ -238,7 +238,7 @@ _DETAILS = {
 }
 
 
-def _remove_quietly(path: Path) -> bool:
+def remove_quietly(path: Path) -> bool:
     try:
         os.unlink(path)
         return True

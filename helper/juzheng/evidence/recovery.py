@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..store import Move, SqliteStore
-from .mover import CHUNK, UPLOAD_SRC, sha256_file
+from .mover import CHUNK, UPLOAD_SRC, remove_quietly, sha256_file
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _resolve(move: Move) -> tuple[str, str]:
             return "rolled_back", "上传未写入"
         if _sha_or_none(dest) == move.sha256:
             return "done", ""
-        return ("rolled_back", "删除了未写完的上传文件") if _remove(dest) else ("stuck", "无法删除未写完的上传文件")
+        return ("rolled_back", "删除了未写完的上传文件") if remove_quietly(dest) else ("stuck", "无法删除未写完的上传文件")
     src = Path(move.src)
     src_exists, dest_exists = src.exists(), os.path.lexists(dest)
     if src_exists and not dest_exists:
@@ -64,14 +64,14 @@ def _resolve(move: Move) -> tuple[str, str]:
         return "failed", "源文件和目标文件都已不在"
     try:
         if os.path.samefile(src, dest):
-            return ("done", "") if _remove(src) else ("stuck", "源文件正被占用")
+            return ("done", "") if remove_quietly(src) else ("stuck", "源文件正被占用")
     except OSError:
         pass
     dest_sha = _sha_or_none(dest)
     if dest_sha == move.sha256 and _sha_or_none(src) == move.sha256:
-        return ("done", "") if _remove(src) else ("stuck", "源文件正被占用")
+        return ("done", "") if remove_quietly(src) else ("stuck", "源文件正被占用")
     if _is_partial_copy(dest, src):
-        return ("rolled_back", "删除了未复制完的副本") if _remove(dest) else ("stuck", "无法删除未复制完的副本")
+        return ("rolled_back", "删除了未复制完的副本") if remove_quietly(dest) else ("stuck", "无法删除未复制完的副本")
     return "rolled_back", "目标文件名已被另一个文件占用，未改动"
 
 
@@ -96,11 +96,3 @@ def _sha_or_none(path: Path) -> str | None:
         return None
 
 
-def _remove(path: Path) -> bool:
-    try:
-        os.unlink(path)
-        return True
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
