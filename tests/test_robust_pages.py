@@ -79,11 +79,13 @@ def pdd_page(order: str, aftersale: str, *, body_extra: str = "", order_cell: st
 
 def open_overlay(browser, url: str, order: str):
     page = browser.new_page()
-    page.goto(url)
+    # A 5 MB page's load event can take longer than the fixture's default on a busy 2-core CI machine;
+    # the overlay is what this waits for, so generous limits keep it a test of behaviour, not speed.
+    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
     page.wait_for_function(
         "(order) => [...document.querySelectorAll('*')].some((e) => e.localName.startsWith('juzheng-overlay') && e.shadowRoot"
         " && e.shadowRoot.querySelector('[data-role=\"order-id\"]') && e.shadowRoot.querySelector('[data-role=\"order-id\"]').textContent === order)",
-        arg=order, timeout=20_000,
+        arg=order, timeout=45_000,
     )
     return page
 
