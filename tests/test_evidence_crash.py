@@ -12,18 +12,17 @@ kill -9 is POSIX-only here; the code under test has no POSIX-only calls.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from fixtures.evidence import files_by_sha, start_burst
 from juzheng.store import open_store
 
 pytestmark = [
@@ -83,23 +82,6 @@ def _content(i: int, round_no: int, rng: random.Random) -> bytes:
     return head + rng.randbytes(size)
 
 
-def _burst(inbox: Path, round_no: int, rng: random.Random, expected: dict[str, str]) -> threading.Thread:
-    files = [(_name(i, round_no, rng), _content(i, round_no, rng)) for i in range(BURST)]
-    for _, data in files:
-        expected[hashlib.sha256(data).hexdigest()] = files[0][0]
-
-    def write() -> None:
-        for name, data in files:
-            path = inbox / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(data)
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    return thread
-
-
 def _start(root: Path, state: Path, links: bool) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(HELPER)}
     proc = subprocess.Popen(
@@ -108,14 +90,6 @@ def _start(root: Path, state: Path, links: bool) -> subprocess.Popen:
     )
     assert proc.stdout.readline().strip() == b"ready"
     return proc
-
-
-def _disk(root: Path) -> dict[str, list[Path]]:
-    found: dict[str, list[Path]] = {}
-    for path in root.rglob("*"):
-        if path.is_file():
-            found.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), []).append(path)
-    return found
 
 
 @pytest.mark.parametrize("links", [True, False], ids=["hardlink", "copy"])
@@ -131,7 +105,7 @@ def test_kill_9_during_bursts_loses_and_duplicates_nothing(tmp_path, links):
         for kill_no in range(KILLS_PER_ROUND if links else 2):
             proc = _start(root, state, links)
             if writer is None:
-                writer = _burst(root / "收件箱", round_no, rng, expected)
+                writer = start_burst(root / "收件箱", [(_name(i, round_no, rng), _content(i, round_no, rng)) for i in range(BURST)], expected)
             time.sleep(rng.uniform(0.2, 1.2))  # while the burst is written and sorted
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -146,7 +120,7 @@ def test_kill_9_during_bursts_loses_and_duplicates_nothing(tmp_path, links):
     )
     assert done.returncode == 0, done.stderr.decode()
 
-    disk = _disk(root)
+    disk = files_by_sha(root)
     lost = [sha for sha in expected if sha not in disk]
     doubled = {sha: paths for sha, paths in disk.items() if len(paths) > 1}
     extra = [paths for sha, paths in disk.items() if sha not in expected]
@@ -162,11 +136,11 @@ def test_kill_9_during_bursts_loses_and_duplicates_nothing(tmp_path, links):
         recovered = [m for m in store.moves_in_state("rolled_back") + store.moves_in_state("done") if (m.error or "").startswith("中断后恢复")]
         print(f"{context}: {len(recovered)} moves were found unfinished after a kill and resolved")
         indexed = store.all_evidence_paths()
-        in_orders = {p.relative_to(root).as_posix() for paths in disk.values() for p in paths
-                     if not p.relative_to(root).as_posix().startswith(("收件箱/", ".重复/", ".回收站/"))}
+        in_orders = {p for paths in disk.values() for p in paths
+                     if not p.startswith(("收件箱/", ".重复/", ".回收站/"))}
         assert set(indexed) == in_orders, context
-        inbox_left = {p.relative_to(root).as_posix() for paths in disk.values() for p in paths
-                      if p.relative_to(root).as_posix().startswith("收件箱/")}
+        inbox_left = {p for paths in disk.values() for p in paths
+                      if p.startswith("收件箱/")}
         assert inbox_left == {p.path for p in store.list_pending()}, context
         assert all("/IMG_" in p and " " not in p.rsplit("/", 1)[-1] for p in inbox_left), context
     finally:

@@ -13,16 +13,15 @@ files, as the issue states it (about 5 minutes). ``JUZHENG_ROBUST_SEED`` replays
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import signal
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from fixtures.evidence import files_by_sha, start_burst
 from juzheng.paths import INBOX
 from juzheng.store import open_store
 
@@ -61,28 +60,6 @@ def _content(i: int, round_no: int, rng: random.Random) -> bytes:
     return f"round {round_no} file {i}\n".encode() + rng.randbytes(size)
 
 
-_SHA_CACHE: dict[tuple[int, int, int, int], str] = {}
-
-
-def _sha(path: Path) -> str:
-    # A hard-link move keeps the inode, size and mtime: a file hashed in an earlier round is not
-    # read again (a copy, or any change, makes a new key and is hashed afresh).
-    st = os.stat(path)
-    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    if key not in _SHA_CACHE:
-        _SHA_CACHE[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _SHA_CACHE[key]
-
-
-def _disk(root: Path) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for folder, _, files in os.walk(root):
-        for name in files:
-            path = Path(folder, name)
-            found.setdefault(_sha(path), []).append(path.relative_to(root).as_posix())
-    return found
-
-
 def _quiet(helper, root: Path, timeout: float = 90.0) -> None:
     """Wait until the restarted helper has recovered and sorted all it can: nothing planned, every
     inbox file pending, every order-folder file indexed — and the same for two looks in a row."""
@@ -112,7 +89,7 @@ def _quiet(helper, root: Path, timeout: float = 90.0) -> None:
 
 
 def _account(root: Path, expected: dict[str, str], round_no: int) -> None:
-    disk = _disk(root)
+    disk = files_by_sha(root)
     context = f"round {round_no}, seed={SEED}, burst={BURST}"
     lost = [expected[sha] for sha in expected if sha not in disk]
     doubled = {sha: paths for sha, paths in disk.items() if len(paths) > 1}
@@ -147,18 +124,7 @@ def test_kill_9_of_the_helper_during_bursts_loses_and_duplicates_nothing(helper_
     expected: dict[str, str] = {}
     for round_no in range(ROUNDS):
         files = [(_name(i, round_no, rng), _content(i, round_no, rng)) for i in range(BURST)]
-        for name, data in files:
-            expected[hashlib.sha256(data).hexdigest()] = name
-
-        def write() -> None:
-            for name, data in files:
-                path = inbox / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with open(path, "wb") as fh:
-                    fh.write(data)
-
-        writer = threading.Thread(target=write)
-        writer.start()
+        writer = start_burst(inbox, files, expected)
         time.sleep(rng.uniform(0.05, 1.0))  # while the burst is written, or sorted, or just after
         assert helper.process is not None and helper.process.poll() is None, helper.output()[-3000:]
         helper.stop(signal.SIGKILL)
