@@ -76,6 +76,7 @@ class TextEvidenceRequest(Request):
 
 class FocusRequest(Request):
     case_id: int = Field(ge=1, le=2**62)
+    ended: bool = Field(default=False, description="案子的标签页已关闭：结束关注")
 
 
 class ScenarioChoice(BaseModel):

@@ -23,6 +23,7 @@ from ..rules.deadlines import LEVEL_ORDER, Level
 from ..rules.models import Levels, Scenario
 from ..store import Case, CaseKey, EvidenceRecord, SqliteStore, utcnow
 from ..store.records import Event
+from .. import focus as focus_rules
 from .models import (
     CasePatch,
     CaseSummary,
@@ -394,14 +395,18 @@ class CaseService:
         self.bus.publish(CASE_CHANGED, {"case_id": case.id, "confirmed": [req.kind, req.field, req.confirmed]}, case.id)
         return self.view(case.id)
 
-    def set_focus(self, case_id: int) -> dict[str, Any]:
+    def set_focus(self, case_id: int, ended: bool = False) -> dict[str, Any]:
         self._case(case_id)
-        focus = {"case_id": case_id, "at": self.clock().isoformat()}
-        self.store.set_setting(FOCUS_SETTING, json.dumps(focus))
+        state = focus_rules.read_focus(self.store.get_setting(FOCUS_SETTING))
+        now = self.clock()
+        state = focus_rules.end(state, case_id, now) if ended else focus_rules.renew(state, case_id, now)
+        if state is None:
+            return {"case_id": case_id, "at": now.isoformat(), "since": now.isoformat(), "ended": True}
+        self.store.set_setting(FOCUS_SETTING, focus_rules.dump(state))
         retry = getattr(self.evidence, "retry_pending", None)
-        if retry is not None:
-            retry()  # files waiting in the inbox may now belong to the case in focus
-        return focus
+        if retry is not None and not ended:
+            retry()  # files arriving from now on may belong to the case in focus
+        return focus_rules.as_reply(state)
 
     # -- evidence -----------------------------------------------------------------------------
     def add_text(self, case_id: int, req: TextEvidenceRequest) -> EvidenceItem:

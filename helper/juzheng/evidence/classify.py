@@ -7,7 +7,7 @@ No I/O: the caller passes the known cases and the case in focus. Placement order
    (淘宝/天猫/拼多多/抖音, tb/tmall/pdd/dy, from the rulebook's ``name_words``) says whose it is;
 2. otherwise the case in focus in the browser, if the seller looked at it within the last 10 minutes;
 3. the kind from the rulebook keywords (longest wins) and the file type (a video for a scenario that
-   takes an unpacking video).
+   takes an unpacking video), after cutting screenshot tools' default names (``screenshot_names``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .layout import media_of
 
 FOCUS_WINDOW = timedelta(minutes=10)
 FOCUS_CLOCK_SKEW = timedelta(minutes=1)  # browser and helper clocks are the same machine, but be lenient
+ARRIVAL_RESOLUTION = timedelta(seconds=2)  # FAT/exFAT keep times in 2 s steps
 VIDEO_KIND = "unpacking_video"
 
 
@@ -43,6 +44,7 @@ class Focus:
 
     case: KnownCase
     at: datetime
+    since: datetime | None = None  # when this look at the case began: earlier files are only offered
 
 
 class Placement(BaseModel):
@@ -71,6 +73,10 @@ REASON_SEVERAL = "文件名里有多个订单号（{numbers}）：请只保留�
 REASON_EMPTY = "文件是空的（0 字节），可能还没写完：写完后会自动整理"
 NOTE_NO_KIND = "文件名里没有证据类型的关键词，已放入“待分类”：可在文件名中写明类型（如“红章证明”“聊天截图”）或手动移入对应文件夹"
 NOTE_WRONG_MEDIA = "文件名写的是“{label}”，但该类证据不接受{media}文件，已放入“待分类”"
+NOTE_TOOL_NAME = (
+    "“{tool}”是截图工具的默认文件名，看不出是哪类证据，已放入“待分类”：可在浮层里用「归为…」选择类型，"
+    "或在文件名里写明（如“聊天截图”“物流记录”）"
+)
 _MEDIA_ZH = {"image": "图片", "video": "视频", "pdf": "PDF", "other": "此类"}
 
 
@@ -80,9 +86,14 @@ def classify(
     known: Iterable[KnownCase] = (),
     focus: Focus | None = None,
     now: datetime | None = None,
+    arrived_at: datetime | None = None,
 ) -> Placement | Unplaced:
-    """Where ``filename`` belongs. ``now`` is required for focus to count (pure: no clock here)."""
-    stem = _stem(filename)
+    """Where ``filename`` belongs. ``now`` is required for focus to count (pure: no clock here).
+
+    The focus places only files that ``arrived_at`` the inbox after the seller opened the case:
+    opening a case never sweeps up what was already waiting.
+    """
+    stem, tool = cut_tool_names(_stem(filename), rulebook)
     known = list(known)
     order = _order_from_name(stem, rulebook, known)
     if isinstance(order, Unplaced):
@@ -90,12 +101,17 @@ def classify(
     if order is not None:
         platform, order_id, order_by = order
         cases = [c for c in known if c.platform == platform and c.order_id == order_id]
-    elif focus is not None and now is not None and _focus_fresh(focus, now) and focus.case.platform in rulebook.platforms:
+    elif (
+        focus is not None and now is not None and _focus_fresh(focus, now) and focus.case.platform in rulebook.platforms
+        and not _arrived_before(arrived_at, focus)
+    ):
         platform, order_id, order_by = focus.case.platform, focus.case.order_id, "focus"
         cases = [focus.case]
     else:
         return Unplaced(code="no_order", reason=REASON_NO_ORDER)
     kind, kind_by, keyword, note = _kind(filename, stem, rulebook, cases)
+    if kind is None and tool is not None and keyword is None:
+        note = NOTE_TOOL_NAME.format(tool=tool)
     return Placement(
         platform=platform, order_id=order_id, kind=kind, order_by=order_by, kind_by=kind_by, keyword=keyword, note=note
     )
@@ -115,6 +131,26 @@ def _stem(filename: str) -> str:
     return "/".join([*parts[:-1], stem])
 
 
+def cut_tool_names(stem: str, rulebook: Rulebook) -> tuple[str, str | None]:
+    """The name with screenshot tools' default parts removed, and the first tool found.
+
+    「QQ截图2024…」 names the tool, not a QQ chat; the app id of an Android screenshot
+    (``com.tencent.mobileqq``) names the app on screen, which is no cue of the kind either.
+    """
+    found: str | None = None
+    for tool in rulebook.screenshot_names:
+        cut = _tool_regex(tool.pattern).sub(" ", stem)
+        if cut != stem:
+            found = found or tool.tool
+            stem = cut
+    return stem, found
+
+
+@lru_cache(maxsize=64)
+def _tool_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 def _looks_like_timestamp(token: str) -> bool:
     """20241123183012 or 20241123183012123: screenshot tools name files like this, it is no order id."""
     if not token.isdigit() or not 14 <= len(token) <= 17:
@@ -124,6 +160,12 @@ def _looks_like_timestamp(token: str) -> bool:
     except ValueError:
         return False
     return 2000 <= stamp.year <= 2099
+
+
+def _arrived_before(arrived_at: datetime | None, focus: Focus) -> bool:
+    # Both times come from this machine's clock (ctime, the pending list, the helper): no skew to allow
+    # for beyond the file system's timestamp resolution.
+    return arrived_at is not None and focus.since is not None and arrived_at < focus.since - ARRIVAL_RESOLUTION
 
 
 def _focus_fresh(focus: Focus, now: datetime) -> bool:

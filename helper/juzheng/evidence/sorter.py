@@ -21,6 +21,8 @@ from ..events import PENDING_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
 from ..store import EvidenceRecord, SqliteStore, utcnow
+from ..focus import read_focus
+from .arrival import arrival
 from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
 from .indexer import Indexer
 from .layout import Layout, rel, safe_name
@@ -61,6 +63,7 @@ class SortContext:
     focus: Focus | None
     now: datetime
     pending: dict[str, str]
+    pending_since: dict[str, datetime] = field(default_factory=dict)
     held: set[tuple[str, int, int]] = field(default_factory=set)
 
 
@@ -87,27 +90,25 @@ class Sorter:
     def context(self, rulebook: Rulebook, now: datetime | None = None) -> SortContext:
         now = now or utcnow()
         known = [KnownCase(c.platform, c.order_id, c.scenario) for c in self.store.list_cases(status=None)]
+        pending = self.store.list_pending()
         return SortContext(
             rulebook=rulebook, layout=Layout(self.root, rulebook), known=known, focus=self._focus(),
-            now=now, pending={p.path: p.reason for p in self.store.list_pending()}, held=read_held(self.store),
+            now=now, pending={p.path: p.reason for p in pending}, pending_since={p.path: p.seen_at for p in pending},
+            held=read_held(self.store),
         )
 
     def _focus(self) -> Focus | None:
         raw = self.store.get_setting(FOCUS_SETTING)
-        if not raw:
+        state = read_focus(raw)
+        if state is None:
+            if raw:
+                log.warning("ignoring unreadable focus setting %r", raw)
             return None
-        try:
-            data = json.loads(raw)
-            at = datetime.fromisoformat(str(data["at"]).replace("Z", "+00:00"))
-            case = self.store.get_case(int(data["case_id"]))
-        except (ValueError, KeyError, TypeError):
-            log.warning("ignoring unreadable focus setting %r", raw)
+        case = self.store.get_case(state.case_id)
+        if case is None or state.ended_at is not None:  # the case's tab was closed
             return None
-        if case is None:
-            return None
-        if at.tzinfo is None:
-            at = at.astimezone()  # a naive time from this machine's clock
-        return Focus(KnownCase(case.platform, case.order_id, case.scenario), at)
+        at, since = (t if t.tzinfo else t.astimezone() for t in (state.at, state.since))  # naive: this machine's clock
+        return Focus(KnownCase(case.platform, case.order_id, case.scenario), at, since)
 
     # -- planning (read only) ---------------------------------------------------------------------
     def plan(self, path: Path, ctx: SortContext, *, hash_files: bool = True) -> _Planned:
@@ -121,7 +122,7 @@ class Sorter:
         if state.size == 0:
             return _Planned(SortItem(src=relpath, action="pending", reason=REASON_EMPTY), state)
         inside_inbox = relpath[len(INBOX) + 1:]
-        result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now)
+        result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now, arrived_at=arrival(path, relpath, ctx.pending_since))
         if isinstance(result, Unplaced):
             return _Planned(SortItem(src=relpath, action="pending", reason=result.reason), state)
         dest_dir = ctx.layout.kind_dir(result.platform, result.order_id, result.kind)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario
+from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario, ToolName, UploadLimit
 from .yaml_source import LocatedData, Path as DataPath, SourceError, YamlProblem, dotted, load_located
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[3] / "rules"
@@ -30,8 +30,9 @@ class RulebookError(Exception):
 class Rulebook:
     """The validated, cross-checked rulebook with lookups by ID."""
 
-    def __init__(self, kinds: list[EvidenceKind], platforms: list[Platform]) -> None:
+    def __init__(self, kinds: list[EvidenceKind], platforms: list[Platform], screenshot_names: list[ToolName] | None = None) -> None:
         self.kinds: dict[str, EvidenceKind] = {k.id: k for k in kinds}
+        self.screenshot_names: list[ToolName] = list(screenshot_names or [])
         self.platforms: dict[str, Platform] = {p.id: p for p in platforms}
         self.scenarios: dict[str, Scenario] = {}
         self.scenario_platform: dict[str, str] = {}
@@ -44,6 +45,7 @@ class Rulebook:
         return {
             "kinds": [k.model_dump(mode="json") for k in self.kinds.values()],
             "platforms": [p.model_dump(mode="json") for p in self.platforms.values()],
+            "screenshot_names": [t.model_dump(mode="json") for t in self.screenshot_names],
         }
 
     @cached_property
@@ -53,6 +55,13 @@ class Rulebook:
 
     def platform_of(self, scenario_id: str) -> Platform:
         return self.platforms[self.scenario_platform[scenario_id]]
+
+    def upload_for(self, platform_id: str, scenario_id: str | None) -> UploadLimit | None:
+        """The upload box a case of this platform and scenario submits through (None: not known)."""
+        platform = self.platforms.get(platform_id)
+        if platform is None or platform.upload is None:
+            return None
+        return platform.upload.for_scenario(scenario_id)
 
 
 def load_rulebook(directory: Path | str | None = None) -> Rulebook:
@@ -64,6 +73,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         raise RulebookError([SourceError(str(root), None, "", "目录中没有规则文件（*.yaml） / no rule files found")])
 
     kinds: list[tuple[str, LocatedData, EvidenceKind, int]] = []
+    tool_names: list[tuple[str, LocatedData, ToolName, int]] = []
     platforms: list[tuple[str, LocatedData, Platform]] = []
     for path in files:
         name = _display(path, root)
@@ -80,6 +90,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
             model = _validate(KindsFile, located, name, errors)
             if model:
                 kinds.extend((name, located, kind, i) for i, kind in enumerate(model.kinds))
+                tool_names.extend((name, located, tool, i) for i, tool in enumerate(model.screenshot_names))
         elif isinstance(data, dict) and "platform" in data:
             model = _validate(PlatformFile, located, name, errors)
             if model:
@@ -88,9 +99,19 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
             errors.append(SourceError(name, 1, "", "规则文件的顶层必须是 kinds: 或 platform:"))
 
     errors.extend(_cross_check(kinds, platforms))
+    errors.extend(_check_tool_names(tool_names))
     if errors:
         raise RulebookError(errors)
-    return Rulebook([k for _, _, k, _ in kinds], [p for _, _, p in platforms])
+    return Rulebook([k for _, _, k, _ in kinds], [p for _, _, p in platforms], [t for _, _, t, _ in tool_names])
+
+
+def _check_tool_names(tools: list[tuple[str, LocatedData, ToolName, int]]) -> Iterable[SourceError]:
+    for name, located, tool, i in tools:
+        try:
+            re.compile(tool.pattern)
+        except re.error as exc:
+            path = ("screenshot_names", i, "pattern")
+            yield SourceError(name, located.line_of(path), dotted(path), f"正则表达式无效：{exc}")
 
 
 def _display(path: Path, root: Path) -> str:
@@ -150,6 +171,10 @@ def _cross_check(
                 yield SourceError(name, located.line_of((*base, "id")), dotted((*base, "id")), f"重复的场景 ID {scenario.id!r}（首次出现于 {scenario_ids[scenario.id]}）")
             scenario_ids[scenario.id] = name
             yield from _kind_refs(name, located, base, scenario, known_kinds)
+        for scenario_id in (platform.upload.scenarios if platform.upload else {}):
+            if not any(s.id == scenario_id for s in platform.scenarios):
+                path = ("platform", "upload", "scenarios", scenario_id)
+                yield SourceError(name, located.line_of(path), dotted(path), f"upload.scenarios 指向本平台不存在的场景 {scenario_id!r}")
     for name, located, platform in platforms:
         for s_index, scenario in enumerate(platform.scenarios):
             if scenario.based_on and scenario.based_on not in scenario_ids:

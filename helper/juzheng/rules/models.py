@@ -91,8 +91,20 @@ class EvidenceKind(Strict):
     provenance: Provenance
 
 
+class ToolName(Strict):
+    """A screenshot tool's default file name: what the tool made, never who was talked to."""
+
+    tool: str = Field(description="the tool, as a seller knows it (QQ截图、微信截图、Snipaste…)")
+    pattern: str = Field(description="regex matched against the file name without its extension")
+    provenance: Provenance
+
+
 class KindsFile(Strict):
     kinds: list[EvidenceKind] = Field(min_length=1)
+    screenshot_names: list[ToolName] = Field(
+        default_factory=list,
+        description="default names of screenshot tools; cut from the name before kind keywords are looked for",
+    )
 
 
 class Option(Strict):
@@ -147,11 +159,77 @@ class Scenario(Strict):
     provenance: Provenance
 
 
-class UploadLimit(Strict):
-    max_files: int = Field(ge=1)
-    accepts: list[Literal["image", "video", "pdf"]] = Field(min_length=1)
-    single_submission: bool = False
+_BYTES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
+_UNIT = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def parse_bytes(value: object) -> int:
+    """'500KB', '5MB', 2048 → bytes; rule authors write sizes the way the platforms print them."""
+    if isinstance(value, bool):
+        raise ValueError("大小必须写成 500KB、5MB 这样的文本或字节数")
+    if isinstance(value, int):
+        result = value
+    elif isinstance(value, str) and (match := _BYTES.match(value)):
+        result = int(float(match.group(1)) * _UNIT[(match.group(2) or "b").lower()])
+    else:
+        raise ValueError(f"无法识别的大小 {value!r}，请写成 500KB、5MB 或字节数")
+    if result <= 0:
+        raise ValueError(f"大小必须大于 0：{value!r}")
+    return result
+
+
+def format_bytes(value: int) -> str:
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if value % size == 0:
+            return f"{value // size}{unit}"
+    return f"{value}B"
+
+
+ByteSize = Annotated[
+    int,
+    BeforeValidator(parse_bytes),
+    PlainSerializer(format_bytes, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?\s*(B|KB|MB|GB)?$", "examples": ["500KB", "5MB"]}),
+]
+Media = Literal["image", "video", "pdf"]
+
+
+class UploadOverride(Strict):
+    """What one scenario's upload box takes when it differs from the platform's usual box."""
+
+    max_files: int | None = Field(default=None, ge=1)
+    accepts: list[Media] | None = Field(default=None, min_length=1)
+    max_bytes: ByteSize | None = Field(default=None, description="per file")
+    single_submission: bool | None = None
+    video_entry: bool | None = None
     provenance: Provenance
+
+
+class UploadLimit(Strict):
+    """The platform's evidence upload box: what it takes, how much, and whether a second try exists."""
+
+    max_files: int = Field(ge=1)
+    accepts: list[Media] = Field(min_length=1)
+    max_bytes: ByteSize | None = Field(default=None, description="per file; larger images are recompressed")
+    single_submission: bool = False
+    video_entry: bool = Field(default=False, description="videos go through a separate 上传视频 entry of the page")
+    explanation_max_chars: int | None = Field(default=None, ge=20, description="longest 举证说明 the page takes")
+    explanation_provenance: Provenance | None = None
+    scenarios: dict[Annotated[str, Field(pattern=ID_PATTERN)], UploadOverride] = Field(
+        default_factory=dict, description="scenario id → what differs for that scenario's box"
+    )
+    provenance: Provenance
+
+    def for_scenario(self, scenario_id: str | None) -> "UploadLimit":
+        """The box of one scenario: the platform's, with that scenario's differences applied."""
+        override = self.scenarios.get(scenario_id or "")
+        if override is None:
+            return self.model_copy(update={"scenarios": {}})
+        changes = {k: v for k, v in override.model_dump(exclude={"provenance"}).items() if v is not None}
+        changes.update(provenance=override.provenance, scenarios={})
+        if "max_bytes" in changes:
+            changes["max_bytes"] = override.max_bytes
+        return self.model_copy(update=changes)
 
 
 class LabelRule(Strict):

@@ -131,7 +131,7 @@ async def confirm(request: web.Request) -> web.Response:
 
 async def focus(request: web.Request) -> web.Response:
     body = await read_model(request, FocusRequest)
-    result = await in_thread(request.app[RUNTIME].cases.set_focus, body.case_id)
+    result = await in_thread(request.app[RUNTIME].cases.set_focus, body.case_id, body.ended)
     return json_response(Focus(**result))
 
 

@@ -55,6 +55,8 @@ class Ticket(BaseModel):
 class Focus(BaseModel):
     case_id: int
     at: datetime
+    since: datetime | None = None
+    ended: bool = False
 
 
 class EventMessage(BaseModel):
