@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from ..rules import Checklist
 from ..rules.deadline_text import BEIJING
 from ..rules.deadlines import Level
+from ..evidence.duplicates import DuplicateNote
+from ..evidence.packet import Packet
 from ..rules.models import UploadLimit
 
 
@@ -132,7 +134,9 @@ class CaseView(BaseModel):
     evidence: list[EvidenceItem]
     unsorted: list[EvidenceItem] = Field(default_factory=list, description="本订单文件夹中尚未分类的文件（待分类）")
     pending: list[PendingItem] = Field(description="收件箱中未能归档的文件及原因")
-    upload: UploadLimit | None = Field(description="该平台举证上传限制（张数、类型、是否只能提交一次）")
+    upload: UploadLimit | None = Field(description="该平台（该场景）举证上传限制：张数、类型、每张大小、是否只能提交一次")
+    packets: list[Packet] = Field(default_factory=list, description="清单每组凭证放进上传框的文件（含需转换的）与放不进的原因")
+    duplicates: list[DuplicateNote] = Field(default_factory=list, description="放入收件箱但与本订单已有文件完全相同、移到 .重复 的文件")
     updated_at: datetime
     computed_at: datetime
     recognition: RecognitionInfo | None = None

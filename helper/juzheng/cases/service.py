@@ -24,6 +24,8 @@ from ..rules.models import Levels, Scenario
 from ..store import Case, CaseKey, EvidenceRecord, SqliteStore, utcnow
 from ..store.records import Event
 from .. import focus as focus_rules
+from .packets import packets_for
+from ..evidence.duplicates import duplicates_for
 from .models import (
     CasePatch,
     CaseSummary,
@@ -169,6 +171,7 @@ class CaseService:
         if scenario is not None and book.scenario_platform[scenario.id] != case.platform:
             scenario = None
         checklist: Checklist | None = None
+        upload = book.upload_for(case.platform, scenario.id if scenario else None)
         if scenario is not None:
             evidence = [
                 Evidence(
@@ -192,6 +195,7 @@ class CaseService:
                 confirmed=self.store.confirmations(case.id),
                 order_id=case.order_id,
                 tracking_number=case.tracking_number,
+                explanation_max_chars=upload.explanation_max_chars if upload else None,
             )
         if checklist is not None and checklist.deadline is not None:
             deadline_at, level = checklist.deadline.deadline_at, checklist.deadline.level
@@ -226,7 +230,9 @@ class CaseService:
             evidence=[i for i in items if i.kind],
             unsorted=[i for i in items if not i.kind],
             pending=[PendingItem(**p.model_dump()) for p in self.store.list_pending()],
-            upload=platform.upload if platform else None,
+            upload=upload,
+            packets=packets_for(book, checklist, records, upload, getattr(self.evidence, "root", None)),
+            duplicates=duplicates_for(self.store, case.platform, case.order_id),
             updated_at=case.updated_at,
             computed_at=now,
         )

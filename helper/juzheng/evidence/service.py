@@ -215,7 +215,7 @@ class EvidenceService:
                 raise EvidenceError(f"未知的证据类型 {kind!r}")
             if found.form != "file":
                 raise EvidenceError(f"{found.label}是文字类凭证，不能上传文件")
-        if how not in ("uploaded", "sorted", "hand"):
+        if how not in ("uploaded", "sorted", "hand", "converted"):
             raise EvidenceError(f"未知的来源 {how!r}")
         name = safe_name(PurePath(filename.replace("\\", "/")).name or "上传文件")
         layout = Layout(self.root, rulebook)

@@ -23,6 +23,7 @@ from ..rules import Rulebook
 from ..store import EvidenceRecord, SqliteStore, utcnow
 from ..focus import read_focus
 from .arrival import arrival
+from .duplicates import note_duplicate
 from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
 from .indexer import Indexer
 from .layout import Layout, rel, safe_name
@@ -73,6 +74,7 @@ class _Planned:
     state: FileState | None = None
     sha256: str | None = None
     placement: Placement | None = None
+    twin: str | None = None  # duplicate: the order's file with the same bytes
 
 
 class Sorter:
@@ -139,6 +141,7 @@ class Sorter:
                 return planned
             duplicate = self.find_duplicate(result.platform, result.order_id, planned.sha256, state.size)
             if duplicate is not None:
+                planned.twin = duplicate.path
                 item.action = "duplicate"
                 item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
                 item.reason = f"该订单中已有完全相同的文件：{duplicate.path}"
@@ -189,6 +192,7 @@ class Sorter:
                 if planned.item.action == "move" and planned.sha256 and planned.state:
                     twin = self.find_duplicate(planned.item.platform or "", planned.item.order_id or "", planned.sha256, planned.state.size)
                     if twin is not None:
+                        planned.twin = twin.path
                         planned.item.action = "duplicate"
                         planned.item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
                         planned.item.reason = f"该订单中已有完全相同的文件：{twin.path}"
@@ -222,6 +226,8 @@ class Sorter:
             change = self.indexer.index_file(ctx.layout, result.dest, how="sorted", sha256=planned.sha256)
             if change is not None:
                 item.evidence_id = change.record.id
+        elif planned.twin is not None:
+            note_duplicate(self.store, item.platform or "", item.order_id or "", item.dest, planned.twin)
         self._clear_pending(item.src, ctx)
         return item
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .deadlines import Deadline, compute_deadlines, primary_deadline
+from .explanation import Explanation, fill
 from .loader import Rulebook
 from .models import EvidenceKind, Provenance, Scenario
 
@@ -73,7 +74,8 @@ class Checklist(BaseModel):
     deadlines: list[Deadline] = Field(default_factory=list)
     deadline: Deadline | None = None
     on_timeout: str
-    explanation: str
+    explanation: str = Field(description="举证说明；缺的值以【待填：…】标出")
+    explanation_detail: Explanation = Field(description="说明是否可直接复制、缺哪些值、是否按平台字数上限截短")
     common_practice: bool
     provenance: Provenance
 
@@ -89,6 +91,7 @@ def evaluate(
     confirmed: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
     order_id: str | None = None,
     tracking_number: str | None = None,
+    explanation_max_chars: int | None = None,
 ) -> Checklist:
     scenario = rulebook.scenarios[scenario_id]
     platform = rulebook.platform_of(scenario_id)
@@ -159,6 +162,7 @@ def evaluate(
             )
         )
 
+    explanation = fill_explanation(scenario, order_id=order_id, tracking_number=tracking_number, max_chars=explanation_max_chars)
     return Checklist(
         scenario=scenario.id,
         platform=platform.id,
@@ -171,20 +175,17 @@ def evaluate(
         deadlines=deadlines,
         deadline=primary,
         on_timeout=scenario.on_timeout,
-        explanation=fill_explanation(scenario, order_id=order_id, tracking_number=tracking_number),
+        explanation=explanation.text,
+        explanation_detail=explanation,
         common_practice=scenario.common_practice,
         provenance=scenario.provenance,
     )
 
 
-def fill_explanation(scenario: Scenario, *, order_id: str | None, tracking_number: str | None) -> str:
-    values = {"order_id": order_id or "（订单编号）", "tracking_number": tracking_number or "（快递单号）"}
-    return scenario.explanation.format_map(_Blank(values))
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:  # an unknown placeholder stays visible, never crashes
-        return "{" + key + "}"
+def fill_explanation(
+    scenario: Scenario, *, order_id: str | None, tracking_number: str | None, max_chars: int | None = None
+) -> Explanation:
+    return fill(scenario.explanation, {"order_id": order_id, "tracking_number": tracking_number}, max_chars)
 
 
 def _item(

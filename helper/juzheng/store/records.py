@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-EvidenceHow = Literal["sorted", "uploaded", "hand", "text"]
+EvidenceHow = Literal["sorted", "uploaded", "hand", "text", "converted"]  # converted: made beside an original for a platform box
 MoveState = Literal["planned", "done", "rolled_back", "failed", "undone"]
 
 
