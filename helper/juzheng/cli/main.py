@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "juzheng.cli.serve_cmd",
     "juzheng.cli.pair_cmd",
     "juzheng.cli.sort_cmd",
+    "juzheng.cli.pack_cmd",
     "juzheng.cli.status_cmd",
     "juzheng.cli.autostart_cmd",
 ]

@@ -199,6 +199,11 @@ def _platform_words(stem: str, rulebook: Rulebook) -> set[str]:
     return {p.id for p in rulebook.platforms.values() if any(_word_regex(w).search(stem) for w in p.name_words)}
 
 
+def platform_words(filename: str, rulebook: Rulebook) -> set[str]:
+    """The platforms a file name names by word (淘宝、pdd…), screenshot tools' default names cut first."""
+    return _platform_words(cut_tool_names(_stem(filename), rulebook)[0], rulebook)
+
+
 def _order_from_name(
     stem: str, rulebook: Rulebook, known: list[KnownCase]
 ) -> tuple[str, str, str] | Unplaced | None:

@@ -24,6 +24,7 @@ from ..events import CASE_CHANGED, EVIDENCE_CHANGED, PENDING_CHANGED, RULES_CHAN
 from ..paths import INBOX
 from ..rules import Rulebook
 from ..store import Case, Event, EvidenceRecord, PendingFile, SqliteStore, utcnow
+from .assign import resort_renamed
 from .images import ImageChecker, ImageWarning
 from .indexer import Indexer, payload
 from .layout import Layout, is_ignored_name, rel, safe_name
@@ -533,6 +534,8 @@ class EvidenceService:
                     self._forget_pending_under(src_rel)
                     unhold(self.store, op.src)
                 self._hint_tree(op.dest, "moved_in", layout)
+                if not op.is_dir:
+                    resort_renamed(self, layout, op.dest)  # renamed in 待分类 to a name that says its kind
             elif op.kind == "folder":
                 # A new folder may be mkdir + files still being written (a phone export, an unzip):
                 # its files count as complete only once size and mtime hold still, as after a scan.

@@ -287,6 +287,11 @@ ROUTES: list[Route] = [
 ]
 
 
+from .submit_routes import SUBMIT_ROUTES  # noqa: E402 (after the table it extends)
+
+ROUTES.extend(SUBMIT_ROUTES)
+
+
 def add_routes(app: web.Application) -> None:
     for route in ROUTES:
         app.router.add_route(route.method, route.path, guarded(route.handler))
