@@ -101,7 +101,13 @@ def prepare_packet(cases: CaseService, case_id: int, option: int) -> PreparedPac
         cases.invalidate()
         view = cases.view(case_id)
         packet = _packet(view, option)
-    return _prepared(view, packet, errors)
+    return _prepared(view, packet, errors, _scenario_cautions(cases, view))
+
+
+def _scenario_cautions(cases: CaseService, view: CaseView) -> list[str]:
+    """What the platform refuses for this scenario (a finance seal, an all-printed form): checked before submitting."""
+    scenario = cases.rulebook().scenarios.get(view.scenario or "")
+    return [f"{r.what}无效：{r.reason}" for r in scenario.rejected] if scenario else []
 
 
 def _packet(view: CaseView, option: int) -> Packet:
@@ -113,7 +119,7 @@ def _packet(view: CaseView, option: int) -> Packet:
     return view.packets[option]
 
 
-def _prepared(view: CaseView, packet: Packet, errors: list[str]) -> PreparedPacket:
+def _prepared(view: CaseView, packet: Packet, errors: list[str], scenario_cautions: list[str]) -> PreparedPacket:
     assert view.checklist is not None
     result = view.checklist.options[packet.option]
     by_id = {e.id: e for e in view.evidence}
@@ -130,6 +136,7 @@ def _prepared(view: CaseView, packet: Packet, errors: list[str]) -> PreparedPack
         ))
     labels = {i.kind: i.label for i in result.items}
     cautions = [w.message for w in view.checklist.warnings if w.code in ("caution", "rejected_kind", "expired", "expires_before_deadline")]
+    cautions.extend(c for c in scenario_cautions if c not in cautions)
     for item in result.items:
         cautions.extend(w for w in item.warnings if w not in cautions)
     cautions.extend(n.message for n in packet.notes if n.message not in cautions)

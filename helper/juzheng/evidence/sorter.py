@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from ..events import PENDING_CHANGED, EventBus
+from ..events import EVIDENCE_CHANGED, PENDING_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
 from ..store import EvidenceRecord, SqliteStore, utcnow
@@ -228,6 +228,8 @@ class Sorter:
                 item.evidence_id = change.record.id
         elif planned.twin is not None:
             note_duplicate(self.store, item.platform or "", item.order_id or "", item.dest, planned.twin)
+            self.bus.publish(EVIDENCE_CHANGED, {"platform": item.platform, "order_id": item.order_id, "kind": item.kind,
+                                                "path": item.dest, "same_as": planned.twin, "action": "duplicate"})
         self._clear_pending(item.src, ctx)
         return item
 
