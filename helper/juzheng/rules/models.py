@@ -140,6 +140,10 @@ class Scenario(Strict):
     on_timeout: str
     rejected: list[Rejection] = Field(default_factory=list)
     wording: list[str] = Field(min_length=1, description="key phrases of the platform's request, for recognition")
+    shared_wording: list[str] = Field(
+        default_factory=list,
+        description="phrases this scenario shares on purpose with a sibling of its platform: they describe it but never decide",
+    )
     request_text: str | None = Field(default=None, description="the platform's request as quoted in the source")
     explanation: str = Field(description="举证说明 template; {order_id} and {tracking_number} are filled in")
     common_practice: bool = Field(default=False, description="reuses common evidence sets, not a platform rule")
@@ -198,4 +202,32 @@ class PlatformFile(Strict):
     platform: Platform
 
 
-RuleFile = KindsFile | PlatformFile
+class SynonymGroup(Strict):
+    """Words sellers and pages use for one idea; recognition reads every variant as the canonical word."""
+
+    canonical: str = Field(min_length=1)
+    variants: list[str] = Field(min_length=1)
+
+
+class Vocabulary(Strict):
+    """What recognition needs beyond the scenarios: synonyms, negation, and which page fields say most."""
+
+    groups: list[SynonymGroup] = Field(default_factory=list)
+    filler: list[str] = Field(default_factory=list, description="words dropped before matching (的、了…): they only add rewording noise")
+    negation: list[str] = Field(default_factory=list, description="words after which a mention does not count (不是、并非…)")
+    strong_fields: list[str] = Field(default_factory=list, description="labels whose value names the dispute (退款原因…)")
+    weak_fields: list[str] = Field(default_factory=list, description="labels whose value says little (售后类型…)")
+    ordinary: list[str] = Field(
+        default_factory=list,
+        description="everyday shop and after-sale wording that is no dispute (七天无理由, 退款成功…); a text closer to it than to a scenario gets none",
+    )
+    shop_markers: dict[PlatformId, list[str]] = Field(
+        default_factory=dict, description="words showing a case belongs to this platform's shop on another host (天猫)"
+    )
+
+
+class SynonymsFile(Strict):
+    synonyms: Vocabulary
+
+
+RuleFile = KindsFile | PlatformFile | SynonymsFile

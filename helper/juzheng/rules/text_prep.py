@@ -1,0 +1,107 @@
+"""Page text → weighted pieces ready for matching: fields weighed, negations dropped, synonyms read.
+
+Pure functions. A page field such as 退款原因：空包 names the dispute in two characters, so the
+values of such fields count more than running text; 售后类型 (仅退款 / 退货退款) is on every case
+and says little, so its value is dropped. A negated mention (「不是质量问题」) is removed to the end
+of its clause, so it cannot vote for the scenario it denies.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .models import Vocabulary
+
+_NOISE = re.compile(r"[\s\u3000,，.。;；:：!！?？、\"'“”‘’()（）\[\]【】<>《》…\-—_/|｜·•~～*#+＋=¥$%&@^`{}]+")
+# Order and tracking numbers: long digit runs, with any letters glued to them. They carry no
+# meaning, and their digits would otherwise match the 48 / 72 of a request's time limit.
+_CODES = re.compile(r"[a-z]*\d{4,}[a-z0-9]*")
+_CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜]|而是|但是|但|只是|是")
+_SEPARATOR = re.compile(r"[|｜\n;；]|\s{2,}")
+
+
+def normalise(text: str) -> str:
+    """Full-width → half-width, lower case, codes, punctuation and spaces removed."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return _NOISE.sub("", _CODES.sub(" ", folded))
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str  # normalised, synonyms applied
+    weight: float
+
+
+class TextPrep:
+    """The vocabulary compiled once per rulebook."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.canonical: dict[str, str] = {}
+        for group in vocabulary.groups:
+            for variant in group.variants:
+                self.canonical[normalise(variant)] = normalise(group.canonical)
+        for word in vocabulary.filler:
+            self.canonical.setdefault(normalise(word), "")
+        variants = sorted(self.canonical, key=len, reverse=True)
+        self._synonyms = re.compile("|".join(map(re.escape, variants))) if variants else None
+        cues = sorted({normalise(c) for c in vocabulary.negation if normalise(c)}, key=len, reverse=True)
+        self._negation = re.compile("|".join(map(re.escape, cues))) if cues else None
+        self.strong = {f for f in vocabulary.strong_fields}
+        self.weak = {f for f in vocabulary.weak_fields}
+        labels = sorted(self.strong | self.weak, key=len, reverse=True)
+        self._fields = (
+            re.compile("(" + "|".join(map(re.escape, labels)) + r")\s*[:：]\s*") if labels else None
+        )
+        self.shop_markers = {p: [normalise(m) for m in marks] for p, marks in vocabulary.shop_markers.items()}
+
+    def canonicalise(self, normalised: str) -> str:
+        if self._synonyms is None:
+            return normalised
+        return self._synonyms.sub(lambda m: self.canonical[m.group(0)], normalised)
+
+    def drop_negated(self, raw: str) -> str:
+        """Remove every negated mention up to the end of its clause."""
+        if self._negation is None:
+            return raw
+        out: list[str] = []
+        pos = 0
+        folded = unicodedata.normalize("NFKC", raw)
+        for match in self._negation.finditer(folded):
+            if match.start() < pos:
+                continue
+            out.append(folded[pos : match.start()])
+            end = _CLAUSE_END.search(folded, match.end())
+            pos = end.start() if end else len(folded)
+            out.append("，")
+        out.append(folded[pos:])
+        return "".join(out)
+
+    def pieces(self, text: str, field_weight: float) -> list[Piece]:
+        """The text split into field values (weighted) and the rest (weight 1)."""
+        text = self.drop_negated(text)
+        parts: list[tuple[str, float]] = []
+        rest_from = 0
+        if self._fields is not None:
+            for match in self._fields.finditer(text):
+                if match.start() < rest_from:
+                    continue
+                sep = _SEPARATOR.search(text, match.end())
+                end = sep.start() if sep else len(text)
+                end = min(end, match.end() + 40)
+                parts.append((text[rest_from : match.start()], 1.0))
+                label = match.group(1)
+                parts.append((text[match.end() : end], 0.0 if label in self.weak else field_weight))
+                rest_from = end
+        parts.append((text[rest_from:], 1.0))
+        pieces = []
+        for chunk, weight in parts:
+            cleaned = self.canonicalise(normalise(chunk))
+            if cleaned and weight > 0:
+                pieces.append(Piece(cleaned, weight))
+        return pieces
+
+    def says_shop(self, platform: str, text: str) -> bool:
+        folded = unicodedata.normalize("NFKC", text).lower()
+        return any(m and m in folded for m in self.shop_markers.get(platform, []))
