@@ -179,6 +179,8 @@ def _kind_refs(name: str, located: LocatedData, base: DataPath, scenario: Scenar
     for r, rejection in enumerate(scenario.rejected):
         if rejection.kind:
             refs.append(((*base, "rejected", r, "kind"), rejection.kind))
+    if scenario.stricter:
+        refs += [((*base, "stricter", "kinds", k), kind) for k, kind in enumerate(scenario.stricter.kinds)]
     if scenario.deadline:
         stage_ids = {"request"}
         for st, stage in enumerate(scenario.deadline.stages):

@@ -132,6 +132,14 @@ class DeadlineRule(Strict):
     provenance: Provenance
 
 
+class Stricter(Strict):
+    """Where sources differ, the looser reading counts as complete but the checklist cautions toward this."""
+
+    kinds: list[KindId] = Field(min_length=2, description="the kinds the stricter reading wants together")
+    quote: str = Field(description="the platform's own words asking for them, quoted to the seller")
+    provenance: Provenance
+
+
 class Scenario(Strict):
     id: Id
     label: str
@@ -139,6 +147,7 @@ class Scenario(Strict):
     deadline: DeadlineRule | None = None
     on_timeout: str
     rejected: list[Rejection] = Field(default_factory=list)
+    stricter: Stricter | None = None
     wording: list[str] = Field(min_length=1, description="key phrases of the platform's request, for recognition")
     shared_wording: list[str] = Field(
         default_factory=list,

@@ -32,6 +32,7 @@ RIVAL = 6.0  # the runner-up's evidence in words the leader lacks: this much (an
 RIVAL_SHARE = 0.45
 FULL_SCORE = 25.0
 TOP = 3
+MIN_WORD_VALUE = 1.5  # a run of matching text worth less than this is not shown as a reason
 
 
 class Candidate(BaseModel):
@@ -146,20 +147,21 @@ def _rival_evidence(index: ScenarioIndex, query: Counter[str], leader: int, riva
     return total
 
 
-def _deciding_words(pieces, doc: frozenset[str], limit: int = 6) -> list[str]:
-    """Runs of the text whose bigrams all occur in the scenario's description, longest first."""
-    spans: dict[str, None] = {}
+def _deciding_words(pieces, doc: dict[str, float], limit: int = 6) -> list[str]:
+    """Runs of the text whose bigrams all occur in the scenario's description, most telling first."""
+    spans: dict[str, float] = {}
     for piece in pieces:
         text = piece.text
-        start = None
-        for i in range(len(text) - 1):
-            if text[i : i + 2] in doc:
+        start, value = None, 0.0
+        for i in range(len(text)):
+            gram = text[i : i + 2]
+            if len(gram) == 2 and gram in doc:
                 if start is None:
-                    start = i
+                    start, value = i, 0.0
+                value += doc[gram] * piece.weight
                 continue
-            if start is not None and i + 1 - start >= 3:
-                spans[text[start : i + 1]] = None
+            if start is not None and value >= MIN_WORD_VALUE:
+                word = text[start : i + 1]
+                spans[word] = max(spans.get(word, 0.0), value)
             start = None
-        if start is not None and len(text) - start >= 3:
-            spans[text[start:]] = None
-    return sorted(spans, key=len, reverse=True)[:limit]
+    return sorted(spans, key=lambda w: -spans[w])[:limit]

@@ -72,7 +72,7 @@ class ScenarioIndex:
     ids: list[str]
     platform_of: list[str]
     postings: dict[str, list[tuple[int, float]]]  # gram → (scenario index, BM25 weight without query part)
-    doc_grams: list[frozenset[str]] = field(default_factory=list)
+    doc_grams: list[dict[str, float]] = field(default_factory=list)  # gram → its weight in that scenario
     prep: TextPrep | None = None
 
     @classmethod
@@ -107,15 +107,18 @@ class ScenarioIndex:
         df: Counter[str] = Counter(g for gs in concept_grams.values() for g in gs)
         n = len(concept_grams)
         postings: dict[str, list[tuple[int, float]]] = {}
+        doc_grams: list[dict[str, float]] = [{} for _ in tfs]
         for i, tf in enumerate(tfs):
             norm = K1 * (1 - B + B * lengths[i] / average)
             for gram, f in tf.items():
                 idf = math.log(1 + (n - df[gram] + 0.5) / (df[gram] + 0.5))
-                postings.setdefault(gram, []).append((i, idf * f * (K1 + 1) / (f + norm)))
+                value = idf * f * (K1 + 1) / (f + norm)
+                postings.setdefault(gram, []).append((i, value))
+                doc_grams[i][gram] = value
         return cls(
             ids=ids,
             platform_of=[rulebook.scenario_platform[s] if s else "" for s in ids],
             postings=postings,
-            doc_grams=[frozenset(tf) for tf in tfs],
+            doc_grams=doc_grams,
             prep=prep,
         )
