@@ -230,6 +230,10 @@ class Vocabulary(Strict):
         default_factory=list,
         description="everyday shop and after-sale wording that is no dispute (七天无理由, 退款成功…); a text closer to it than to a scenario gets none",
     )
+    note_titles: list[str] = Field(
+        default_factory=list,
+        description="words that, opening a text, make it a note about cases (客服培训、新人须知): it names scenarios without being one",
+    )
     shop_markers: dict[PlatformId, list[str]] = Field(
         default_factory=dict, description="words showing a case belongs to this platform's shop on another host (天猫)"
     )

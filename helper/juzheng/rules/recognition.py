@@ -25,11 +25,9 @@ FIELD_WEIGHT = 3.0  # a labelled reason (退款原因：…) against the same wo
 # Calibrated on tests/recognition_devset/tune.yaml (never on the held-out file): below this score
 # no text there named its scenario reliably; below this share of the lead over the runner-up, two
 # scenarios explain the text about equally well.
-MIN_SCORE = 4.5
-MIN_LEAD = 2.5  # absolute lead: siblings share the request's boilerplate, which inflates both alike
-MIN_MARGIN = 0.12  # and the lead as a share of the best score
-RIVAL = 6.0  # the runner-up's evidence in words the leader lacks: this much (and this share) means the text names both
-RIVAL_SHARE = 0.45
+MIN_SCORE = 5.0
+MIN_LEAD = 1.0  # absolute lead: siblings share the request's boilerplate, which inflates both alike
+MIN_MARGIN = 0.08  # and the lead as a share of the best score
 FULL_SCORE = 25.0
 TOP = 3
 MIN_WORD_VALUE = 1.5  # a run of matching text worth less than this is not shown as a reason
@@ -117,12 +115,12 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     best = ranked[0][1]
     second = max(ranked[1][1] if len(ranked) > 1 else 0.0, ordinary_score)
     lead = best - second
-    rival = _rival_evidence(index, query, ranked[0][0], ranked[1][0]) if len(ranked) > 1 else 0.0
+    note = prep.is_note(text)
     runner_up = candidates[1].scenario if len(candidates) > 1 else None
     top = candidates[0]
-    if ordinary_first or best < MIN_SCORE or lead < MIN_LEAD or lead < MIN_MARGIN * best or rival >= max(RIVAL, RIVAL_SHARE * best):
+    if ordinary_first or best < MIN_SCORE or lead < MIN_LEAD or lead < MIN_MARGIN * best or note:
         return Recognition(scenario=None, matched=top.words, score=top.score, runner_up=runner_up, candidates=candidates)
-    confidence = min(1.0, best / FULL_SCORE) * min(1.0, lead / (4 * MIN_LEAD)) * (1 - min(1.0, rival / max(RIVAL, RIVAL_SHARE * best)))
+    confidence = min(1.0, best / FULL_SCORE) * min(1.0, lead / (4 * MIN_LEAD)) * min(1.0, lead / best / (4 * MIN_MARGIN))
     confidence = round(0.5 + 0.5 * confidence, 2)
     return Recognition(
         scenario=top.scenario,
@@ -132,19 +130,6 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
         confidence=confidence,
         candidates=candidates,
     )
-
-
-def _rival_evidence(index: ScenarioIndex, query: Counter[str], leader: int, rival: int) -> float:
-    """How much the runner-up scores on words the leader's description does not have."""
-    own = index.doc_grams[leader]
-    total = 0.0
-    for gram, weight in query.items():
-        if gram in own:
-            continue
-        for doc, value in index.postings[gram]:
-            if doc == rival:
-                total += weight * value
-    return total
 
 
 def _deciding_words(pieces, doc: dict[str, float], limit: int = 6) -> list[str]:

@@ -21,7 +21,11 @@ from .text_prep import TextPrep, normalise
 # to be recognised by; the request is long and partly boilerplate; kind labels are shared widely.
 PART_WEIGHTS = {"wording": 3.0, "label": 2.0, "shared": 1.0, "request": 0.7, "notes": 0.5, "kinds": 0.3}
 K1 = 1.2
-B = 0.75
+B = 1.0
+# A gram shared by few ideas is worth far more than one most requests use (请提供、申请平台介入):
+# plain BM25 idf separates them too little when there are only ~20 ideas, so it is raised to a power.
+IDF_POWER = 1.0
+BIGRAM_WEIGHT = 1.0
 
 
 def grams(text: str) -> Counter[str]:
@@ -73,6 +77,7 @@ class ScenarioIndex:
     platform_of: list[str]
     postings: dict[str, list[tuple[int, float]]]  # gram → (scenario index, BM25 weight without query part)
     doc_grams: list[dict[str, float]] = field(default_factory=list)  # gram → its weight in that scenario
+    unique: frozenset[str] = frozenset()  # grams of exactly one idea: mentioning it names that idea
     prep: TextPrep | None = None
 
     @classmethod
@@ -111,8 +116,8 @@ class ScenarioIndex:
         for i, tf in enumerate(tfs):
             norm = K1 * (1 - B + B * lengths[i] / average)
             for gram, f in tf.items():
-                idf = math.log(1 + (n - df[gram] + 0.5) / (df[gram] + 0.5))
-                value = idf * f * (K1 + 1) / (f + norm)
+                idf = math.log(1 + (n - df[gram] + 0.5) / (df[gram] + 0.5)) ** IDF_POWER
+                value = idf * f * (K1 + 1) / (f + norm) * (BIGRAM_WEIGHT if len(gram) == 2 else 1.0)
                 postings.setdefault(gram, []).append((i, value))
                 doc_grams[i][gram] = value
         return cls(
@@ -120,5 +125,6 @@ class ScenarioIndex:
             platform_of=[rulebook.scenario_platform[s] if s else "" for s in ids],
             postings=postings,
             doc_grams=doc_grams,
+            unique=frozenset(g for g, count in df.items() if count == 1),
             prep=prep,
         )

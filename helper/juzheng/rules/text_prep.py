@@ -19,6 +19,7 @@ _NOISE = re.compile(r"[\s\u3000,，.。;；:：!！?？、\"'“”‘’()（�
 # meaning, and their digits would otherwise match the 48 / 72 of a request's time limit.
 _CODES = re.compile(r"[a-z]*\d{4,}[a-z0-9]*")
 _CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜]|而是|但是|但|只是|是")
+NOTE_HEAD = 10  # characters of a text's opening in which a note's title is looked for
 _SEPARATOR = re.compile(r"[|｜\n;；]|\s{2,}")
 
 
@@ -54,6 +55,7 @@ class TextPrep:
         self._fields = (
             re.compile("(" + "|".join(map(re.escape, labels)) + r")\s*[:：]\s*") if labels else None
         )
+        self.note_titles = [normalise(t) for t in vocabulary.note_titles if normalise(t)]
         self.shop_markers = {p: [normalise(m) for m in marks] for p, marks in vocabulary.shop_markers.items()}
 
     def canonicalise(self, normalised: str) -> str:
@@ -101,6 +103,11 @@ class TextPrep:
             if cleaned and weight > 0:
                 pieces.append(Piece(cleaned, weight))
         return pieces
+
+    def is_note(self, text: str) -> bool:
+        """A training note or script opens with its title; a platform request or page does not."""
+        head = normalise(text[:40])[:NOTE_HEAD]
+        return any(t in head for t in self.note_titles)
 
     def says_shop(self, platform: str, text: str) -> bool:
         folded = unicodedata.normalize("NFKC", text).lower()
