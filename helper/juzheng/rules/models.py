@@ -216,6 +216,10 @@ class SynonymGroup(Strict):
 
     canonical: str = Field(min_length=1)
     variants: list[str] = Field(min_length=1)
+    atomic: bool = Field(
+        default=False,
+        description="match the word only whole: 未收到 must not half-match 收到 (收到的商品 is no 未收到商品)",
+    )
 
 
 class Vocabulary(Strict):
@@ -223,6 +227,7 @@ class Vocabulary(Strict):
 
     groups: list[SynonymGroup] = Field(default_factory=list)
     filler: list[str] = Field(default_factory=list, description="words dropped before matching (的、了…): they only add rewording noise")
+    questions: list[str] = Field(default_factory=list, description="words that make a clause a question (会不会…): asked, not claimed")
     negation: list[str] = Field(default_factory=list, description="words after which a mention does not count (不是、并非…)")
     strong_fields: list[str] = Field(default_factory=list, description="labels whose value names the dispute (退款原因…)")
     weak_fields: list[str] = Field(default_factory=list, description="labels whose value says little (售后类型…)")

@@ -106,7 +106,7 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
             scenario=index.ids[doc],
             label=rulebook.scenarios[index.ids[doc]].label,
             score=round(score, 2),
-            words=_deciding_words(pieces, index.doc_grams[doc]),
+            words=[prep.readable(w) for w in _deciding_words(pieces, index.doc_grams[doc])],
         )
         for doc, score in ranked
     ]

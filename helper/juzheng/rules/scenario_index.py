@@ -9,6 +9,7 @@ canonicalised) where literal phrase lookup does not.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import add
@@ -28,13 +29,17 @@ IDF_POWER = 1.0
 BIGRAM_WEIGHT = 1.0
 
 
+_TOKENS = re.compile("[\ue000-\uf8ff]")
+
+
 def grams(text: str) -> Counter[str]:
     """Character bigrams and trigrams (C-level map over slices: this runs on every page read)."""
     if len(text) < 2:
-        return Counter()
+        return Counter(_TOKENS.findall(text))
     bigrams = list(map(add, text, text[1:]))
     counts = Counter(bigrams)
     counts.update(map(add, bigrams, text[2:]))
+    counts.update(_TOKENS.findall(text))  # an atomic word is one character: it counts on its own
     return counts
 
 
@@ -71,6 +76,22 @@ def _page_chrome(rulebook: Rulebook) -> list[str]:
     return words
 
 
+BOILERPLATE_SHARE = 3  # a gram in this many of a platform's requests is its boilerplate
+
+
+def _boilerplate(rulebook: Rulebook, described: dict[str, dict[str, list[str]]]) -> dict[str, set[str]]:
+    """Grams a platform's requests all carry (举证时长48小时，超时未举证…): they tell the platform,
+    not the dispute, and would otherwise pull every text toward the scenarios quoted at length."""
+    out: dict[str, set[str]] = {p: set() for p in rulebook.platforms}
+    for platform in rulebook.platforms:
+        counts: Counter[str] = Counter()
+        for sid, parts in described.items():
+            if rulebook.scenario_platform[sid] == platform:
+                counts.update({g for text in parts["request"] for g in grams(text)})
+        out[platform] = {g for g, n in counts.items() if n >= BOILERPLATE_SHARE}
+    return out
+
+
 @dataclass
 class ScenarioIndex:
     ids: list[str]
@@ -84,12 +105,17 @@ class ScenarioIndex:
     def build(cls, rulebook: Rulebook) -> ScenarioIndex:
         prep = TextPrep(rulebook.vocabulary)
         ids = list(rulebook.scenarios)
+        described = {sid: describe(rulebook.scenarios[sid], rulebook, prep) for sid in ids}
+        boilerplate = _boilerplate(rulebook, described)
         tfs: list[Counter[str]] = []
         for sid in ids:
             tf: Counter[str] = Counter()
-            for part, texts in describe(rulebook.scenarios[sid], rulebook, prep).items():
+            common = boilerplate[rulebook.scenario_platform[sid]]
+            for part, texts in described[sid].items():
                 for text in texts:
                     for gram, count in grams(text).items():
+                        if part == "request" and gram in common:
+                            continue
                         tf[gram] += count * PART_WEIGHTS[part]
             tfs.append(tf)
         ordinary: Counter[str] = Counter()

@@ -19,7 +19,9 @@ _NOISE = re.compile(r"[\s\u3000,，.。;；:：!！?？、\"'“”‘’()（�
 # meaning, and their digits would otherwise match the 48 / 72 of a request's time limit.
 _CODES = re.compile(r"[a-z]*\d{4,}[a-z0-9]*")
 _CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜]|而是|但是|但|只是|是")
+_TOKEN_BASE = 0xE000  # Unicode private-use area: never in page text after NFKC
 NOTE_HEAD = 10  # characters of a text's opening in which a note's title is looked for
+_CLAUSES = re.compile(r"([,，.。;；!！?？\n|｜])")
 _SEPARATOR = re.compile(r"[|｜\n;；]|\s{2,}")
 
 
@@ -40,15 +42,28 @@ class TextPrep:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.canonical: dict[str, str] = {}
-        for group in vocabulary.groups:
+        # An atomic word becomes one private-use character, so its n-grams share nothing with its parts.
+        self.tokens: dict[str, str] = {}
+        fillers = sorted((normalise(w) for w in vocabulary.filler if normalise(w)), key=len, reverse=True)
+        strip = re.compile("|".join(map(re.escape, fillers))) if fillers else None
+        for g_index, group in enumerate(vocabulary.groups):
+            # The replacement is not scanned again, so it must already be free of filler words.
+            target = strip.sub("", normalise(group.canonical)) if strip else normalise(group.canonical)
+            if group.atomic:
+                token = chr(_TOKEN_BASE + g_index)
+                self.tokens[token] = target
+                self.canonical[target] = token
+                target = token
             for variant in group.variants:
-                self.canonical[normalise(variant)] = normalise(group.canonical)
+                self.canonical[normalise(variant)] = target
         for word in vocabulary.filler:
             self.canonical.setdefault(normalise(word), "")
         variants = sorted(self.canonical, key=len, reverse=True)
         self._synonyms = re.compile("|".join(map(re.escape, variants))) if variants else None
         cues = sorted({normalise(c) for c in vocabulary.negation if normalise(c)}, key=len, reverse=True)
         self._negation = re.compile("|".join(map(re.escape, cues))) if cues else None
+        asks = sorted({normalise(q) for q in vocabulary.questions if normalise(q)}, key=len, reverse=True)
+        self._question_words = re.compile("|".join(map(re.escape, asks))) if asks else None
         self.strong = {f for f in vocabulary.strong_fields}
         self.weak = {f for f in vocabulary.weak_fields}
         labels = sorted(self.strong | self.weak, key=len, reverse=True)
@@ -80,9 +95,27 @@ class TextPrep:
         out.append(folded[pos:])
         return "".join(out)
 
+    def readable(self, text: str) -> str:
+        """Atomic tokens back to their words, for showing the seller what matched."""
+        for token, word in self.tokens.items():
+            text = text.replace(token, word)
+        return text
+
+    def drop_questions(self, raw: str) -> str:
+        """Remove clauses that ask (「会不会有色差？」): a buyer's question is not a complaint."""
+        clauses = _CLAUSES.split(unicodedata.normalize("NFKC", raw))
+        kept = []
+        for i in range(0, len(clauses), 2):
+            clause, end = clauses[i], clauses[i + 1] if i + 1 < len(clauses) else ""
+            asking = end in ("?", "？") or clause.rstrip().endswith("吗")
+            if self._question_words is not None and self._question_words.search(clause):
+                asking = True
+            kept.append("，" if asking else clause + end)
+        return "".join(kept)
+
     def pieces(self, text: str, field_weight: float) -> list[Piece]:
         """The text split into field values (weighted) and the rest (weight 1)."""
-        text = self.drop_negated(text)
+        text = self.drop_negated(self.drop_questions(text))
         parts: list[tuple[str, float]] = []
         rest_from = 0
         if self._fields is not None:
