@@ -227,6 +227,7 @@ class Vocabulary(Strict):
 
     groups: list[SynonymGroup] = Field(default_factory=list)
     filler: list[str] = Field(default_factory=list, description="words dropped before matching (的、了…): they only add rewording noise")
+    negation_after: list[str] = Field(default_factory=list, description="words that deny what precedes them in the clause (没有问题…)")
     questions: list[str] = Field(default_factory=list, description="words that make a clause a question (会不会…): asked, not claimed")
     negation: list[str] = Field(default_factory=list, description="words after which a mention does not count (不是、并非…)")
     strong_fields: list[str] = Field(default_factory=list, description="labels whose value names the dispute (退款原因…)")

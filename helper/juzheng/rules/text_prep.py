@@ -62,6 +62,8 @@ class TextPrep:
         self._synonyms = re.compile("|".join(map(re.escape, variants))) if variants else None
         cues = sorted({normalise(c) for c in vocabulary.negation if normalise(c)}, key=len, reverse=True)
         self._negation = re.compile("|".join(map(re.escape, cues))) if cues else None
+        after = sorted({normalise(c) for c in vocabulary.negation_after if normalise(c)}, key=len, reverse=True)
+        self._negation_after = re.compile("|".join(map(re.escape, after))) if after else None
         asks = sorted({normalise(q) for q in vocabulary.questions if normalise(q)}, key=len, reverse=True)
         self._question_words = re.compile("|".join(map(re.escape, asks))) if asks else None
         self.strong = {f for f in vocabulary.strong_fields}
@@ -102,7 +104,8 @@ class TextPrep:
         return text
 
     def drop_questions(self, raw: str) -> str:
-        """Remove clauses that ask (「会不会有色差？」): a buyer's question is not a complaint."""
+        """Remove clauses that ask (「会不会有色差？」): a buyer's question is not a complaint; and
+        what a clause denies after the fact (「质量没有问题」)."""
         clauses = _CLAUSES.split(unicodedata.normalize("NFKC", raw))
         kept = []
         for i in range(0, len(clauses), 2):
@@ -110,6 +113,10 @@ class TextPrep:
             asking = end in ("?", "？") or clause.rstrip().endswith("吗")
             if self._question_words is not None and self._question_words.search(clause):
                 asking = True
+            if not asking and self._negation_after is not None:
+                denied = list(self._negation_after.finditer(clause))
+                if denied:
+                    clause = clause[denied[-1].end() :]
             kept.append("，" if asking else clause + end)
         return "".join(kept)
 
