@@ -149,6 +149,10 @@ class Scenario(Strict):
     rejected: list[Rejection] = Field(default_factory=list)
     stricter: Stricter | None = None
     wording: list[str] = Field(min_length=1, description="key phrases of the platform's request, for recognition")
+    requires_mention: list[str] = Field(
+        default_factory=list,
+        description="considered only when the text says one of these (三包大家电: 大家电、冰箱…); empty: always",
+    )
     shared_wording: list[str] = Field(
         default_factory=list,
         description="phrases this scenario shares on purpose with a sibling of its platform: they describe it but never decide",

@@ -99,6 +99,15 @@ class ScenarioIndex:
     postings: dict[str, list[tuple[int, float]]]  # gram → (scenario index, BM25 weight without query part)
     doc_grams: list[dict[str, float]] = field(default_factory=list)  # gram → its weight in that scenario
     unique: frozenset[str] = frozenset()  # grams of exactly one idea: mentioning it names that idea
+    gates: dict[int, list[str]] = field(default_factory=dict)  # scenario → words one of which the text must say
+
+    def mentioned(self, doc: int, text: str) -> bool:
+        words = self.gates.get(doc)
+        if not words:
+            return True
+        assert self.prep is not None
+        folded = self.prep.canonicalise(normalise(text))
+        return any(w in folded for w in words)
     prep: TextPrep | None = None
 
     @classmethod
@@ -152,5 +161,10 @@ class ScenarioIndex:
             postings=postings,
             doc_grams=doc_grams,
             unique=frozenset(g for g, count in df.items() if count == 1),
+            gates={
+                i: [prep.canonicalise(normalise(w)) for w in rulebook.scenarios[sid].requires_mention]
+                for i, sid in enumerate(ids)
+                if sid and rulebook.scenarios[sid].requires_mention
+            },
             prep=prep,
         )

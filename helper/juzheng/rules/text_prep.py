@@ -54,6 +54,10 @@ class TextPrep:
                 self.tokens[token] = target
                 self.canonical[target] = token
                 target = token
+            else:
+                # The canonical word maps to itself, so a variant inside it (红章 in 红章证明) cannot
+                # split it, and reading a text twice changes nothing.
+                self.canonical.setdefault(normalise(group.canonical), target)
             for variant in group.variants:
                 self.canonical[normalise(variant)] = target
         for word in vocabulary.filler:
@@ -122,6 +126,9 @@ class TextPrep:
 
     def pieces(self, text: str, field_weight: float) -> list[Piece]:
         """The text split into field values (weighted) and the rest (weight 1)."""
+        # Synonyms first, on the text with its punctuation: 没有收到 becomes 未收到 before 没有 is
+        # read as a negation, and clause ends stay visible to the negation and question rules.
+        text = self.canonicalise(unicodedata.normalize("NFKC", text).lower())
         text = self.drop_negated(self.drop_questions(text))
         parts: list[tuple[str, float]] = []
         rest_from = 0
