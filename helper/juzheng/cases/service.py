@@ -336,8 +336,13 @@ class CaseService:
             scenario_id = req.scenario
         elif text:
             found = recognise(book, platform.id, text)
-            recognition = RecognitionInfo(scenario=found.scenario, matched=found.matched, runner_up=found.runner_up)
+            recognition = RecognitionInfo.model_validate(found.model_dump())
             scenario_id = found.scenario
+            if scenario_id and book.scenario_platform[scenario_id] != platform.id:
+                # A Tmall shop's case read on a taobao.com host: the case belongs to the shop.
+                platform = book.platforms[book.scenario_platform[scenario_id]]
+                req = req.model_copy(update={"platform": platform.id})
+                existing = self._existing(req)
         # A scenario the seller chose stays; the store enforces it too.
         effective = existing.scenario if existing and existing.scenario_source == "seller" else (scenario_id or (existing.scenario if existing else None))
         scenario = book.scenarios.get(effective) if effective else None
