@@ -15,6 +15,7 @@ from .deadlines import Deadline, compute_deadlines, primary_deadline
 from .explanation import Explanation, fill
 from .loader import Rulebook
 from .models import EvidenceKind, Provenance, Scenario
+from .provenance_label import provenance_label
 
 ItemState = Literal["done", "missing", "rejected"]
 
@@ -54,6 +55,7 @@ class OptionResult(BaseModel):
     complete: bool
     missing: list[str]
     provenance: Provenance
+    source_label: str = Field(default="", description="来源，卖家可读：「来源：拼多多售后举证说明」或「通用做法，非平台规则」")
 
 
 class Warning(BaseModel):
@@ -78,6 +80,8 @@ class Checklist(BaseModel):
     explanation_detail: Explanation = Field(description="说明是否可直接复制、缺哪些值、是否按平台字数上限截短")
     common_practice: bool
     provenance: Provenance
+    source_label: str = Field(default="", description="来源，卖家可读：「来源：拼多多售后举证说明」或「通用做法，非平台规则」")
+    advice: str | None = Field(default=None, description="已齐全但按更严格的读法建议补充时的提醒；有它时不要只写「可以提交」")
 
 
 def evaluate(
@@ -159,8 +163,14 @@ def evaluate(
                 complete=not missing,
                 missing=missing,
                 provenance=option.provenance,
+                source_label=provenance_label(option.provenance),
             )
         )
+
+    complete = any(o.complete for o in options)
+    advice = _stricter_advice(rulebook, scenario, usable) if complete else None
+    if advice:
+        warnings.append(Warning(code="caution", message=f"任一项即算齐全，但{advice}"))
 
     explanation = fill_explanation(scenario, order_id=order_id, tracking_number=tracking_number, max_chars=explanation_max_chars)
     return Checklist(
@@ -169,7 +179,7 @@ def evaluate(
         label=scenario.label,
         mode="any_of" if len(options) > 1 else "all_of",
         options=options,
-        complete=any(o.complete for o in options),
+        complete=complete,
         rejected=rejected_items,
         warnings=warnings,
         deadlines=deadlines,
@@ -179,7 +189,21 @@ def evaluate(
         explanation_detail=explanation,
         common_practice=scenario.common_practice,
         provenance=scenario.provenance,
+        source_label=provenance_label(scenario.provenance),
+        advice=advice,
     )
+
+
+def _stricter_advice(rulebook: Rulebook, scenario: Scenario, usable: dict[str, list[Evidence]]) -> str | None:
+    """Complete by the looser reading, but the platform's own words ask for more: say so."""
+    if scenario.stricter is None:
+        return None
+    lacking = [k for k in scenario.stricter.kinds if k not in usable]
+    if not lacking:
+        return None
+    wanted = "和".join(rulebook.kinds[k].label for k in scenario.stricter.kinds)
+    missing = "、".join(rulebook.kinds[k].label for k in lacking)
+    return f"平台举证要求写明「{scenario.stricter.quote}」，建议{wanted}都提供（还缺：{missing}）"
 
 
 def fill_explanation(

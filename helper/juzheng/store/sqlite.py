@@ -17,6 +17,7 @@ from typing import Any
 
 from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile
 from .schema import MIGRATIONS
+from .summaries import SummaryStoreMixin
 
 _CASE_FIELDS = (
     "scenario", "scenario_source", "request_at", "buyer_evidence_at", "deadline_at", "tracking_number",
@@ -45,7 +46,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-class SqliteStore:
+class SqliteStore(SummaryStoreMixin):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
