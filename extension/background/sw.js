@@ -11,6 +11,7 @@ importScripts(
   "/background/live.js",
   "/background/alerts.js",
   "/background/tabs.js",
+  "/background/submit.js",
   "/background/router.js"
 );
 

@@ -112,6 +112,7 @@
     if (res.ok) await setView(s, res.data);
     else problem(s, res);
     push(s);
+    if (ns.submit && s.state === "case") ns.submit.tick(); // a case shown in a visible tab is in focus
     return { ok: true, data: hostInfo(s) };
   }
 
@@ -338,5 +339,5 @@
     sessions.delete(tabId);
   });
 
-  ns.tabs = { pageRead, fromFrame, onPagePort, onFramePort, sessions };
+  ns.tabs = { pageRead, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

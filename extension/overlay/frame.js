@@ -106,10 +106,15 @@
     },
     attach: async (option) => {
       const index = panel.view && panel.view.checklist ? panel.view.checklist.options.indexOf(option) : -1;
+      if (ns.submitUI) return ns.submitUI.attach(panel, index); // the packet: converted, confirmed where final
       const res = await act("attach", { option: index });
       panel.status(res.ok ? res.data.message : res.error, res.ok ? "ok" : "error");
     },
-    copy: (text) => copy(text),
+    copy: (text) => {
+      if (ns.submitUI && !ns.submitUI.mayCopy(panel)) return; // never a blank like 【待填：快递单号】
+      copy(text);
+    },
+    act: (action, extra) => act(action, extra),
     openFile: (ev) => act("openFile", { fileId: ev.id }),
     thumb: async (ev) => {
       if (ev.size && ev.size > THUMB_MAX_BYTES) return null;
@@ -121,6 +126,8 @@
     retry: () => act("retry"),
     options: () => act("options"),
     claimPending: async () => {
+      // Files that waited before the case was opened are only ever filed on the seller's answer.
+      if (ns.submitUI) return ns.submitUI.loadOffer(panel, true);
       const res = await focusCase(true);
       if (res.ok) panel.status(t("pendingClaimed"), "ok");
       else if (res.error) panel.status(res.error, "error");

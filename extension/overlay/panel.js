@@ -168,9 +168,11 @@
           for (const item of checklist.rejected) box.append(this.renderItem(item, true));
           content.push(box);
         }
+        if (ns.submitUI) content.push(ns.submitUI.explanationBox(this, view));
         content.push(
           h("div", { className: "actions" },
-            h("button", { className: "btn primary", text: t("copyExplanation"), attrs: { type: "button", "data-role": "copy" }, on: { click: () => this.handlers.copy(checklist.explanation || "") } })
+            h("button", { className: "btn primary", text: t("copyExplanation"), attrs: { type: "button", "data-role": "copy" }, on: { click: () => this.handlers.copy(checklist.explanation || "") } }),
+            ns.submitUI ? ns.submitUI.actions(this, view) : null
           )
         );
         if (checklist.on_timeout) content.push(h("div", { className: "footnote", text: `${t("onTimeout")}${checklist.on_timeout}` }));
@@ -180,12 +182,14 @@
       }
       const extra = this.renderFolderNotes(view);
       if (extra) content.push(extra);
-      this.content.replaceChildren(...content);
+      if (ns.submitUI) content.push(ns.submitUI.notes(view));
+      this.content.replaceChildren(...content.filter(Boolean));
       if (sameCase) {
         this.body.scrollTop = scrollTop;
         this.restoreTyped(typed);
       }
       this.startTicking();
+      if (ns.submitUI) ns.submitUI.afterRender(this, view);
     }
 
     /** What the seller is typing survives a live update of the same case (a re-render). */
@@ -253,6 +257,7 @@
         attrs: { "data-role": "option", "data-option": String(index), "data-complete": String(Boolean(option.complete)) },
       }, h("div", { className: "option-head" }, h("div", { className: "note", text: option.note || "" }), attach));
       for (const item of option.items) box.append(this.renderItem(item, false));
+      if (ns.submitUI) ns.submitUI.option(this, box, index);
       return box;
     }
 
@@ -307,6 +312,7 @@
       if (!rejectedSection) {
         if (item.form === "text") el.append(this.renderTextForm(item));
         else this.enableDrop(el, item);
+        if (ns.submitUI) ns.submitUI.item(this, el, item);
       }
       return el;
     }
@@ -397,7 +403,7 @@
       if (view.unsorted && view.unsorted.length) {
         notes.push(h("details", { attrs: { "data-role": "unsorted" } },
           h("summary", { text: t("unsortedFiles", [String(view.unsorted.length)]) }),
-          h("div", { className: "files" }, view.unsorted.map((ev) => this.renderFile(ev)))));
+          h("div", { className: "files" }, view.unsorted.map((ev) => (ns.submitUI ? ns.submitUI.unsortedFile(this, ev) : this.renderFile(ev))))));
       }
       if (view.pending && view.pending.length) {
         notes.push(h("details", { attrs: { "data-role": "pending" } },
@@ -455,4 +461,5 @@
   }
 
   ns.Panel = Panel;
+  ns.dom = { h };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

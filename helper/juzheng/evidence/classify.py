@@ -27,7 +27,6 @@ from .layout import media_of
 
 FOCUS_WINDOW = timedelta(minutes=10)
 FOCUS_CLOCK_SKEW = timedelta(minutes=1)  # browser and helper clocks are the same machine, but be lenient
-ARRIVAL_RESOLUTION = timedelta(seconds=2)  # FAT/exFAT keep times in 2 s steps
 VIDEO_KIND = "unpacking_video"
 
 
@@ -163,9 +162,9 @@ def _looks_like_timestamp(token: str) -> bool:
 
 
 def _arrived_before(arrived_at: datetime | None, focus: Focus) -> bool:
-    # Both times come from this machine's clock (ctime, the pending list, the helper): no skew to allow
-    # for beyond the file system's timestamp resolution.
-    return arrived_at is not None and focus.since is not None and arrived_at < focus.since - ARRIVAL_RESOLUTION
+    # Both times come from this machine's clock (ctime, the pending list, the helper). No tolerance:
+    # a file that arrived the moment the case was opened is offered, never filed without asking.
+    return arrived_at is not None and focus.since is not None and arrived_at < focus.since
 
 
 def _focus_fresh(focus: Focus, now: datetime) -> bool:

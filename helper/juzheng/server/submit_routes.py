@@ -4,7 +4,10 @@ offer and giving a file its kind. Appended to the route table by :mod:`.routes`.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from ..cases import EvidenceItem
 from ..cases.submit import (
@@ -21,6 +24,7 @@ from ..cases.submit import (
     set_kind,
 )
 from ..evidence.offer import InboxOffer, OfferAnswer
+from ..focus import FOCUS_SETTING, read_focus
 from .api import Param, Route, in_thread, json_response, path_int, read_model
 from .context import RUNTIME
 
@@ -59,7 +63,23 @@ async def evidence_kind(request: web.Request) -> web.Response:
     return json_response(await in_thread(set_kind, request.app[RUNTIME].cases, case_id, evidence_id, body))
 
 
+class FocusNow(BaseModel):
+    case_id: int | None = Field(description="正在关注的案子；没有时为 null")
+    since: datetime | None = None
+    at: datetime | None = Field(default=None, description="最近一次续期（标签页可见时每分钟一次）")
+    active: bool
+
+
+async def get_focus(request: web.Request) -> web.Response:
+    cases = request.app[RUNTIME].cases
+    state = read_focus(await in_thread(cases.store.get_setting, FOCUS_SETTING))
+    if state is None or state.ended_at is not None:
+        return json_response(FocusNow(case_id=None, active=False))
+    return json_response(FocusNow(case_id=state.case_id, since=state.since, at=state.at, active=state.active(cases.clock())))
+
+
 SUBMIT_ROUTES: list[Route] = [
+    Route("GET", "/api/focus", get_focus, "当前关注的案子（浏览器中可见的案子标签页）", response=FocusNow),
     Route("POST", "/api/cases/{case_id}/packet", packet, "准备放进平台上传框的一组文件（需要时在原文件旁生成 JPEG/压缩版），附缺项与注意事项",
           body=PacketRequest, response=PreparedPacket, params=(CASE_ID,), errors=(400, 404, 409, 503)),
     Route("POST", "/api/cases/{case_id}/pack", pack, "打包导出：可提交的文件、总览图和填好的举证说明（文件夹或 zip）",

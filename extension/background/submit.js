@@ -1,0 +1,130 @@
+/* The way from the folder to the platform, on the worker's side: the packet that goes into the
+ * upload box (converted where the box needs it), the inbox offer, giving a file its kind, the
+ * export, and the focus session that lasts while the case's tab is open and visible.
+ *
+ * Frame actions are added to ns.tabs.frameHandlers: each acts only on the case the sender's own tab
+ * shows (tabs.js checks that before calling).
+ */
+(function (ns) {
+  "use strict";
+
+  const client = ns.client;
+  const t = ns.t;
+  const MAX_ATTACH_BYTES = 48 * 1024 * 1024;
+  const FOCUS_EVERY_MS = 60 * 1000; // the helper lets a focus lapse after 10 minutes without renewal
+
+  const failed = (res) => ({ ok: false, state: res.state, error: res.error });
+  const ok = (data) => ({ ok: true, data });
+
+  async function packet(s, option) {
+    return client.request("POST", `/api/cases/${s.view.id}/packet`, { json: { option: Number(option) || 0 }, timeout: 120000 });
+  }
+
+  /** The packet's files, in order, into the page's upload box; what cannot go in is said, not skipped. */
+  async function attachPacket(s, msg) {
+    const view = s.view;
+    let box;
+    try {
+      box = await chrome.tabs.sendMessage(s.tabId, { type: "uploadBox" }, { frameId: 0 });
+    } catch (_) {
+      box = null;
+    }
+    if (!box || !box.found) return { ok: false, state: "error", error: t("noUploadBox") };
+    const res = await packet(s, msg.option);
+    if (!res.ok) return failed(res);
+    const prepared = res.data;
+    const entries = prepared.entries || [];
+    if (!entries.length) return { ok: false, state: "error", error: t("nothingToAttach") };
+    const max = box.multiple ? entries.length : 1;
+    const files = [];
+    for (const entry of entries.slice(0, max)) {
+      const got = await client.request("GET", `/api/cases/${view.id}/files/${Number(entry.evidence_id)}`, { raw: true, timeout: 60000 });
+      if (!got.ok) return { ok: false, state: "error", error: `${entry.filename}：${got.error}` };
+      if (got.data.byteLength > MAX_ATTACH_BYTES) return { ok: false, state: "error", error: `${entry.filename}：${t("fileTooLargeToSend")}` };
+      files.push({ name: entry.filename, type: got.headers.get("Content-Type") || ns.caseview.mimeOf(entry.filename), b64: ns.bytes.toBase64(got.data) });
+    }
+    if (!s.view || s.view.id !== view.id) return { ok: false, state: "error", error: t("caseChanged") };
+    let filled;
+    try {
+      filled = await chrome.tabs.sendMessage(s.tabId, { type: "fillUpload", files }, { frameId: 0 });
+    } catch (_) {
+      filled = null;
+    }
+    if (!filled || !filled.ok) return { ok: false, state: "error", error: t("noUploadBox") };
+    await ns.tabs.refresh(s);
+    return ok({ count: files.length, total: entries.length, problems: prepared.errors || [] });
+  }
+
+  const handlers = {
+    async packet(s, msg) {
+      const res = await packet(s, msg.option);
+      if (!res.ok) return failed(res);
+      await ns.tabs.refresh(s); // conversions made beside the originals show in the view
+      return ok(res.data);
+    },
+    attachPacket,
+    async offer(s) {
+      const res = await client.request("GET", `/api/cases/${s.view.id}/inbox-offer`);
+      return res.ok ? ok(res.data) : failed(res);
+    },
+    async offerAnswer(s, msg) {
+      const paths = Array.isArray(msg.paths) ? msg.paths.map(String).slice(0, 200) : [];
+      const res = await client.request("POST", `/api/cases/${s.view.id}/inbox-offer`, { json: { paths, accept: Boolean(msg.accept) } });
+      if (!res.ok) return failed(res);
+      await ns.tabs.refresh(s);
+      return ok(res.data);
+    },
+    async assignKind(s, msg) {
+      const ev = ns.caseview.shownFile(s.view, msg.fileId);
+      if (!ev) return { ok: false, state: "error", error: t("caseChanged") };
+      const res = await client.request("POST", `/api/cases/${s.view.id}/evidence/${Number(ev.id)}/kind`, { json: { kind: String(msg.kind || "") } });
+      if (!res.ok) return failed(res);
+      await ns.tabs.refresh(s);
+      return ok(res.data);
+    },
+    async pack(s, msg) {
+      const res = await client.request("POST", `/api/cases/${s.view.id}/pack`, { json: { zip: Boolean(msg.zip) }, timeout: 180000 });
+      return res.ok ? ok(res.data) : failed(res);
+    },
+  };
+  Object.assign(ns.tabs.frameHandlers, handlers);
+
+  // -- focus: while the case's tab is open and visible ----------------------------------------------
+  const focused = new Map(); // tabId -> case id last told to the helper
+
+  async function visible(tabId) {
+    try {
+      const tab = await chrome.tabs.get(tabId);
+      if (!tab.active) return false;
+      const win = await chrome.windows.get(tab.windowId);
+      return win.state !== "minimized";
+    } catch (_) {
+      return false;
+    }
+  }
+
+  function end(tabId) {
+    const caseId = focused.get(tabId);
+    focused.delete(tabId);
+    if (caseId) client.request("POST", "/api/focus", { json: { case_id: caseId, ended: true } });
+  }
+
+  /** Renew the focus of every visible tab that shows a case; end it where the tab moved on. */
+  async function tick() {
+    for (const [tabId, s] of ns.tabs.sessions) {
+      const caseId = s.state === "case" && s.view ? s.view.id : null;
+      const before = focused.get(tabId);
+      if (before && before !== caseId) end(tabId);
+      if (!caseId || !(await visible(tabId))) continue;
+      focused.set(tabId, caseId);
+      await client.request("POST", "/api/focus", { json: { case_id: caseId } });
+    }
+    for (const tabId of focused.keys()) if (!ns.tabs.sessions.has(tabId)) end(tabId);
+  }
+
+  setInterval(tick, FOCUS_EVERY_MS);
+  chrome.tabs.onActivated.addListener(() => tick());
+  chrome.tabs.onRemoved.addListener((tabId) => end(tabId));
+
+  ns.submit = { tick, focused };
+})((globalThis.Juzheng = globalThis.Juzheng || {}));
