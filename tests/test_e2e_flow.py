@@ -220,6 +220,7 @@ def test_drag_drop_upload(overlay, e2e_helper):
 
 def test_attach_fills_the_pages_own_upload_box(case_page, overlay, browser):
     overlay.locator('[data-role="option"][data-option="0"] [data-role="attach"]').click()
+    overlay.locator('[data-role="confirm-attach"]').click()  # Pinduoduo takes one submission: confirm first
     expect(case_page.locator("#chosen li")).to_have_count(2)
     chosen = case_page.evaluate("window.__chosen")
     assert {c["name"] for c in chosen} == {f"{ORDER} 快递红章证明.png", "底单照片.png"}
@@ -234,8 +235,9 @@ def test_attach_respects_the_platform_limit(case_page, overlay):
     drop_files(overlay, chat, [(f"聊天记录截图{i}.png", png((10 * i, 200, 90))) for i in range(1, 5)])
     expect(item(overlay, "chat_screenshot", 1).locator('[data-role="file"]')).to_have_count(4)
     overlay.locator('[data-role="option"][data-option="1"] [data-role="attach"]').click()
+    expect(overlay.locator('[data-role="packet-cautions"]')).to_contain_text("没有放入：上传框最多 3 个文件")
+    overlay.locator('[data-role="confirm-attach"]').click()
     expect(case_page.locator("#chosen li")).to_have_count(3)
-    expect(overlay.locator('[data-role="status"]')).to_contain_text("共 4 个")
 
 
 def test_file_opens_in_the_viewer(overlay, browser):
@@ -249,6 +251,9 @@ def test_file_opens_in_the_viewer(overlay, browser):
 
 def test_copy_explanation(case_page, overlay, browser):
     browser.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="https://mms.pinduoduo.com")
+    overlay.locator('[data-role="tracking-number"]').fill("YT1234567890123")  # asked for: never copied as a blank
+    overlay.locator('[data-role="explanation-ask"] button[type="submit"]').click()
+    expect(overlay.locator('[data-role="explanation-ask"]')).to_have_count(0)
     overlay.locator('[data-role="copy"]').click()
     expect(overlay.locator('[data-role="status"]')).to_contain_text("已复制")
     text = case_page.evaluate("navigator.clipboard.readText()")

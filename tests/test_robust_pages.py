@@ -128,12 +128,16 @@ def test_markup_in_every_value_is_never_executed(paired_browser, e2e_helper):
     # Empty: waits in the inbox whatever the focus (a named file would go to the focused case).
     pending_name = f'<img class="jz-evil" src=x onerror="{FLAG}">.png'
     (inbox / pending_name).write_bytes(b"")
-    (inbox / f'<b class="jz-evil" onmouseover="{FLAG}">截图.png').write_bytes(b"shot")  # to the focused case: 待分类
+    (inbox / f'<b class="jz-evil" onmouseover="{FLAG}">截图.png').write_bytes(b"shot")  # offered to the case, then 待分类
     (inbox / f'{order} <svg onload="{FLAG}"> 红章证明.png').write_bytes(b"stamp")
     page, host = open_overlay(paired_browser, f"{URL}?orderSn={order}&id={aftersale}", order)
     expect(host.host).to_have_attribute("data-scenario", "pinduoduo.not_received")
-    # The seller works in the overlay: the order-less screenshot is filed to this case's 待分类.
-    host.locator('[data-role="ids"]').click()
+    # The order-less screenshot waited before the case was opened: it is offered (its name shown as
+    # text), and filed to this case's 待分类 on the seller's answer.
+    offer = host.locator('[data-role="inbox-offer"]')
+    expect(offer.locator('[data-role="offer-file"]')).to_have_text(['<b class="jz-evil" onmouseover="' + FLAG + '">截图.png'], timeout=15_000)
+    assert_inert(page, host)
+    offer.locator('[data-role="offer-accept"]').click()
     expect(host.locator('[data-role="item"][data-kind="red_stamp_proof"]').first).to_have_attribute("data-state", "done", timeout=15_000)
     expect(host.locator('[data-role="pending"]')).to_have_count(1, timeout=15_000)
     expect(host.locator('[data-role="unsorted"]')).to_have_count(1, timeout=15_000)
