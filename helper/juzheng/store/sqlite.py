@@ -291,6 +291,13 @@ class SqliteStore:
     def moves_in_state(self, state: MoveState) -> list[Move]:
         return [Move(**dict(r)) for r in self._all("SELECT * FROM moves WHERE state=? ORDER BY id", (state,))]
 
+    def get_move(self, move_id: int) -> Move | None:
+        row = self._one("SELECT * FROM moves WHERE id=?", (move_id,))
+        return Move(**dict(row)) if row else None
+
+    def moves_in_batch(self, batch: str) -> list[Move]:
+        return [Move(**dict(r)) for r in self._all("SELECT * FROM moves WHERE batch=? ORDER BY id", (batch,))]
+
     def last_batches(self, count: int) -> list[list[Move]]:
         """The newest ``count`` batches that still have completed moves, newest first (for undo)."""
         batches = self._all(
