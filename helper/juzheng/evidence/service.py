@@ -88,6 +88,7 @@ class EvidenceService:
         close_events: bool | None = None,
         use_links: bool = True,
         lock_path: Path | None = None,
+        writing_timeout: float = 30.0,
     ) -> None:
         self.root = Path(root).resolve()  # watchdog reports real paths (macOS: /private/var/…)
         self.store = store
@@ -105,7 +106,7 @@ class EvidenceService:
         self.sorter = Sorter(self.root, store, bus, self.mover, self.indexer, self.lock)
         self.images = ImageChecker(self.root, store)
         self._cond = threading.Condition()
-        self._debouncer = Debouncer(self.quiet, max_delay, self.close_events)
+        self._debouncer = Debouncer(self.quiet, max_delay, self.close_events, writing_timeout=writing_timeout)
         self._ops: list[_Op] = []
         self._gone: dict[Path, float] = {}  # deleted paths, forgotten once their quiet period is over
         self._rescan_requested = False
