@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from ..events import CASE_CHANGED, EVIDENCE_CHANGED, LEVEL_CHANGED, PENDING_CHANGED, EventBus
 from ..rules import Checklist, Evidence, Rulebook, compute_deadlines, evaluate, level_for, recognise
-from ..rules.deadline_text import parse_deadline_text
+from ..rules.deadline_text import MAX_YEAR, MIN_YEAR, implausible_date, parse_deadline_text
 from ..rules.deadlines import LEVEL_ORDER, Level
 from ..rules.models import Levels, Scenario
 from ..store import Case, CaseKey, EvidenceRecord, SqliteStore, utcnow
@@ -358,6 +358,9 @@ class CaseService:
         for text_value in (req.deadline_text, req.remaining_text):
             if page_deadline is None and text_value:
                 page_deadline = parse_deadline_text(text_value, now)
+                bad = implausible_date(text_value) if page_deadline is None else None
+                if bad is not None:
+                    raise CaseError(400, f"页面上的截止时间 {bad} 不是有效的举证截止时间（年份应在 {MIN_YEAR}–{MAX_YEAR} 之间）：请核对页面上的截止时间", [{"loc": ["body", "deadline_text"], "msg": "implausible date", "type": "value_error"}])
 
         # Unknown request time: when the case was first seen. Never inferred from a page deadline,
         # so "deadline == request + window" keeps meaning "the helper computed it" (see patch()).
