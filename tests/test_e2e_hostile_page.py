@@ -296,6 +296,7 @@ def test_a_hostile_page_gets_nothing_through_the_overlay(paired_browser, e2e_hel
 
     # The seller's own attach still works: the one deliberate hand-over, this case's files only.
     overlay.locator('[data-role="option"][data-option="0"] [data-role="attach"]').click()
+    overlay.locator('[data-role="confirm-attach"]').click()  # one submission only: the seller confirms the packet
     wait_until(lambda: len(page.evaluate("() => window.__chosen")) > 0, "the seller's attach did not fill the upload box")
     assert set(page.evaluate("() => window.__chosen")) == {EVIDENCE_NAME}
     page.close()

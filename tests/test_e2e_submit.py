@@ -227,6 +227,7 @@ def test_inbox_offer_on_opening_a_case_decline_then_accept_never_across_platform
 def test_focus_renewed_while_visible_and_ended_when_the_tab_closes(browser, e2e_helper):
     page, overlay = open_case(browser, f"{PDD_URL}?id={AFTERSALE_2}&orderSn={ORDER_2}")
     page.bring_to_front()
+    overlay.locator('[data-role="ids"]').click()  # the seller works in the overlay: the focus begins
     this_case = case_id(overlay)
     first = wait_for(lambda: (f := e2e_helper.request("GET", "/api/focus").json())["case_id"] == this_case and f)
     browser.sw("() => Juzheng.submit.tick()")

@@ -43,10 +43,16 @@ def test_pending_reason_is_stored_published_and_cleared(ev):
     assert pending.path == "收件箱/IMG_0001.jpg" and "订单号" in pending.reason
     assert ev.of_type("pending") == [{"path": "收件箱/IMG_0001.jpg", "reason": pending.reason}]
     assert svc.status().pending[0].reason == pending.reason
-    # The seller opens the case in the browser: the next pass files it under the focused case.
+    # The seller opens the case in the browser: a file that waited before is not swept up by the
+    # focus; it is offered, and filed on the seller's answer.
     case = ev.case("pinduoduo", PDD_ORDER)
     ev.store.set_setting("focus", json.dumps({"case_id": case.id, "at": utcnow().isoformat()}))
     svc.sort_once()
+    assert [p.path for p in ev.store.list_pending()] == ["收件箱/IMG_0001.jpg"]
+    from juzheng.evidence.offer import answer, offer_for
+
+    assert [f.name for f in offer_for(svc, case).files] == ["IMG_0001.jpg"]
+    answer(svc, case, ["收件箱/IMG_0001.jpg"], accept=True)
     assert ev.store.list_pending() == []
     assert ev.of_type("pending")[-1] == {"path": "收件箱/IMG_0001.jpg", "reason": None}
     assert (ev.root / "拼多多" / PDD_ORDER / "待分类" / "IMG_0001.jpg").exists()

@@ -408,14 +408,14 @@ async def test_focus_is_stored_for_the_sorter(helper_app):
     assert (await helper_app.post("/api/focus", json={"case_id": "x"})).status == 400
 
 
-async def test_focus_places_a_waiting_inbox_file(helper_app):
+async def test_focus_places_a_file_dropped_while_the_case_is_open(helper_app):
     import asyncio
 
     view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED)
     inbox = helper_app.root / "收件箱"
     inbox.mkdir(exist_ok=True)
-    (inbox / "红章证明.jpg").write_bytes(b"\xff\xd8\xff" + b"1" * 100)
     await helper_app.post("/api/focus", json={"case_id": view["id"]})
+    (inbox / "红章证明.jpg").write_bytes(b"\xff\xd8\xff" + b"1" * 100)
     for _ in range(200):
         current = await (await helper_app.get(f"/api/cases/{view['id']}")).json()
         if current["evidence"]:

@@ -87,10 +87,17 @@
       return res.ok ? ok(res.data) : failed(res);
     },
   };
-  Object.assign(ns.tabs.frameHandlers, handlers);
-
-  // -- focus: while the case's tab is open and visible ----------------------------------------------
+  // -- focus: begun by the seller's own work in the overlay, kept while the tab is visible -----------
+  // Only a trusted event in the frame starts it (a page that merely looks like a case gets none);
+  // from then on it is renewed while the tab is open and visible, and ended when the tab closes or
+  // moves on to another case.
   const focused = new Map(); // tabId -> case id last told to the helper
+  const startFocus = ns.tabs.frameHandlers.focus;
+  handlers.focus = async (s, msg) => {
+    focused.set(s.tabId, s.view.id);
+    return startFocus(s, msg);
+  };
+  Object.assign(ns.tabs.frameHandlers, handlers);
 
   async function visible(tabId) {
     try {
@@ -109,17 +116,17 @@
     if (caseId) client.request("POST", "/api/focus", { json: { case_id: caseId, ended: true } });
   }
 
-  /** Renew the focus of every visible tab that shows a case; end it where the tab moved on. */
+  /** Renew the focus of every visible tab whose case the seller worked on; end it where the tab moved on. */
   async function tick() {
-    for (const [tabId, s] of ns.tabs.sessions) {
-      const caseId = s.state === "case" && s.view ? s.view.id : null;
-      const before = focused.get(tabId);
-      if (before && before !== caseId) end(tabId);
-      if (!caseId || !(await visible(tabId))) continue;
-      focused.set(tabId, caseId);
-      await client.request("POST", "/api/focus", { json: { case_id: caseId } });
+    for (const [tabId, caseId] of [...focused]) {
+      const s = ns.tabs.sessions.get(tabId);
+      const shown = s && s.state === "case" && s.view ? s.view.id : null;
+      if (shown !== caseId) {
+        if (!s || s.state !== "loading") end(tabId); // closed or on another case; a reload keeps it
+        continue;
+      }
+      if (await visible(tabId)) await client.request("POST", "/api/focus", { json: { case_id: caseId } });
     }
-    for (const tabId of focused.keys()) if (!ns.tabs.sessions.has(tabId)) end(tabId);
   }
 
   setInterval(tick, FOCUS_EVERY_MS);

@@ -112,7 +112,6 @@
     if (res.ok) await setView(s, res.data);
     else problem(s, res);
     push(s);
-    if (ns.submit && s.state === "case") ns.submit.tick(); // a case shown in a visible tab is in focus
     return { ok: true, data: hostInfo(s) };
   }
 

@@ -127,7 +127,7 @@
     options: () => act("options"),
     claimPending: async () => {
       // Files that waited before the case was opened are only ever filed on the seller's answer.
-      if (ns.submitUI) return ns.submitUI.loadOffer(panel, true);
+      if (ns.submitUI) return ns.submitUI.claim(panel);
       const res = await focusCase(true);
       if (res.ok) panel.status(t("pendingClaimed"), "ok");
       else if (res.error) panel.status(res.error, "error");

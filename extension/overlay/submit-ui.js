@@ -35,6 +35,7 @@
     offerDecline: "不用",
     offerAccepted: "已把 $1 个文件归到这个案子",
     offerDeclined: "好的，这些文件留在收件箱，不会再问这个案子",
+    offerNone: "收件箱里没有可以归到本订单的文件（写了别的订单号或别的平台的文件不会归进来）",
     askTitle: "说明里还缺：",
     askSave: "填入",
     askBlocked: "说明里还缺“$1”：请先在下面填写，再复制",
@@ -66,6 +67,7 @@
     offerDecline: "No",
     offerAccepted: "$1 file(s) filed to this case",
     offerDeclined: "The files stay in the inbox; this case will not ask again",
+    offerNone: "No inbox file can be filed to this order (files naming another order or platform never are)",
     askTitle: "The explanation still needs: ",
     askSave: "Fill in",
     askBlocked: "The explanation still needs “$1”: fill it in below, then copy",
@@ -309,6 +311,23 @@
         h("button", { className: "btn", text: say("offerDecline"), attrs: { type: "button", "data-role": "offer-decline" }, on: { click: () => answer(false) } })));
   }
 
+  /** 「把这些文件归到本订单」: the seller's answer, for the files the offer may hold (same platform, no order in the name). */
+  async function claim(panel) {
+    const res = await panel.handlers.act("offer");
+    if (!res.ok) {
+      panel.status(res.error, "error");
+      return;
+    }
+    const files = res.data.files || [];
+    if (!files.length) {
+      panel.status(say("offerNone"), "error");
+      return;
+    }
+    state.offer = null;
+    const done = await panel.handlers.act("offerAnswer", { paths: files.map((f) => f.path), accept: true });
+    panel.status(done.ok ? say("offerAccepted", [done.data.accepted.length]) : done.error, done.ok ? "ok" : "error");
+  }
+
   /** After each render of the case: the offer and the confirm step stay on top of the content. */
   function afterRender(panel, view) {
     if (!view || !panel.content) return;
@@ -320,5 +339,5 @@
     loadOffer(panel, false);
   }
 
-  ns.submitUI = { option, attach, item, unsortedFile, explanationBox, mayCopy, actions, notes, afterRender, loadOffer };
+  ns.submitUI = { option, attach, item, unsortedFile, explanationBox, mayCopy, actions, notes, afterRender, loadOffer, claim };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));
