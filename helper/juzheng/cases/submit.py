@@ -127,12 +127,12 @@ def _prepared(view: CaseView, packet: Packet, errors: list[str], scenario_cautio
     for f in packet.files:
         if f.evidence_id is None:
             continue
-        item = by_id.get(f.evidence_id)
+        shown = by_id.get(f.evidence_id)
         entries.append(PacketEntry(
             evidence_id=f.evidence_id, kind=f.kind, kind_label=f.kind_label, filename=f.filename,
             proves=f"{f.kind_label}" + (f"：{result.note}" if result.note else ""),
             converted_from=f.source_filename if f.action != "as_is" else None,
-            url=item.url if item and item.url else f"/api/cases/{view.id}/files/{f.evidence_id}",
+            url=shown.url if shown and shown.url else f"/api/cases/{view.id}/files/{f.evidence_id}",
         ))
     labels = {i.kind: i.label for i in result.items}
     cautions = [w.message for w in view.checklist.warnings if w.code in ("caution", "rejected_kind", "expired", "expires_before_deadline")]

@@ -68,9 +68,9 @@ def _thumb(data: bytes | None) -> Image.Image | None:
     if not data:
         return None
     try:
-        image = Image.open(io.BytesIO(data))
-        image.draft("RGB", (CELL, CELL))  # JPEG: decode at reduced size, a 12 MP photo costs little
-        image = ImageOps.exif_transpose(image).convert("RGB")
+        opened = Image.open(io.BytesIO(data))
+        opened.draft("RGB", (CELL, CELL))  # JPEG: decode at reduced size, a 12 MP photo costs little
+        image = ImageOps.exif_transpose(opened).convert("RGB")
     except Exception:  # a broken file gets an empty cell, the caption still says what it is
         return None
     image.thumbnail((CELL - 2, CELL - 2))

@@ -203,7 +203,7 @@ def _jpeg(image: Image.Image, name: str, max_bytes: int | None, how: str) -> Con
                     f"压缩到 {limit_kb} KB 以内会看不清（已缩到 {width}×{height} 仍有 {len(data) // 1024} KB）："
                     "请裁掉无关部分或分成几张拍"
                 )
-        current = current.resize((max(1, int(width * scale)), max(1, int(height * scale))), Image.LANCZOS)
+        current = current.resize((max(1, int(width * scale)), max(1, int(height * scale))), Image.Resampling.LANCZOS)
 
 
 def _checked(data: bytes, name: str, how: str) -> Converted:

@@ -91,7 +91,7 @@ def plan_packet(
     notes: list[PacketProblem] = []
     chosen: list[list[PacketFile]] = []  # per source, the files it becomes
     extras: list[list[PacketFile]] = []
-    accepts = set(limit.accepts) if limit else {"image", "video", "pdf"}
+    accepts: set[str] = set(limit.accepts) if limit else {"image", "video", "pdf"}
     accepts_zh = "、".join(_MEDIA_ZH[m] for m in (limit.accepts if limit else []))
     if limit is None:
         notes.append(PacketProblem(code="unknown_box", message=NOTE_UNKNOWN_BOX))
@@ -163,8 +163,11 @@ def _plan_source(
     media = media_of(name)
     ext = PurePath(name).suffix.lower()
     max_bytes = limit.max_bytes if limit else None
-    base = {"source_id": source.id, "kind": source.kind, "kind_label": label, "source_filename": name}
     stem = stem_of(name)
+
+    def as_is() -> list[PacketFile]:
+        return [PacketFile(source_id=source.id, evidence_id=source.id, kind=source.kind, kind_label=label, filename=name,
+                           source_filename=name, action="as_is", ready=True)]
 
     def problem(code: ProblemCode, message: str) -> list[PacketFile]:
         problems.append(PacketProblem(code=code, kind=source.kind, evidence_id=source.id, filename=name, message=message))
@@ -172,14 +175,15 @@ def _plan_source(
 
     def made(action: Action, wanted: str, page: int | None = None) -> PacketFile:
         have = _derived(records, wanted, max_bytes)
-        return PacketFile(**base, evidence_id=have.id if have else None, filename=have.filename if have else wanted,
-                          action=action, page=page, ready=have is not None)
+        return PacketFile(source_id=source.id, evidence_id=have.id if have else None, kind=source.kind, kind_label=label,
+                          filename=have.filename if have else wanted, source_filename=name, action=action, page=page,
+                          ready=have is not None)
 
     if source.error:
         return problem("unreadable", f"{name}：{source.error}")
     if media == "video":
         if "video" in accepts:
-            return [PacketFile(**base, evidence_id=source.id, filename=name, action="as_is", ready=True)]
+            return as_is()
         if limit is not None and limit.video_entry:
             notes.append(PacketProblem(code="video_entry", kind=source.kind, evidence_id=source.id, filename=name,
                                        message=NOTE_VIDEO_ENTRY.format(name=name)))
@@ -187,7 +191,7 @@ def _plan_source(
         return problem("not_accepted", PROBLEM_VIDEO.format(name=name, accepts=accepts_zh or "图片"))
     if media == "pdf":
         if "pdf" in accepts and (max_bytes is None or (source.size or 0) <= max_bytes):
-            return [PacketFile(**base, evidence_id=source.id, filename=name, action="as_is", ready=True)]
+            return as_is()
         if "image" not in accepts:
             return problem("not_accepted", PROBLEM_NOT_ACCEPTED.format(name=name, accepts=accepts_zh))
         if not source.pages:
@@ -199,4 +203,4 @@ def _plan_source(
         return [made("to_jpeg", heic_name(stem))]  # HEIC, WebP, TIFF: the boxes take JPG/PNG
     if max_bytes is not None and (source.size or 0) > max_bytes:
         return [made("recompressed", compressed_name(stem))]
-    return [PacketFile(**base, evidence_id=source.id, filename=name, action="as_is", ready=True)]
+    return as_is()
