@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from fixtures.evidence import files_by_sha
+from fixtures.evidence import account_with_conversions
 from fixtures.submit_files import iphone_heic, jpeg_info, phone_photo, scanned_pdf, screenshot_png
 
 PDD = "240315-112233445566778"
@@ -57,14 +57,8 @@ async def poll(predicate, timeout: float = 15.0):
         await asyncio.sleep(0.05)
 
 
-def assert_originals_kept(root: Path, originals: dict[str, bytes]) -> dict[str, list[str]]:
-    """Every original's bytes are still somewhere under the root (never overwritten or deleted)."""
-    import hashlib
-
-    found = files_by_sha(root)
-    for name, data in originals.items():
-        assert hashlib.sha256(data).hexdigest() in found, f"{name} lost"
-    return found
+def assert_originals_kept(root: Path, originals: dict[str, bytes]) -> list[str]:
+    return account_with_conversions(root, originals)
 
 
 # -- packets --------------------------------------------------------------------------------------
