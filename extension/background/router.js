@@ -21,7 +21,9 @@
   /** Same reply shape as client.request, with a view noted for the badge and notifications. */
   async function withView(res) {
     if (res.ok && res.data && res.data.id) await ns.alerts.noteCase(res.data);
-    return res.ok ? { ok: true, data: res.data } : { ok: false, state: res.state, error: res.error, status: res.status };
+    return res.ok
+      ? { ok: true, data: res.data }
+      : { ok: false, state: res.state, error: res.error, status: res.status, code: (res.data && res.data.code) || null };
   }
 
   async function openCase(id) {
@@ -55,6 +57,14 @@
       const id = caseId(msg.id);
       if (!id) return bad("case id");
       return withView(await client.request("PATCH", `/api/cases/${id}`, { json: msg.patch || {} }));
+    },
+
+    /** 标记已提交 / 已结案（赢/输）/ 重新打开. */
+    async caseAction(msg) {
+      const id = caseId(msg.id);
+      if (!id) return bad("case id");
+      if (!["submitted", "won", "lost", "closed", "reopen"].includes(msg.action)) return bad("action");
+      return withView(await client.request("POST", `/api/cases/${id}/action`, { json: { action: msg.action } }));
     },
 
     async confirm(msg) {

@@ -13,6 +13,8 @@
   const DEBOUNCE_MS = 400;
   const MAX_WAIT_MS = 2000;
   const MIN_INTERVAL_MS = 2000;
+  // A countdown re-read that moves the deadline by more than this is a new reading, not a tick.
+  const COUNTDOWN_JUMP_MS = 90 * 1000;
   const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
   const THUMB_MAX_BYTES = 4 * 1024 * 1024;
   const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp)$/i;
@@ -217,26 +219,32 @@
     scanning = true;
     lastScanAt = Date.now();
     try {
-      let found = ns.extract.extract(ctx.adapter, location);
-      if (found && !found.request_text && ns.extract.needsRequest(ctx.adapter, location)) found = null;
+      let found = await readPage();
       if (!found) {
         if (current.sig !== "none") overlay.hide();
         current = { sig: "none", caseId: null, href: location.href };
         return;
       }
-      // The page's own ticking countdown is left out: it changes every second, the case does not.
-      const sig = [found.order_id, found.aftersale_id, found.deadline_text || "", hash(found.request_text)].join("|");
-      if (!force && sig === current.sig) return;
-      const newCase = !current.sig || !current.sig.startsWith(found.order_id + "|");
+      const { platform, payload, deadlineMs } = found;
+      // The page's own ticking countdown is left out: it changes every second, the case does not;
+      // a countdown that appears (late hydration, a drawer opened) or jumps is sent again.
+      const sig = [payload.order_id, payload.aftersale_id, payload.deadline_text || "", payload.page_state || "", hash(payload.request_text)].join("|");
+      const jumped = deadlineMs !== null && (current.deadlineMs == null || Math.abs(deadlineMs - current.deadlineMs) > COUNTDOWN_JUMP_MS);
+      if (!force && sig === current.sig && !jumped) return;
+      const newCase = !current.sig || !current.sig.startsWith(payload.order_id + "|");
       current.sig = sig;
       current.href = location.href;
+      current.deadlineMs = deadlineMs;
       if (newCase || !overlay.view) overlay.showLoading(ctx.platform.label);
-      const res = await send({ type: "detect", payload: { platform: ctx.platform.id, ...found } });
+      const res = await send({ type: "detect", payload: { platform, ...payload } });
       if (current.sig !== sig) return; // navigated on meanwhile
       if (res.ok) {
         current.caseId = res.data.id;
         overlay.showCase(res.data, ctx.platform);
         focus();
+      } else if (res.code === "no_live_case") {
+        overlay.hide(); // a finished after-sale the helper never tracked: nothing to show
+        current.caseId = null;
       } else problem(res);
     } finally {
       scanning = false;
@@ -245,6 +253,36 @@
         schedule();
       }
     }
+  }
+
+  /** What this page says, ready for the helper: null when it is no case (a list, a finished page
+   * never opened as a case is left to the helper), the order asked of the seller when the page names
+   * two, a Tmall shop's case seen on a Taobao host sent as tmall. */
+  async function readPage() {
+    const found = ns.extract.extract(ctx.adapter, location);
+    if (!found) return null;
+    const { _meta: meta, ...payload } = found;
+    if (!payload.request_text && !payload.page_state && ns.extract.needsRequest(ctx.adapter, location)) return null;
+    if (!payload.order_id) {
+      payload.order_id = await pickOrder(meta.order_candidates || []);
+      if (!payload.order_id) return null;
+    }
+    const tmall = meta.marketplace === "tmall" && ctx.platform.id === "taobao" && (ctx.platforms || ["tmall"]).includes("tmall");
+    for (const key of Object.keys(payload)) if (payload[key] === null) delete payload[key];
+    return { platform: tmall ? "tmall" : ctx.platform.id, payload, deadlineMs: meta.deadline_ms };
+  }
+
+  /** Two order ids and nothing on the page to prefer one: the seller's answer, kept for this page. */
+  async function pickOrder(candidates) {
+    if (!candidates.length) return null;
+    const key = `orderChoice:${location.host}${location.pathname}:${[...candidates].sort().join(",")}`;
+    const saved = (await chrome.storage.local.get(key))[key];
+    if (saved && candidates.includes(saved)) return saved;
+    if (typeof overlay.askOrder !== "function") return null;
+    const chosen = await overlay.askOrder(candidates, ctx.platform.label);
+    if (!chosen || !candidates.includes(chosen)) return null;
+    await chrome.storage.local.set({ [key]: chosen });
+    return chosen;
   }
 
   let refreshTimer = null;
