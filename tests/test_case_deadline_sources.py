@@ -188,3 +188,22 @@ async def test_action_on_unknown_case_is_404(helper_app):
 async def test_tracking_number_from_the_page_is_stored(helper_app):
     view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED, tracking_number="SF1234567890123")
     assert view["tracking_number"] == "SF1234567890123"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("距超时 01:36:20", NOW + timedelta(hours=1, minutes=36, seconds=20)),
+        ("剩余 01 : 36 : 20", NOW + timedelta(hours=1, minutes=36, seconds=20)),
+        ("处理时限 2天", NOW + timedelta(days=2)),
+        ("还剩<b>2</b>天<b>12</b>小时", NOW + timedelta(days=2, hours=12)),
+        ("10小时22分05秒后，系统将默认支持买家", NOW + timedelta(hours=10, minutes=22, seconds=5)),
+        ("请在12月02日 14:30前完成举证", datetime(2026, 12, 2, 14, 30, tzinfo=BEIJING)),
+        ("须于 2026-12-02 14:30 之前上传凭证", datetime(2026, 12, 2, 14, 30, tzinfo=BEIJING)),
+        ("剩余处理时长：１天\u00a0２３：５９", NOW + timedelta(days=1, hours=23, minutes=59)),
+    ],
+)
+def test_deadline_text_forms(text, expected):
+    from juzheng.rules.deadline_text import parse_deadline_text
+
+    assert parse_deadline_text(text, NOW) == expected

@@ -30,7 +30,7 @@
   const NEAR_BEFORE = 14;
 
   const UNIT = String.raw`(?:(\d{1,3})\s*(?:天|日))?\s*(?:(\d{1,3})\s*(?:个小时|小时|时))?\s*(?:(\d{1,3})\s*(?:分钟|分))?\s*(?:(\d{1,3})\s*秒)?`;
-  const CLOCK = String.raw`(?:(\d{1,3})\s*天\s*)?(\d{1,3}):([0-5]\d)(?::([0-5]\d))?`;
+  const CLOCK = String.raw`(?:(\d{1,3})\s*天\s*)?(\d{1,3})\s*:\s*([0-5]\d)(?:\s*:\s*([0-5]\d))?`;
   const DATE = String.raw`(?:(20\d{2})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:T|\s)?\s*(\d{1,2})\s*[:时点]\s*(\d{2})?(?:\s*分)?(?:\s*:\s*(\d{2}))?`;
 
   const DATE_RE = new RegExp(DATE, "g");
