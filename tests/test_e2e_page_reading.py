@@ -180,3 +180,37 @@ def test_finished_and_list_pages_open_no_case_and_close_a_known_one(paired_brows
     assert all(not c["order_id"].startswith("230101-1000000000000") for c in cases(e2e_helper))
     for p in (finished, listing, probe):
         p.close()
+
+
+def test_popup_shows_sources_and_takes_ended_cases_off(paired_browser, e2e_helper):
+    order = "230101-123456789012350"
+    made = e2e_helper.request("POST", "/api/cases/detect", json_body={
+        "platform": "pinduoduo", "order_id": order, "request_text": "买家反馈未收到商品，请上传快递签收底单"})
+    assert made.status == 201
+    case_id = made.json()["id"]
+    stale_order = "230101-123456789012351"
+    long_ago = (datetime.now(timezone.utc) - timedelta(days=10)).isoformat()
+    stale = e2e_helper.request("POST", "/api/cases/detect", json_body={
+        "platform": "pinduoduo", "order_id": stale_order, "deadline_at": long_ago, "request_text": "请上传快递签收底单"})
+    assert stale.status == 201
+    popup = paired_browser.new_page()
+    popup.goto(paired_browser.url("popup/popup.html"))
+    row = popup.locator(f'[data-role="cases"] li[data-case-id="{case_id}"]')
+    expect(row).to_have_attribute("data-deadline-source", "estimate")
+    expect(row).to_have_attribute("data-level", "estimate")  # first seen + 48 h: never green
+    expect(row.locator(".source")).to_contain_text("估算")
+    # Overdue for ten days: folded away, not among the cases racing a deadline.
+    expect(popup.locator(f'[data-role="cases"] li[data-case-id="{stale.json()["id"]}"]')).to_have_count(0)
+    expect(popup.locator(f'[data-role="stale-cases"] li[data-case-id="{stale.json()["id"]}"]')).to_have_count(1)
+    row.get_by_role("button", name="标记已提交").click()
+    expect(row).to_have_count(0)
+    poll(lambda: e2e_helper.request("GET", f"/api/cases/{case_id}").json()["status"] == "submitted", what="submitted")
+    stale_row = popup.locator(f'[data-role="stale-cases"] li[data-case-id="{stale.json()["id"]}"]')
+    popup.locator('[data-role="stale"] summary').click()
+    stale_row.get_by_role("button", name="已结案（赢）").click()
+    expect(stale_row).to_have_count(0)
+    closed = e2e_helper.request("GET", f"/api/cases/{stale.json()['id']}").json()
+    assert (closed["status"], closed["outcome"]) == ("closed", "won")
+    popup.reload()
+    expect(popup.locator(f'li[data-case-id="{case_id}"]')).to_have_count(0)
+    popup.close()

@@ -559,8 +559,9 @@
     if (!re) return false;
     const global = new RegExp(re.source, "g");
     const values = new Set();
-    for (const m of page.joined.matchAll(global)) {
-      values.add(m[1] !== undefined ? m[1] : m[0]);
+    for (const node of page.nodes) {
+      if (!re.test(node.nodeValue) || !visible(node.parentElement)) continue;
+      for (const m of node.nodeValue.matchAll(global)) values.add(m[1] !== undefined ? m[1] : m[0]);
       if (values.size >= 3) break;
     }
     if (values.size < 3) return false;
