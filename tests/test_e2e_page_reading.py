@@ -18,6 +18,7 @@ from typing import Any, Callable
 import pytest
 from playwright.sync_api import expect
 
+from fixtures.browser import overlay_of
 from test_page_reading import DY_ORDER, PDD_ORDER, PDD_OTHER, TB_ORDER, bj, split
 
 pytestmark = pytest.mark.browser
@@ -130,11 +131,14 @@ def test_countdown_in_the_upload_drawer_is_read_after_the_click(paired_browser, 
                      ORDER_ID=DY_ORDER, AFTERSALE_ID="7301234567990")
     first = poll(lambda: case_of(e2e_helper, DY_ORDER, "7301234567990"), what="the case")
     assert first["deadline_source"] == "estimate" and first["display_level"] == "estimate"
+    expect(host(page)).to_have_attribute("data-deadline-source", "estimate")
+    expect(host(page)).to_have_attribute("data-level", "estimate")  # never green
     page.get_by_role("button", name="上传凭证").click()
     view = poll(lambda: (v := case_of(e2e_helper, DY_ORDER, "7301234567990")) and v["deadline_source"] == "page" and v,
                 what="the drawer's countdown")
     assert close_to(datetime.fromisoformat(view["deadline_at"]), now + timedelta(hours=6, minutes=5))
     poll(lambda: close_to(shown_deadline(page), now + timedelta(hours=6, minutes=5)), what="the overlay's deadline")
+    expect(host(page)).to_have_attribute("data-deadline-source", "page")
     page.close()
 
 
@@ -214,3 +218,20 @@ def test_popup_shows_sources_and_takes_ended_cases_off(paired_browser, e2e_helpe
     popup.reload()
     expect(popup.locator(f'li[data-case-id="{case_id}"]')).to_have_count(0)
     popup.close()
+
+
+def test_two_order_ids_the_seller_is_asked(paired_browser, e2e_helper):
+    url = "https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id=7301234567992"
+    page = open_page(paired_browser, url, "reading/douyin_two_orders.html", **split(5 * 3600),
+                     ORDER_ID="4937820156000000011", OTHER_ORDER="4937820156000000012", AFTERSALE_ID="7301234567992")
+    overlay = overlay_of(page)
+    expect(host(page)).to_have_attribute("data-state", "choose-order")
+    choices = overlay.locator('[data-role="order-choice"]')
+    expect(choices).to_have_count(2)
+    assert case_of(e2e_helper, "4937820156000000011") is None and case_of(e2e_helper, "4937820156000000012") is None
+    overlay.locator('[data-role="order-choice"][data-order-id="4937820156000000012"]').click()
+    expect(host(page)).to_have_attribute("data-state", "case")
+    expect(host(page)).to_have_attribute("data-order-id", "4937820156000000012")
+    view = poll(lambda: case_of(e2e_helper, "4937820156000000012"), what="the chosen order's case")
+    assert view["aftersale_id"] == "7301234567992" and case_of(e2e_helper, "4937820156000000011") is None
+    page.close()
