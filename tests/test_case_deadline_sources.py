@@ -207,3 +207,36 @@ def test_deadline_text_forms(text, expected):
     from juzheng.rules.deadline_text import parse_deadline_text
 
     assert parse_deadline_text(text, NOW) == expected
+
+
+def test_store_migrates_an_older_database_keeping_its_cases(tmp_path):
+    """A database from before deadline sources: its cases stay, with no source recorded and the
+    request time taken as first seen, so the helper never claims the page stated their deadline."""
+    import sqlite3
+
+    from juzheng.store import CaseKey, SqliteStore
+    from juzheng.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:2], start=1):
+        for statement in script.split(";\n"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version={number}")
+    db.execute(
+        "INSERT INTO cases (platform, order_id, aftersale_id, deadline_at, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+        ("pinduoduo", ORDER, "", "2030-01-01T00:00:00+00:00", "2029-12-30T00:00:00+00:00", "2029-12-30T00:00:00+00:00"),
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    try:
+        assert store.schema_version == len(MIGRATIONS)
+        (case,) = store.cases_for_order(ORDER)
+        assert case.deadline_source is None and case.request_source == "first_seen" and case.page_deadline_at is None
+        updated, created = store.upsert_case(CaseKey(platform="pinduoduo", order_id=ORDER), deadline_source="page",
+                                             page_deadline_at=datetime(2030, 1, 1, tzinfo=timezone.utc))
+        assert not created and updated.deadline_source == "page"
+    finally:
+        store.close()
