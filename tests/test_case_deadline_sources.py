@@ -240,3 +240,25 @@ def test_store_migrates_an_older_database_keeping_its_cases(tmp_path):
         assert not created and updated.deadline_source == "page"
     finally:
         store.close()
+
+
+def _juzheng(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "juzheng", *args], capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+
+def test_cli_deadline_keeps_its_shape_and_weighs_a_page_countdown():
+    base = ["deadline", "--scenario", "pinduoduo.not_received", "--from", "2026-12-01T10:00:00+08:00",
+            "--now", "2026-12-01T20:00:00+08:00", "--json"]
+    import json
+
+    plain = json.loads(_juzheng(*base).stdout)
+    assert {"deadline_at", "remaining_seconds", "level", "deadlines"} <= set(plain)
+    assert plain["deadline_source"] == "request" and plain["deadline_conflict"] is None
+    weighed = json.loads(_juzheng(*base, "--page", "剩余 10小时").stdout)
+    assert weighed["deadline_source"] == "page" and weighed["deadline_at"] == "2026-12-02T06:00:00+08:00"
+    assert weighed["deadline_conflict"]["used"] == "page" and weighed["level"] == "warn"
+    bad = _juzheng(*base, "--page", "尽快")
+    assert bad.returncode == 2 and "读不出" in bad.stderr and "Traceback" not in bad.stderr
