@@ -262,3 +262,16 @@ def test_cli_deadline_keeps_its_shape_and_weighs_a_page_countdown():
     assert weighed["deadline_conflict"]["used"] == "page" and weighed["level"] == "warn"
     bad = _juzheng(*base, "--page", "尽快")
     assert bad.returncode == 2 and "读不出" in bad.stderr and "Traceback" not in bad.stderr
+
+
+async def test_a_newer_request_reopens_a_submitted_case_the_old_one_does_not(helper_app):
+    old = (datetime.now(timezone.utc) - timedelta(hours=30)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED, history_text=f"{old} 平台介入，待商家举证")
+    await helper_app.post(f"/api/cases/{view['id']}/action", json={"action": "submitted"})
+    same = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED, page_state="requested",
+                                   history_text=f"{old} 平台介入，待商家举证")
+    assert same["status"] == "submitted"
+    newer = (datetime.now(timezone.utc) + timedelta(minutes=1)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    again = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED, page_state="requested",
+                                    history_text=f"{old} 平台介入，待商家举证\n{newer} 平台 请商家补充凭证，待商家举证")
+    assert again["status"] == "open" and again["deadline_source"] == "request"

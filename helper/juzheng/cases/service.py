@@ -440,6 +440,12 @@ class CaseService:
             return fields
         if state == "submitted" and (existing is None or existing.status == "open"):
             return {"status": "submitted"}
+        if state == "requested" and existing is not None and existing.status == "submitted":
+            # The platform asked again (补充举证) after the evidence went in: a request newer than the
+            # submission reopens the case, so its countdown runs again. The same old request does not.
+            asked = req.request_at or request_time_in(req.history_text, self.clock())
+            if asked is not None and asked > existing.updated_at:
+                return {"status": "open"}
         return {}
 
     def _resolve(self, case: Case, scenario: Scenario | None, book: Rulebook, now: datetime) -> ResolvedDeadline:
