@@ -82,6 +82,9 @@
   }
 
   async function setView(s, view) {
+    // Recognition comes with detect only: later views of the same case keep what it said.
+    const before = s.view || s.offline;
+    if (!view.recognition && before && before.id === view.id && before.recognition) view = { ...view, recognition: before.recognition };
     await ns.alerts.noteCase(view);
     s.view = view;
     s.offline = null;
