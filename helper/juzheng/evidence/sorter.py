@@ -91,7 +91,7 @@ class Sorter:
     # -- context --------------------------------------------------------------------------------
     def context(self, rulebook: Rulebook, now: datetime | None = None) -> SortContext:
         now = now or utcnow()
-        known = [KnownCase(c.platform, c.order_id, c.scenario) for c in self.store.list_cases(status=None)]
+        known = [KnownCase(*key) for key in self.store.case_keys()]
         pending = self.store.list_pending()
         return SortContext(
             rulebook=rulebook, layout=Layout(self.root, rulebook), known=known, focus=self._focus(),
