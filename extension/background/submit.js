@@ -82,6 +82,15 @@
       await ns.tabs.refresh(s);
       return ok(res.data);
     },
+    /** The seller typed the tracking number the explanation asks for. */
+    async tracking(s, msg) {
+      const value = String(msg.value || "").trim().slice(0, 64);
+      if (!value) return { ok: false, state: "error", error: t("caseChanged") };
+      const res = await client.request("PATCH", `/api/cases/${s.view.id}`, { json: { tracking_number: value } });
+      if (!res.ok) return failed(res);
+      await ns.tabs.refresh(s);
+      return ok(null);
+    },
     async pack(s, msg) {
       const res = await client.request("POST", `/api/cases/${s.view.id}/pack`, { json: { zip: Boolean(msg.zip) }, timeout: 180000 });
       return res.ok ? ok(res.data) : failed(res);

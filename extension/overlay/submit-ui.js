@@ -242,7 +242,7 @@
         e.preventDefault();
         const value = input.value.trim();
         if (!value) return;
-        const res = await panel.handlers.act("patch", { patch: { tracking_number: value } });
+        const res = await panel.handlers.act("tracking", { value });
         if (!res.ok) panel.status(res.error, "error");
       });
       parts.push(form);
