@@ -6,8 +6,8 @@ page's box as JPEGs (within 3) after the confirm step; an 8-megapixel photo on a
 in recompressed under 500 KB; files that waited in the inbox are offered, not moved, on opening a
 case (declined, then accepted on another case; a 淘宝 file never offered to Pinduoduo); the focus is
 renewed while the tab is visible and ends when it closes; a 待分类 file is filed by the 「归为…」
-menu and by drag; the explanation asks for the tracking number before 「复制说明」 copies; the
-packet is exported. Throughout, every original's sha256 stays under the evidence root.
+menu and by drag; the explanation asks for the tracking number before 「复制说明」 copies, and is
+filled with the number the page shows; the packet is exported. Throughout, every original's sha256 stays under the evidence root.
 
 The tests of this module run in order on one browser and one helper.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from fixtures.browser import Overlay, overlay_of, pair_through_options
+from fixtures.browser import PAGES_DIR, Overlay, fill, overlay_of, pair_through_options
 from fixtures.evidence import account_with_conversions
 from fixtures.submit_files import iphone_heic, phone_photo, scanned_pdf, screenshot_png
 
@@ -157,6 +157,26 @@ def test_pack_button_exports_the_packet(browser, e2e_helper):
     assert names[:2] == ["00_总览.jpg", "01_快递红章证明_红章证明（第1页）.jpg"] and "举证说明.txt" in names
     assert "YT8899001122334" in (folder / "举证说明.txt").read_text(encoding="utf-8")
     page.close()
+
+
+def test_explanation_filled_with_the_pages_tracking_number(browser, e2e_helper):
+    order, aftersale, tracking = "231203-998877665544331", "66554433223", "YT3141592653589"
+    html = fill((PAGES_DIR / "pinduoduo_detail.html").read_text(encoding="utf-8"), {"ORDER_ID": order, "AFTERSALE_ID": aftersale})
+    row = f'<div class="rw_k2"><span class="lb_7c">快递单号</span><span class="vl_3">{tracking}</span></div>'
+    html = html.replace('<div class="rw_k2"><span class="lb_7c">售后信息</span>', row + '<div class="rw_k2"><span class="lb_7c">售后信息</span>', 1)
+    browser.pages[PDD_URL] = html
+    page, overlay = open_case(browser, f"{PDD_URL}?id={aftersale}&orderSn={order}")
+    expect(overlay.locator('[data-role="copy"]')).to_be_visible()
+    expect(overlay.locator('[data-role="explanation-ask"]')).to_have_count(0)  # nothing to ask: the page said it
+    [case] = [c for c in e2e_helper.request("GET", "/api/cases").json() if c["order_id"] == order]
+    assert e2e_helper.request("GET", f"/api/cases/{case['id']}").json()["tracking_number"] == tracking
+    browser.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="https://mms.pinduoduo.com")
+    overlay.locator('[data-role="copy"]').click()
+    expect(overlay.locator('[data-role="status"]')).to_contain_text("已复制")
+    text = page.evaluate("navigator.clipboard.readText()")
+    assert tracking in text and order in text and "待填" not in text
+    page.close()
+    browser.serve(PDD_URL, "pinduoduo_detail.html", ORDER_ID=ORDER, AFTERSALE_ID=AFTERSALE)
 
 
 def test_taobao_oversized_photo_recompressed_under_the_limit(browser, e2e_helper):
