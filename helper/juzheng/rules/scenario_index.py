@@ -92,6 +92,22 @@ def _boilerplate(rulebook: Rulebook, described: dict[str, dict[str, list[str]]])
     return out
 
 
+def _level_shared(rulebook: Rulebook, ids: list[str], doc_grams: list[dict[str, float]], prep: TextPrep) -> None:
+    """A phrase two scenarios share on purpose must weigh the same in both, or length normalisation
+    would let it decide after all."""
+    holders: dict[str, list[int]] = {}
+    for i, sid in enumerate(ids):
+        if sid:
+            for phrase in rulebook.scenarios[sid].shared_wording:
+                for gram in grams(prep.canonicalise(normalise(phrase))):
+                    holders.setdefault(gram, []).append(i)
+    for gram, docs in holders.items():
+        if len(docs) > 1:
+            level = min(doc_grams[i][gram] for i in docs)
+            for i in docs:
+                doc_grams[i][gram] = level
+
+
 @dataclass
 class ScenarioIndex:
     ids: list[str]
@@ -153,8 +169,11 @@ class ScenarioIndex:
             for gram, f in tf.items():
                 idf = math.log(1 + (n - df[gram] + 0.5) / (df[gram] + 0.5)) ** IDF_POWER
                 value = idf * f * (K1 + 1) / (f + norm) * (BIGRAM_WEIGHT if len(gram) == 2 else 1.0)
-                postings.setdefault(gram, []).append((i, value))
                 doc_grams[i][gram] = value
+        _level_shared(rulebook, ids, doc_grams, prep)
+        for i, values in enumerate(doc_grams):
+            for gram, value in values.items():
+                postings.setdefault(gram, []).append((i, value))
         return cls(
             ids=ids,
             platform_of=[rulebook.scenario_platform[s] if s else "" for s in ids],
