@@ -139,19 +139,21 @@ def test_tuning_parts_meet_the_target(capsys):
 
 
 def test_held_out_part_keeps_its_floor(capsys):
-    """Measured on first sight: 40/45, two wrong scenarios. This guards that figure; the target
-    itself is recorded by the strict xfail below."""
+    """Measured on first sight: 40/45 with two wrong scenarios. Later changes made for other reasons
+    (n-grams no longer cross spaces, a page's repeats count once, field values end at the next
+    label) lifted it to 42/45 with one; this guards that figure, and the strict xfail below records
+    that the target is not reached."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
-    assert report.share >= 0.88, report.render("留出部分")
-    assert len(report.wrong_scenarios) <= 2, report.render("留出部分")
+    assert report.share >= 0.9, report.render("留出部分")
+    assert len(report.wrong_scenarios) <= 1, report.render("留出部分")
     for kind in ("request", "status", "colloquial", "page", "none"):
         right, total = report.by_kind[kind]
         assert total and right / total >= 0.75, (kind, report.render("留出部分"))
 
 
-@pytest.mark.xfail(strict=True, reason="留出部分首测 40/45、2 个误判：尚未达到 95 % 且无误判的目标")
+@pytest.mark.xfail(strict=True, reason="留出部分 42/45、1 个误判（首测 40/45、2 个）：尚未达到 95 % 且无误判的目标")
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
     assert report.share >= 0.95 and not report.wrong_scenarios, report.render("留出部分")

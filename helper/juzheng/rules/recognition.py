@@ -87,9 +87,10 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
 
     query: Counter[str] = Counter()
     for piece in pieces:
-        for gram, count in grams(piece.text).items():
-            if gram in index.postings:
-                query[gram] += piece.weight * (1 + math.log(count))
+        for gram in grams(piece.text):
+            # Presence, not count: what a page repeats (menus, its own chrome) is no stronger for it.
+            if gram in index.postings and piece.weight > query.get(gram, 0.0):
+                query[gram] = piece.weight
     scores: dict[int, float] = {}
     for gram, weight in query.items():
         for doc, value in index.postings[gram]:

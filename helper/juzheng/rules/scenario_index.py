@@ -33,13 +33,15 @@ _TOKENS = re.compile("[\ue000-\uf8ff]")
 
 
 def grams(text: str) -> Counter[str]:
-    """Character bigrams and trigrams (C-level map over slices: this runs on every page read)."""
-    if len(text) < 2:
-        return Counter(_TOKENS.findall(text))
-    bigrams = list(map(add, text, text[1:]))
-    counts = Counter(bigrams)
-    counts.update(map(add, bigrams, text[2:]))
-    counts.update(_TOKENS.findall(text))  # an atomic word is one character: it counts on its own
+    """Character bigrams and trigrams within each space-separated run (C-level map over slices:
+    this runs on every page read); an atomic word's single character counts on its own."""
+    counts: Counter[str] = Counter(_TOKENS.findall(text))
+    for run in text.split():
+        if len(run) < 2:
+            continue
+        bigrams = list(map(add, run, run[1:]))
+        counts.update(bigrams)
+        counts.update(map(add, bigrams, run[2:]))
     return counts
 
 

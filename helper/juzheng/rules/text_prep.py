@@ -18,17 +18,20 @@ _NOISE = re.compile(r"[\s\u3000,，.。;；:：!！?？、\"'“”‘’()（�
 # Order and tracking numbers: long digit runs, with any letters glued to them. They carry no
 # meaning, and their digits would otherwise match the 48 / 72 of a request's time limit.
 _CODES = re.compile(r"[a-z]*\d{4,}[a-z0-9]*")
+_CLAUSE_WORDS = ("而是", "但是", "只是")
 _CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜]|而是|但是|但|只是|是")
 _TOKEN_BASE = 0xE000  # Unicode private-use area: never in page text after NFKC
 NOTE_HEAD = 10  # characters of a text's opening in which a note's title is looked for
 _CLAUSES = re.compile(r"([,，.。;；!！?？\n|｜])")
+_ANY_LABEL = re.compile(r"(?<=\s)[\u4e00-\u9fff]{2,8}\s*[:：]")  # the next 「 标签：」 on the same line
 _SEPARATOR = re.compile(r"[|｜\n;；]|\s{2,}")
 
 
 def normalise(text: str) -> str:
-    """Full-width → half-width, lower case, codes, punctuation and spaces removed."""
+    """Full-width → half-width, lower case, codes removed; punctuation and spaces become one space,
+    a boundary no n-gram crosses (「订单 商品」 is two words, not the gram 单商)."""
     folded = unicodedata.normalize("NFKC", text).lower()
-    return _NOISE.sub("", _CODES.sub(" ", folded))
+    return _NOISE.sub(" ", _CODES.sub(" ", folded)).strip()
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ class TextPrep:
         self.canonical: dict[str, str] = {}
         # An atomic word becomes one private-use character, so its n-grams share nothing with its parts.
         self.tokens: dict[str, str] = {}
+        # Negation and question words, and the words that end a negated clause, are read as they
+        # are: a filler such as 是 must not eat the 是 of 不是.
+        for word in [*vocabulary.negation, *vocabulary.negation_after, *vocabulary.questions, *_CLAUSE_WORDS]:
+            self.canonical.setdefault(normalise(word), normalise(word))
         fillers = sorted((normalise(w) for w in vocabulary.filler if normalise(w)), key=len, reverse=True)
         strip = re.compile("|".join(map(re.escape, fillers))) if fillers else None
         for g_index, group in enumerate(vocabulary.groups):
@@ -138,6 +145,8 @@ class TextPrep:
                     continue
                 sep = _SEPARATOR.search(text, match.end())
                 end = sep.start() if sep else len(text)
+                following = [m for m in (_ANY_LABEL.search(text, match.end(), end), self._fields.search(text, match.end(), end)) if m]
+                end = min((m.start() for m in following), default=end)
                 end = min(end, match.end() + 40)
                 parts.append((text[rest_from : match.start()], 1.0))
                 label = match.group(1)
