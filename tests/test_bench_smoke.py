@@ -22,7 +22,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.mark.timeout(240)
 def test_bench_quick_runs_every_measurement(tmp_path):
-    only = ["index", "burst", "api", "idle"] + (["overlay", "drop"] if CHROMIUM.exists() else [])
+    only = ["index", "burst", "api", "idle", "detect"] + (["overlay", "drop"] if CHROMIUM.exists() else [])
     out = tmp_path / "bench-results.json"
     done = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "bench.py"), "--quick", "--only", ",".join(only), "--files", "500",
@@ -35,7 +35,7 @@ def test_bench_quick_runs_every_measurement(tmp_path):
     assert run.quick and run.skipped == {} and run.finished_at is not None
     ids = {f.id for f in run.figures}
     expected = {"first_index_s", "burst_files_per_s", "api_rps_50", "api_p99_50", "api_rps_200", "api_p99_200", "api_p99_200_paced",
-                "idle_cpu_pct", "rss_mb"}
+                "idle_cpu_pct", "rss_mb", "detect_p95_ms"}
     if CHROMIUM.exists():
         expected |= {"overlay_ms", "drop_to_done_ms"}
     assert ids == expected

@@ -98,6 +98,10 @@ def test_a_tmall_case_on_a_taobao_host_gets_the_tmall_scenario():
 def test_only_the_platforms_scenarios_are_candidates():
     found = recognise(BOOK, "douyin", "退款原因：未收到货")
     assert found.candidates and all(c.scenario.startswith("douyin.") for c in found.candidates)
+    # 天猫 on a Pinduoduo page (a link, a rival's name) brings no Tmall scenario in
+    found = recognise(BOOK, "pinduoduo", "天猫同款 ｜ 申请原因：未收到货")
+    assert found.scenario == "pinduoduo.not_received"
+    assert all(c.scenario.startswith("pinduoduo.") for c in found.candidates)
 
 
 def test_appliance_process_only_when_an_appliance_is_mentioned():

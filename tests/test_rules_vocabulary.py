@@ -37,7 +37,8 @@ def test_shipped_vocabulary_is_loaded():
     assert any(g.canonical == "拒签" and "拒收" in g.variants for g in vocab.groups)
     assert any(g.canonical == "不要了" and "不想要了" in g.variants for g in vocab.groups)
     assert "退款原因" in vocab.strong_fields and "售后类型" in vocab.weak_fields
-    assert vocab.negation and vocab.shop_markers["tmall"] == ["天猫"]
+    assert vocab.negation
+    assert [(m.shop, m.seen_on, m.words) for m in vocab.shop_markers] == [("tmall", ["taobao"], ["天猫"])]
 
 
 def test_no_phrase_is_shared_by_two_scenarios_of_a_platform_unless_marked_shared():

@@ -45,6 +45,22 @@ def grams(text: str) -> Counter[str]:
     return counts
 
 
+def present_grams(text: str, vocabulary: frozenset[str]) -> set[str]:
+    """The grams of a text that any description has: set operations in C, for whole pages. A gram
+    spanning a space is in no description, so spaces need no splitting here."""
+    if len(text) < 2:
+        return set(_TOKENS.findall(text)) & vocabulary
+    # Only presence counts, so a run of text the page repeats (menus, labels, list rows) is read once.
+    runs = text.split()
+    if len(runs) > 64:
+        text = " ".join(set(runs))
+    bigrams = list(map(add, text, text[1:]))
+    found = set(bigrams)
+    found.update(map(add, bigrams, text[2:]))
+    found.update(_TOKENS.findall(text))
+    return found & vocabulary
+
+
 def describe(scenario: Scenario, rulebook: Rulebook, prep: TextPrep) -> dict[str, list[str]]:
     kinds = {k for option in scenario.requires for k in option.kinds}
     label = scenario.label.split("（")[0]  # 「（通用做法）」 describes provenance, not the dispute
@@ -118,14 +134,11 @@ class ScenarioIndex:
     doc_grams: list[dict[str, float]] = field(default_factory=list)  # gram → its weight in that scenario
     unique: frozenset[str] = frozenset()  # grams of exactly one idea: mentioning it names that idea
     gates: dict[int, list[str]] = field(default_factory=dict)  # scenario → words one of which the text must say
+    vocabulary: frozenset[str] = frozenset()
 
-    def mentioned(self, doc: int, text: str) -> bool:
+    def mentioned(self, doc: int, canonical_text: str) -> bool:
         words = self.gates.get(doc)
-        if not words:
-            return True
-        assert self.prep is not None
-        folded = self.prep.canonicalise(normalise(text))
-        return any(w in folded for w in words)
+        return not words or any(w in canonical_text for w in words)
     prep: TextPrep | None = None
 
     @classmethod
@@ -182,6 +195,7 @@ class ScenarioIndex:
             postings=postings,
             doc_grams=doc_grams,
             unique=frozenset(g for g, count in df.items() if count == 1),
+            vocabulary=frozenset(postings),
             gates={
                 i: [prep.canonicalise(normalise(w)) for w in rulebook.scenarios[sid].requires_mention]
                 for i, sid in enumerate(ids)
