@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..rules import Checklist
-from ..rules.deadline_text import BEIJING
+from ..rules.deadline_text import BEIJING, MAX_YEAR, MIN_YEAR, plausible
 from ..rules.deadlines import Level
 from ..rules.models import UploadLimit
 
@@ -16,7 +16,9 @@ from ..rules.models import UploadLimit
 def _beijing_if_naive(value: datetime | None) -> datetime | None:
     # The platforms show Beijing time; a time sent without an offset means that.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=BEIJING)
+        value = value.replace(tzinfo=BEIJING)
+    if not plausible(value):
+        raise ValueError(f"时间 {value.isoformat() if value else value} 不合理：年份应在 {MIN_YEAR}–{MAX_YEAR} 之间，请核对页面上的时间")
     return value
 
 
