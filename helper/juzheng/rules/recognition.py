@@ -20,7 +20,7 @@ from .text_prep import normalise
 __all__ = ["Candidate", "Recognition", "normalise", "recognise"]
 
 FIELD_WEIGHT = 3.0  # a labelled reason (退款原因：…) against the same words in running text
-# Calibrated on tests/recognition_devset/tune.yaml (never on the held-out file): below this score
+# Set on the tuning parts of tests/recognition_devset/ (never on holdout.yaml): below this score
 # no text there named its scenario reliably; below this share of the lead over the runner-up, two
 # scenarios explain the text about equally well.
 MIN_SCORE = 5.3

@@ -147,21 +147,21 @@ class ScenarioIndex:
         ids = list(rulebook.scenarios)
         described = {sid: describe(rulebook.scenarios[sid], rulebook, prep) for sid in ids}
         boilerplate = _boilerplate(rulebook, described)
-        tfs: list[Counter[str]] = []
+        tfs: list[dict[str, float]] = []
         for sid in ids:
-            tf: Counter[str] = Counter()
+            tf: dict[str, float] = {}
             common = boilerplate[rulebook.scenario_platform[sid]]
             for part, texts in described[sid].items():
                 for text in texts:
                     for gram, count in grams(text).items():
                         if part == "request" and gram in common:
                             continue
-                        tf[gram] += count * PART_WEIGHTS[part]
+                        tf[gram] = tf.get(gram, 0.0) + count * PART_WEIGHTS[part]
             tfs.append(tf)
-        ordinary: Counter[str] = Counter()
+        ordinary: dict[str, float] = {}
         for text in rulebook.vocabulary.ordinary:
             for gram, count in grams(prep.canonicalise(normalise(text))).items():
-                ordinary[gram] += count * PART_WEIGHTS["wording"]
+                ordinary[gram] = ordinary.get(gram, 0.0) + count * PART_WEIGHTS["wording"]
         if ordinary:
             ids.append(ORDINARY)
             tfs.append(ordinary)
@@ -171,7 +171,7 @@ class ScenarioIndex:
         concept_grams: dict[str, set[str]] = {}
         for sid, tf in zip(ids, tfs):
             concept_grams.setdefault(_concept(sid) if sid else "\0ordinary", set()).update(tf)
-        chrome = set()
+        chrome: set[str] = set()
         for text in _page_chrome(rulebook):
             chrome.update(grams(prep.canonicalise(normalise(text))))
         concept_grams["\0chrome"] = chrome
