@@ -128,3 +128,13 @@ def test_a_long_page_still_finds_its_request():
     page = noise + "\n售后类型：仅退款 申请原因：收到空包 平台要求：请提供商品称重及物流称重记录\n" + noise
     assert len(page) > 15000
     assert recognise(BOOK, "pinduoduo", page).scenario == "pinduoduo.empty_package"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("unit", ["会不会空包", "不是质量问题", "质量没有问题", "吗 ", "？"])
+def test_a_hostile_page_without_punctuation_is_read_in_linear_time(unit):
+    # Twice what the API takes (2 × 20,000 characters) of cues with no clause end: every clause search is
+    # bounded, so the cost stays linear.
+    page = unit * (80_000 // len(unit))
+    found = recognise(BOOK, "pinduoduo", page)
+    assert found.scenario is None or found.scenario.startswith("pinduoduo.")

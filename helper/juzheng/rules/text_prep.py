@@ -73,8 +73,12 @@ _END_CHARS = frozenset(",，.。;；!！?？\n|｜")
 _NEXT_END = re.compile(f"[{_ENDS}]")
 
 
+MAX_CLAUSE = 120  # characters: a hostile page without punctuation must not make every search scan it all
+
+
 def _clause_start(text: str, at: int) -> int:
-    while at > 0 and text[at - 1] not in _END_CHARS:
+    stop = max(0, at - MAX_CLAUSE)
+    while at > stop and text[at - 1] not in _END_CHARS:
         at -= 1
     return at
 
@@ -83,8 +87,9 @@ def _clause_end(text: str, at: int) -> int:
     """Just past the clause's closing mark (a question mark belongs to the question)."""
     if at > 0 and text[at - 1] in _END_CHARS:
         return at
-    found = _NEXT_END.search(text, at)
-    return found.end() if found else len(text)
+    limit = min(len(text), at + MAX_CLAUSE)
+    found = _NEXT_END.search(text, at, limit)
+    return found.end() if found else limit
 
 
 @dataclass(frozen=True)
@@ -163,8 +168,9 @@ class TextPrep:
             if match.start() < pos:
                 continue
             out.append(folded[pos : match.start()])
-            end = _CLAUSE_END.search(folded, match.end())
-            pos = end.start() if end else len(folded)
+            limit = min(len(folded), match.end() + MAX_CLAUSE)
+            end = _CLAUSE_END.search(folded, match.end(), limit)
+            pos = end.start() if end else limit
             out.append("，")
         out.append(folded[pos:])
         return "".join(out)
