@@ -72,6 +72,26 @@ def _spawn(command: Sequence[str]) -> None:
     )
 
 
+def open_url(url: str, *, opener: Callable[[str], bool] | None = None) -> None:
+    """Open a local page (the status page) in the seller's default browser. Raises :class:`DesktopError`.
+
+    ``webbrowser`` picks the default browser on every OS (``os.startfile`` on Windows, ``open`` on
+    macOS, ``xdg-open`` on Linux); ``opener`` replaces it in tests.
+    """
+    if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
+        raise DesktopError(f"只打开本机地址，收到 {url[:60]}")
+    if opener is None:
+        import webbrowser
+
+        opener = webbrowser.open
+    try:
+        ok = opener(url)
+    except Exception as exc:  # webbrowser raises webbrowser.Error, OSError, or the opener's own
+        raise DesktopError(f"无法打开浏览器：{exc}。请从托盘菜单再试一次。") from exc
+    if not ok:
+        raise DesktopError("没有找到可用的浏览器来打开本机状态页。请从托盘菜单再试一次。")
+
+
 def tray_needs_main_thread(system: System | None = None) -> bool:
     """AppKit status items must be created and run on the main thread; the helper's is asyncio's."""
     return (system or current_system()) == "Darwin"
