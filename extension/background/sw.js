@@ -9,7 +9,8 @@ importScripts(
   "/background/rules.js",
   "/background/live.js",
   "/background/alerts.js",
-  "/background/router.js"
+  "/background/router.js",
+  "/background/pairing.js"
 );
 
 (function (ns) {
