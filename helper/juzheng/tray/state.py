@@ -90,8 +90,9 @@ class TrayState(BaseModel):
     paused: bool
     rules_error: str | None
     menu: list[MenuEntry]
-    browsers: list[PairedBrowserEntry] = Field(default_factory=list, description="已配对的浏览器（托盘子菜单可逐个撤销）")
-    asks: list[PairAskEntry] = Field(default_factory=list, description="等待卖家确认的配对请求")
+    # The tray's own submenus; not part of `juzheng status --json`, which cannot see the live helper's pairing.
+    browsers: list[PairedBrowserEntry] = Field(default_factory=list, exclude=True)
+    asks: list[PairAskEntry] = Field(default_factory=list, exclude=True)
 
     def entry(self, action: MenuAction) -> MenuEntry:
         return next(e for e in self.menu if e.action == action)
