@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 APP_LABEL = "举证助手"
 AUTOSTART_NAME = "juzheng"  # file stem / registry value name: ASCII so every tool shows it cleanly
@@ -239,7 +239,8 @@ class WindowsRunKey:
     def __init__(self, key: str = RUN_KEY) -> None:
         import winreg  # noqa: PLC0415  # only exists on Windows
 
-        self._winreg = winreg
+        # Any: typeshed declares winreg for win32 only, and this module is checked for all three OSes.
+        self._winreg: Any = winreg
         self._key = key
 
     def get(self, name: str) -> str | None:

@@ -14,8 +14,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..pairing import PairingError
-from ..pairing.asks import expires_at
-from .api import in_thread, json_response, read_model
+from ..pairing.asks import PairingAsks, expires_at
+from .api import BadRequest, in_thread, json_response, read_model
 from .context import RUNTIME
 from .errors import error_response
 
@@ -60,16 +60,22 @@ class StatusPageUrl(BaseModel):
     url: str = Field(description="一次性地址（2 分钟内有效，只能打开一次）")
 
 
+def _asks(request: web.Request) -> PairingAsks:
+    asks = request.app[RUNTIME].asks
+    if asks is None:  # a Runtime built by hand without pairing
+        raise BadRequest(503, "配对服务未启用")
+    return asks
+
+
 def _refused(exc: PairingError) -> web.Response:
     code = {403: "pair_refused", 404: "pair_unknown", 429: "pair_rate_limited"}.get(exc.status, "pair_error")
     return error_response(exc.status, exc.message, attempts_left=exc.attempts_left, code=code)
 
 
 def _allowed(request: web.Request) -> web.Response | None:
-    rt = request.app[RUNTIME]
     origin = request.headers["Origin"]  # the middleware admits these routes only with an extension Origin
     try:
-        rt.asks.require_allowed(origin)
+        _asks(request).require_allowed(origin)
     except PairingError as exc:
         return _refused(exc)
     return None
@@ -95,7 +101,7 @@ async def ask(request: web.Request) -> web.Response:
     body = await read_model(request, AskRequest)
     origin = request.headers["Origin"]
     try:
-        created = await in_thread(rt.asks.ask, origin, body.browser)
+        created = await in_thread(_asks(request).ask, origin, body.browser)
     except PairingError as exc:
         return _refused(exc)
     return json_response(
@@ -109,7 +115,7 @@ async def ask_status(request: web.Request) -> web.Response:
     body = await read_model(request, AskStatusRequest)
     origin = request.headers["Origin"]
     try:
-        found = rt.asks.collect(body.id, body.secret, origin)
+        found = _asks(request).collect(body.id, body.secret, origin)
     except PairingError as exc:
         return _refused(exc)
     if found.state == "approved":
