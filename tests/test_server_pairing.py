@@ -464,3 +464,25 @@ def test_status_page_refuses_what_is_not_the_seller(running_helper):
 def test_status_page_url_needs_the_admin_token(running_helper):
     assert running_helper.request("POST", "/api/pair/page", auth=False).status == 401
     assert running_helper.request("POST", "/api/pair/page", headers={"Origin": running_helper.origin}, auth=False).status == 403
+
+
+def test_pairing_again_replaces_the_browsers_entry(running_helper):
+    """A browser that pairs again hands in its old token: it is listed once, the old token is dead."""
+    old = running_helper.token
+    body = {"code": new_code(running_helper), "browser": "Chrome · Windows", "previous": old}
+    again = running_helper.request("POST", "/api/pair", json_body=body, headers={"Origin": DEFAULT_ORIGIN}, auth=False)
+    assert again.status == 200
+    new = again.json()["token"]
+    assert running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {old}"}, auth=False).status == 401
+    assert running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {new}"}, auth=False).status == 200
+    page = StatusPage(running_helper)
+    assert re.findall(r'data-browser-id="([^"]+)"', page.html()) == [new.split(".")[1]]
+    # By confirmation too: the old token goes with the poll that collects the new one.
+    created = ask(running_helper).json()
+    page.post("/answer", {"ask": created["id"], "answer": "allow"})
+    status = running_helper.request(
+        "POST", "/api/pair/ask/status", json_body={"id": created["id"], "secret": created["secret"], "previous": new},
+        headers={"Origin": DEFAULT_ORIGIN}, auth=False,
+    ).json()
+    assert status["state"] == "approved"
+    assert re.findall(r'data-browser-id="([^"]+)"', page.html()) == [status["token"].split(".")[1]]

@@ -75,9 +75,11 @@
       if (!fromExtensionPage(sender)) return bad("forbidden");
       const found = await discover();
       if (!found.found) return { ok: false, state: "offline", error: ns.t("offlineTitle"), data: found };
+      const { token: previous } = await chrome.storage.local.get("token");
       const res = await client.request("POST", "/api/pair/ask", { auth: false, json: { browser: browserName() } });
       if (!res.ok) return { ok: false, state: res.state, error: res.error, status: res.status };
-      await chrome.storage.session.set({ pairAsk: { id: res.data.id, secret: res.data.secret } });
+      // The old token goes with the answer, so pairing again replaces this browser's entry.
+      await chrome.storage.session.set({ pairAsk: { id: res.data.id, secret: res.data.secret, ...(previous ? { previous } : {}) } });
       return { ok: true, data: { question: res.data.question, extensionId: res.data.extension_id, expiresAt: res.data.expires_at } };
     },
 
@@ -105,7 +107,9 @@
       if (!fromExtensionPage(sender)) return bad("forbidden");
       if (msg.port !== undefined) await handlers.setPort(msg, sender);
       const code = String(msg.code || "").trim();
-      const res = await client.request("POST", "/api/pair", { auth: false, json: { code, browser: browserName() } });
+      const { token: previous } = await chrome.storage.local.get("token");
+      const json = { code, browser: browserName(), ...(previous ? { previous } : {}) };
+      const res = await client.request("POST", "/api/pair", { auth: false, json });
       if (!res.ok) return { ok: false, state: res.state, error: res.error, status: res.status };
       await chrome.storage.local.set({ token: res.data.token });
       client.setState("online");

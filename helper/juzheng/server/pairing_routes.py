@@ -24,6 +24,7 @@ class PairRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(pattern=r"^\s*\d{6}\s*$", description="托盘「配对」或 juzheng pair 给出的 6 位配对码")
     browser: str | None = Field(default=None, max_length=200, description="浏览器名称（显示在「已配对的浏览器」中）")
+    previous: str = Field(default="", max_length=200, description="这个浏览器之前的令牌：配对成功后它被撤销，列表里不会重复")
 
 
 class PairResponse(BaseModel):
@@ -48,6 +49,7 @@ class AskStatusRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(max_length=64)
     secret: str = Field(max_length=128)
+    previous: str = Field(default="", max_length=200, description="这个浏览器之前的令牌：允许后它被撤销")
 
 
 class AskStatus(BaseModel):
@@ -92,6 +94,7 @@ async def pair(request: web.Request) -> web.Response:
         token = await in_thread(rt.auth.redeem, body.code, origin, body.browser)
     except PairingError as exc:
         return _refused(exc)
+    await in_thread(_replace, rt, body.previous, token)
     await in_thread(rt.set_paired_origin, origin)
     return json_response(PairResponse(token=token, origin=origin))
 
@@ -119,11 +122,19 @@ async def ask_status(request: web.Request) -> web.Response:
     except PairingError as exc:
         return _refused(exc)
     if found.state == "approved":
+        await in_thread(_replace, rt, body.previous, found.token)
         await in_thread(rt.set_paired_origin, origin)
         return json_response(AskStatus(state="approved", token=found.token, message="已允许：扩展已与本机助手配对。"))
     if found.state == "denied":
         return json_response(AskStatus(state="denied", message="助手拒绝了这次配对。如果是您本人操作，请重新开始配对并点「允许」。"))
     return json_response(AskStatus(state="pending", message="请在电脑上弹出的「举证助手」窗口中点「允许」。"))
+
+
+def _replace(rt, previous: str | None, token: str | None) -> None:
+    """A browser that pairs again hands in its old token: that entry goes, so the list holds each
+    browser once. Only a token that is still valid counts (it proves it is the same browser)."""
+    if previous and token and previous != token and rt.auth.check_token(previous):
+        rt.revoke_browser(previous.split(".")[1])
 
 
 async def pair_code(request: web.Request) -> web.Response:
