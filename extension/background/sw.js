@@ -12,7 +12,8 @@ importScripts(
   "/background/alerts.js",
   "/background/tabs.js",
   "/background/submit.js",
-  "/background/router.js"
+  "/background/router.js",
+  "/background/pairing.js"
 );
 
 (function (ns) {

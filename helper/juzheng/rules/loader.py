@@ -122,8 +122,10 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     errors.extend(_check_tool_names(tool_names))
     if errors:
         raise RulebookError(errors)
-    vocabulary = vocabularies[0][2] if vocabularies else None
-    return Rulebook([k for _, _, k, _ in kinds], [p for _, _, p in platforms], vocabulary, [t for _, _, t, _ in tool_names])
+    return Rulebook(
+        [k for _, _, k, _ in kinds], [p for _, _, p in platforms], vocabularies[0][2] if vocabularies else None,
+        [t for _, _, t, _ in tool_names],
+    )
 
 
 def _check_tool_names(tools: list[tuple[str, LocatedData, ToolName, int]]) -> Iterable[SourceError]:
