@@ -32,7 +32,7 @@ from .osfacts import HAS_CLOSE_EVENTS, SorterLock
 from . import undo_journal
 from .recovery import recover
 from .sorter import REASON_HELD, SortContext, SortItem, Sorter, hold, unhold
-from .watcher import NEW_FOLDER_QUIET, Debouncer, Hint, RootWatcher, monotonic
+from .watcher import NEW_FOLDER_QUIET, Debouncer, Hint, RootWatcher, monotonic, tree_entries
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "evidence.lock"
@@ -357,12 +357,7 @@ class EvidenceService:
             undo_journal.complete(self.store, self.bus, self.root)
 
     def _inbox_files(self) -> list[Path]:
-        inbox = self.root / INBOX
-        out = []
-        for folder, dirs, files in os.walk(inbox):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            out.extend(Path(folder) / f for f in files if not is_ignored_name(f))
-        return sorted(out)
+        return sorted(p for p in tree_entries(self.root / INBOX, skip_hidden=True) if not is_ignored_name(p.name))
 
     def _in_inbox(self, path: Path) -> bool:
         try:
@@ -475,7 +470,7 @@ class EvidenceService:
             for path in targets:
                 with self._cond:
                     tracked = path in self._debouncer
-                if not tracked and path.is_file():
+                if not tracked and os.path.lexists(path):
                     self._guarded(self._sort_when_complete, path, None, ctx, batch, from_scan=True)
 
     def _index_one(self, layout: Layout, path: Path) -> None:
@@ -543,7 +538,7 @@ class EvidenceService:
 
     def _hint_tree(self, path: Path, kind: Hint, layout: Layout, quiet: float | None = None) -> None:
         """A file or folder appeared by a move: index it (order folders) or queue it (inbox)."""
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else []
+        files = tree_entries(path)  # links are entries of their own, never followed
         for file in files:
             if is_ignored_name(file.name):
                 continue

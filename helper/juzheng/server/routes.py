@@ -114,7 +114,9 @@ async def list_cases(request: web.Request) -> web.Response:
 
 async def get_case(request: web.Request) -> web.Response:
     case_id = path_int(request, "case_id")
-    return json_response(request.app[RUNTIME].cases.view_json(case_id))
+    # Off the event loop: building a view may read files (image checks), which must never stall
+    # every other request and the signal handlers.
+    return json_response(await in_thread(request.app[RUNTIME].cases.view_json, case_id))
 
 
 async def patch_case(request: web.Request) -> web.Response:
