@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import threading
 from dataclasses import dataclass
 from collections.abc import Callable
@@ -124,14 +125,17 @@ class CaseService:
         now = self.clock()
         key = self._cache_key()
         hit = self._cache.get(case_id)
-        if hit is not None and hit.key == key and now < hit.expires:
+        # Valid only between the time it was computed and its expiry, on the wall clock (a clock set
+        # back makes now < computed_at) and on the monotonic one (a jump cannot stretch its life).
+        if hit is not None and hit.key == key and hit.view.computed_at <= now < hit.expires and time.monotonic() < hit.mono_expires:
             return hit
         case = self.store.get_case(case_id)
         if case is None:
             raise CaseError(404, f"没有编号为 {case_id} 的案子")
         book = self.rulebook()
         view = self._build_view(case, book, now)
-        entry = _Cached(key, _expires(view, book, now), view)
+        expires = _expires(view, book, now)
+        entry = _Cached(key, expires, view, mono_expires=time.monotonic() + (expires - now).total_seconds())
         if len(self._cache) > 5000:
             self._cache.clear()
         self._cache[case_id] = entry
@@ -537,6 +541,7 @@ class _Cached:
     expires: datetime
     view: CaseView
     data: bytes | None = None
+    mono_expires: float = 0.0
 
 
 def _attach_image_warnings(checklist: Checklist, by_ref: dict[str, list[str]]) -> None:
