@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from ..events import CASE_CHANGED, EVIDENCE_CHANGED, PENDING_CHANGED, RULES_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
-from ..store import Case, Event, EvidenceRecord, PendingFile, SqliteStore, utcnow
+from ..store import Case, Event, EvidenceRecord, PendingFile, SqliteStore, StateUnavailable, utcnow
 from .images import ImageChecker, ImageWarning
 from .indexer import Indexer, payload
 from .layout import Layout, is_ignored_name, rel, safe_name
@@ -119,6 +119,7 @@ class EvidenceService:
         self._unsubscribe: Callable[[], None] | None = None
         self._indexing: IndexProgress | None = None
         self._last_rescan_at: datetime | None = None
+        store.on_writable(self.rescan)  # files that waited while the state dir was full or read-only
 
     # == lifecycle ====================================================================================
     def start(self) -> None:
@@ -159,6 +160,12 @@ class EvidenceService:
         with self._cond:
             self._paused = False
             self._rescan_requested = True  # what arrived meanwhile
+            self._cond.notify_all()
+
+    def rescan(self) -> None:
+        """Walk the tree and sort the whole inbox again, now (not at the next periodic rescan)."""
+        with self._cond:
+            self._rescan_requested = True
             self._cond.notify_all()
 
     def retry_pending(self) -> None:
@@ -483,6 +490,9 @@ class EvidenceService:
         # others in the same round; the rescan backstop tries it again later.
         try:
             fn(*args, **kwargs)
+        except StateUnavailable as exc:
+            # Said once by the store, shown in the API, tray and status; retried when it is over.
+            log.warning("evidence: %s waits, the state directory refuses writes (%s)", getattr(fn, "__name__", fn), exc.code)
         except Exception:
             log.exception("evidence: %s failed for %r", getattr(fn, "__name__", fn), args[:1])
 

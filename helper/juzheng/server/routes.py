@@ -42,6 +42,7 @@ async def health(request: web.Request) -> web.Response:
             rules_digest=rt.rules.digest,
             rules_error=rt.rules.error,
             paired=rt.paired_origin is not None,
+            problems=rt.store.problems(),
         )
     )
 
