@@ -106,10 +106,20 @@ class PendingItem(BaseModel):
     seen_at: datetime
 
 
+class RecognitionCandidate(BaseModel):
+    scenario: str
+    label: str = Field(description="卖家看到的场景名称，可直接作为「可能是：…」的选项")
+    score: float
+    words: list[str] = Field(description="文字中与该场景相符的词，最有力的在前")
+
+
 class RecognitionInfo(BaseModel):
     scenario: str | None
     matched: list[str]
     runner_up: str | None = None
+    score: float = 0
+    confidence: float = Field(default=0, description="0–1；未识别（交给卖家选择）时为 0")
+    candidates: list[RecognitionCandidate] = Field(default_factory=list, description="最可能的两三个场景，按分数从高到低")
 
 
 class CaseView(BaseModel):

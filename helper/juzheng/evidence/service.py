@@ -472,13 +472,14 @@ class EvidenceService:
             else:
                 self._guarded(self._index_one, layout, path)
         if (retry or rescan) and not paused:
-            ctx = self.sorter.context(rulebook)
             targets = self._inbox_files() if rescan else [self.root / p.path for p in self.store.list_pending()]
+            # Every case change asks for a retry: with nothing waiting, the context (all cases) is never loaded.
+            retry_ctx = self.sorter.context(rulebook) if targets else None
             for path in targets:
                 with self._cond:
                     tracked = path in self._debouncer
-                if not tracked and os.path.lexists(path):
-                    self._guarded(self._sort_when_complete, path, None, ctx, batch, from_scan=True)
+                if retry_ctx is not None and not tracked and os.path.lexists(path):
+                    self._guarded(self._sort_when_complete, path, None, retry_ctx, batch, from_scan=True)
 
     def _index_one(self, layout: Layout, path: Path) -> None:
         with self.lock:

@@ -26,6 +26,7 @@ from .health import (
 )
 from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile
 from .schema import MIGRATIONS
+from .summaries import SummaryStoreMixin
 
 _CASE_FIELDS = (
     "scenario", "scenario_source", "request_at", "buyer_evidence_at", "deadline_at", "tracking_number",
@@ -85,7 +86,7 @@ def _case(row: sqlite3.Row) -> Case | None:
         return None
 
 
-class SqliteStore:
+class SqliteStore(SummaryStoreMixin):
     def __init__(self, path: Path | str, *, repair: bool = True) -> None:
         """``repair``: a damaged file is kept aside and replaced by a fresh database with whatever
         rows could be read (the helper); without it the damage is only reported (``juzheng status``,
