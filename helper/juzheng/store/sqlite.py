@@ -86,6 +86,14 @@ def _case(row: sqlite3.Row) -> Case | None:
         return None
 
 
+def _evidence(row: sqlite3.Row) -> EvidenceRecord | None:
+    try:
+        return EvidenceRecord(**dict(row))
+    except ValidationError as exc:
+        log.warning("evidence %s: unreadable row skipped: %s", dict(row).get("id"), exc)
+        return None
+
+
 class SqliteStore(SummaryStoreMixin):
     def __init__(self, path: Path | str, *, repair: bool = True) -> None:
         """``repair``: a damaged file is kept aside and replaced by a fresh database with whatever
@@ -142,6 +150,13 @@ class SqliteStore(SummaryStoreMixin):
         self._open()
         tables = [r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
         counts = salvage(copy, self._db, tables)
+        # Pages past a truncation read back as zeros: drop the rows that came back as garbage.
+        for table, check in (("cases", _case), ("evidence", _evidence)):
+            bad = [r["id"] for r in self._all(f"SELECT * FROM {table}") if check(r) is None]
+            if bad:
+                with self.transaction() as db:
+                    db.executemany(f"DELETE FROM {table} WHERE id=?", [(i,) for i in bad])
+                counts[table] = counts.get(table, 0) - len(bad)
         cases, evidence = counts.get("cases", 0), counts.get("evidence", 0)
         summary = f"从旧文件读回了 {cases} 个案子、{evidence} 条证据记录" if counts else "旧文件中没有能读回的记录"
         self.set_setting(RECOVERED_SETTING, f"{utcnow().isoformat()}|{copy.name}|{summary}")
@@ -359,23 +374,23 @@ class SqliteStore(SummaryStoreMixin):
 
     def get_evidence(self, evidence_id: int) -> EvidenceRecord | None:
         row = self._one("SELECT * FROM evidence WHERE id=?", (evidence_id,))
-        return EvidenceRecord(**dict(row)) if row else None
+        return _evidence(row) if row else None
 
     def evidence_by_path(self, path: str) -> EvidenceRecord | None:
         row = self._one("SELECT * FROM evidence WHERE path=?", (path,))
-        return EvidenceRecord(**dict(row)) if row else None
+        return _evidence(row) if row else None
 
     def evidence_under(self, prefix: str) -> list[EvidenceRecord]:
         """Every file record whose path is ``prefix`` or inside it (a folder renamed or removed by hand)."""
         rows = self._all("SELECT * FROM evidence WHERE path=? OR substr(path, 1, ?)=?", (prefix, len(prefix) + 1, prefix + "/"))
-        return [EvidenceRecord(**dict(r)) for r in rows]
+        return [e for e in map(_evidence, rows) if e is not None]
 
     def evidence_by_sha(self, sha256: str) -> list[EvidenceRecord]:
-        return [EvidenceRecord(**dict(r)) for r in self._all("SELECT * FROM evidence WHERE sha256=?", (sha256,))]
+        return [e for e in map(_evidence, self._all("SELECT * FROM evidence WHERE sha256=?", (sha256,))) if e is not None]
 
     def evidence_for_order(self, platform: str, order_id: str) -> list[EvidenceRecord]:
         rows = self._all("SELECT * FROM evidence WHERE platform=? AND order_id=? ORDER BY id", (platform, order_id))
-        return [EvidenceRecord(**dict(r)) for r in rows]
+        return [e for e in map(_evidence, rows) if e is not None]
 
     def evidence_count(self) -> int:
         row = self._one("SELECT count(*) FROM evidence")
