@@ -184,3 +184,12 @@ def test_state_dir_read_only_at_start_is_said_plainly(helper_factory, tmpfs_stat
     helper.start()
     assert helper.request("GET", "/api/health").json()["problems"] == []
     helper.stop()
+
+
+def test_tray_turns_grey_and_names_a_state_dir_problem():
+    from juzheng.tray.state import TrayInputs, tray_state
+
+    state = tray_state(TrayInputs(now=utcnow(), problems=["数据目录磁盘已满"]))
+    assert state.colour == "grey"
+    assert "数据目录磁盘已满" in state.tooltip and "数据目录磁盘已满" in state.reasons
+    assert tray_state(TrayInputs(now=utcnow())).colour != "grey"

@@ -86,6 +86,22 @@ def _case(row: sqlite3.Row) -> Case | None:
         return None
 
 
+def _size_matches_header(path: Path) -> bool:
+    """The file is at least as long as its header's page count says (a truncation fails this)."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+        size = path.stat().st_size
+    except OSError:
+        return True
+    if len(header) < 100:
+        return size == 0
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    return pages == 0 or size >= pages * page_size
+
+
 def _evidence(row: sqlite3.Row) -> EvidenceRecord | None:
     try:
         return EvidenceRecord(**dict(row))
@@ -107,7 +123,7 @@ class SqliteStore(SummaryStoreMixin):
         self._probe: threading.Thread | None = None
         self._closed = False
         try:
-            self._open()
+            self._open(full_check=repair)
         except sqlite3.DatabaseError as exc:
             if not is_damaged(exc):
                 refused = classify_write_error(exc, self.path.parent)
@@ -127,15 +143,22 @@ class SqliteStore(SummaryStoreMixin):
         if recovered is not None:
             self._problems[recovered.code] = recovered
 
-    def _open(self) -> None:
+    def _open(self, full_check: bool = True) -> None:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives process crashes, which is what we face
             self._db.execute("PRAGMA foreign_keys=ON")
-            # A truncated or overwritten file can open and even answer the first queries; find out now.
-            check = self._db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            # A truncated or overwritten file can open and even answer the first queries; find out
+            # now. The full check reads every page (0.4 s at 100k evidence rows): done where the
+            # damage would be repaired (helper start, juzheng sort/undo); elsewhere the header and
+            # the schema are read, which finds a truncation or an overwritten start.
+            if full_check:
+                check = self._db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            else:
+                self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                check = "ok" if _size_matches_header(self.path) else "file shorter than its header says"
             if check != "ok":
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {check}")
             self._migrate()
