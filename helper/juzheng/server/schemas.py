@@ -13,6 +13,7 @@ from ..store import StoreProblem
 class ErrorBody(BaseModel):
     error: str = Field(description="给卖家看的中文说明")
     detail: list[Any] = Field(default_factory=list, description="pydantic 校验错误（400 时）")
+    code: str | None = Field(default=None, description="部分错误的稳定代码，例如 no_live_case（售后已结束，不建案）")
 
 
 class Health(BaseModel):
@@ -29,16 +30,6 @@ class RulesResponse(BaseModel):
     digest: str
     kinds: list[dict[str, Any]]
     platforms: list[dict[str, Any]] = Field(description="含 pages（页面适配器）与 scenarios")
-
-
-class PairRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=r"^\s*\d{6}\s*$", description="juzheng pair 给出的 6 位配对码")
-
-
-class PairResponse(BaseModel):
-    token: str
-    origin: str = Field(description="已记住的扩展来源")
 
 
 class PairCode(BaseModel):

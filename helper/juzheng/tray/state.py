@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from ..rules.deadlines import LEVEL_LABELS, LEVEL_ORDER, Level
 
 Colour = Literal["green", "amber", "red", "grey"]
-MenuAction = Literal["open_root", "open_inbox", "show_pairing_code", "toggle_pause", "undo", "quit"]
+MenuAction = Literal["open_root", "open_inbox", "pair", "show_pairing_code", "toggle_pause", "undo", "quit"]
 
 # The most pressing level decides the colour; overdue stays red (it still needs the seller).
 LEVEL_COLOURS: dict[Level, Colour] = {"ok": "green", "warn": "amber", "urgent": "red", "overdue": "red"}
@@ -38,6 +38,24 @@ class CaseDeadline(BaseModel):
     case_id: int
     level: Level | None = None
     deadline_at: AwareTime | None = None
+    estimate: bool = Field(default=False, description="截止时间是估算的（页面未给出）：不显示为绿色")
+    conflict: bool = Field(default=False, description="两个来源的截止时间相互矛盾（已按较早的提醒）")
+
+
+class PairedBrowserEntry(BaseModel):
+    """One paired browser as the tray's 已配对的浏览器 submenu shows it."""
+
+    id: str
+    name: str
+    paired_at: AwareTime
+
+
+class PairAskEntry(BaseModel):
+    """A pairing ask waiting for the seller: 「允许 举证助手扩展 连接本机助手？」."""
+
+    id: str
+    question: str
+    browser_name: str
 
 
 class TrayInputs(BaseModel):
@@ -53,6 +71,8 @@ class TrayInputs(BaseModel):
     can_undo: bool = Field(default=False, description="移动记录中是否还有可撤销的整理")
     root_exists: bool = True
     problems: list[str] = Field(default_factory=list, description="数据目录/数据库的问题（简短说明），图标变灰并写进提示")
+    paired_browsers: list[PairedBrowserEntry] = Field(default_factory=list)
+    pair_asks: list[PairAskEntry] = Field(default_factory=list)
 
 
 class MenuEntry(BaseModel):
@@ -73,6 +93,9 @@ class TrayState(BaseModel):
     paused: bool
     rules_error: str | None
     menu: list[MenuEntry]
+    # The tray's own submenus; not part of `juzheng status --json`, which cannot see the live helper's pairing.
+    browsers: list[PairedBrowserEntry] = Field(default_factory=list, exclude=True)
+    asks: list[PairAskEntry] = Field(default_factory=list, exclude=True)
 
     def entry(self, action: MenuAction) -> MenuEntry:
         return next(e for e in self.menu if e.action == action)
@@ -88,7 +111,10 @@ def format_remaining(delta: timedelta) -> str:
 
 def worst_level(cases: list[CaseDeadline]) -> Level | None:
     levels = [c.level for c in cases if c.level is not None]
-    return max(levels, key=lambda lv: LEVEL_ORDER[lv]) if levels else None
+    if not levels:
+        return None
+    worst: Level = max(levels, key=lambda lv: LEVEL_ORDER[lv])
+    return worst
 
 
 def tray_state(inputs: TrayInputs) -> TrayState:
@@ -102,6 +128,10 @@ def tray_state(inputs: TrayInputs) -> TrayState:
     # Grey says "the helper is not doing its job right now", which outranks any deadline colour;
     # the tooltip still carries the counts and the nearest deadline.
     colour: Colour = "grey" if reasons else LEVEL_COLOURS[level or "ok"]
+    estimates = sum(1 for c in inputs.cases if c.estimate)
+    conflicts = sum(1 for c in inputs.cases if c.conflict)
+    if colour == "green" and estimates:
+        colour = "amber"  # a guessed deadline is never shown as safe
 
     deadlines = [c.deadline_at for c in inputs.cases if c.deadline_at is not None]
     nearest = min(deadlines) if deadlines else None
@@ -110,8 +140,12 @@ def tray_state(inputs: TrayInputs) -> TrayState:
         f"{len(inputs.cases)} 个待举证",
         f"最近截止 {remaining}" if remaining else "暂无截止时间",
         f"{inputs.pending} 个文件待分类",
+        *([f"{estimates} 个截止时间为估算，请以平台为准"] if estimates else []),
+        *([f"{conflicts} 个截止时间来源不一致，已按较早的提醒"] if conflicts else []),
         *reasons,
     ]
+    if inputs.pair_asks:
+        parts.insert(0, f"{len(inputs.pair_asks)} 个配对请求待确认")
     if not inputs.helper_running:
         parts.append("助手未运行")
     return TrayState(
@@ -126,6 +160,8 @@ def tray_state(inputs: TrayInputs) -> TrayState:
         paused=inputs.paused,
         rules_error=inputs.rules_error,
         menu=_menu(inputs),
+        browsers=inputs.paired_browsers,
+        asks=inputs.pair_asks,
     )
 
 
@@ -134,7 +170,8 @@ def _menu(inputs: TrayInputs) -> list[MenuEntry]:
     return [
         MenuEntry(action="open_root", label="打开证据文件夹", enabled=inputs.root_exists),
         MenuEntry(action="open_inbox", label="打开收件箱", enabled=inputs.root_exists),
-        # A pairing code lives in the running helper's memory only.
+        # Pairing lives in the running helper's memory only (asks, codes, the status page).
+        MenuEntry(action="pair", label="配对…", enabled=inputs.helper_running),
         MenuEntry(action="show_pairing_code", label="显示配对码", enabled=inputs.helper_running),
         MenuEntry(action="toggle_pause", label="恢复整理" if inputs.paused else "暂停整理", enabled=sorter),
         MenuEntry(action="undo", label="撤销上次整理", enabled=sorter and inputs.can_undo),
