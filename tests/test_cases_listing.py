@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from juzheng.cases import CaseService
-from juzheng.cases.models import DetectRequest
+from juzheng.cases.models import CasePatch, DetectRequest
 from juzheng.events import EVIDENCE_CHANGED, LEVEL_CHANGED, EventBus
 from juzheng.rules import load_rulebook
 from juzheng.store import DB_NAME, EvidenceRecord, open_store
@@ -221,3 +221,13 @@ def test_a_case_change_with_an_empty_inbox_never_loads_every_case(ev):
     (ev.inbox / "无单号.jpg").write_bytes(b"x" * 10)
     ev.bus.publish(CASE_CHANGED, {"case_id": 1})
     wait_for(lambda: contexts)  # with a file waiting the context is built: the check above can fail
+
+
+def test_a_cached_view_is_served_without_building_and_a_change_rebuilds_it(world):
+    store, bus, clock, cases, ids = world
+    assert cases.cached_view_json(ids[1]) is None  # never built: the server goes to a thread
+    built = cases.view_json(ids[1])
+    assert cases.cached_view_json(ids[1]) is built
+    cases.patch(ids[1], CasePatch(tracking_number="SF1234567890123"))
+    assert cases.cached_view_json(ids[1]) is None
+    assert b"SF1234567890123" in cases.view_json(ids[1])

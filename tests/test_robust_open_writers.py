@@ -123,11 +123,12 @@ def test_a_reader_does_not_count_as_a_writer(ev, inbox_fs):
     assert item.status == "done", item
 
 
-@pytest.mark.skipif(not LINUX, reason="Linux /proc branch")
-def test_writer_check_sees_another_process_holding_the_file(tmp_path):
+@pytest.mark.skipif(not LINUX, reason="Linux lease and /proc branches")
+@pytest.mark.parametrize("leases", [True, False], ids=["lease", "proc_scan"])
+def test_writer_check_sees_another_process_holding_the_file(tmp_path, leases):
     path = tmp_path / "a.jpg"
     path.write_bytes(b"x")
-    check = WriterCheck(ttl=0)
+    check = WriterCheck(ttl=0, leases=leases)
     assert not check.open_for_writing(path)
     child = subprocess.Popen([sys.executable, "-c", f"import sys,time; f=open({str(path)!r},'ab'); print('open', flush=True); time.sleep(60)"],
                              stdout=subprocess.PIPE, text=True)

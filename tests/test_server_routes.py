@@ -40,6 +40,7 @@ async def test_health_reports_versions_rules_and_pairing(helper_app):
         "rules_digest": helper_app.runtime.rules.digest,
         "rules_error": None,
         "paired": True,
+        "problems": [],
     }
     assert r.headers["X-Juzheng-Version"] == __version__
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from ..store import SqliteStore
+from ..store import SqliteStore, StateUnavailable
 from ..store.summaries import ListedCase, StoredSummary
 from .models import CaseSummary
 
@@ -140,6 +140,8 @@ class CaseList:
         if to_save:
             try:
                 self.store.save_summaries([e.stored() for e in to_save])
+            except StateUnavailable as exc:  # said by the store (API, tray, status); served from memory
+                log.warning("case summaries not saved: %s", exc.code)
             except Exception:  # a read-only or full state dir: the list is still served from memory
                 log.warning("case summaries could not be saved", exc_info=True)
         entries.sort(key=_sort_key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -151,17 +152,32 @@ class CaseService:
             entry.data = entry.view.model_dump_json().encode()
         return entry.data
 
-    def _cached(self, case_id: int) -> _Cached:
-        """A view is reused until the data or rules change, the minute turns (remaining seconds and
-        validity warnings move), or the deadline crosses a level boundary (warn, urgent, overdue)."""
-        now = self.clock()
+    def cached_view_json(self, case_id: int) -> bytes | None:
+        """The view's bytes when a valid cached view exists, else None: no database, no file
+        read, so the server answers it on the event loop without a hop to a worker thread."""
+        hit = self._fresh(case_id, self.clock())
+        if hit is None or hit.data is None:
+            return None
+        return hit.data
+
+    def _fresh(self, case_id: int, now: datetime) -> _Cached | None:
         hit = self._cache.get(case_id)
         if (
             hit is not None
             and hit.key == self._cache_key(case_id, hit.view.platform, hit.view.order_id)
             and now < hit.expires
             and now + CLOCK_SLACK >= hit.view.computed_at  # the clock was set back: recompute
+            and time.monotonic() < hit.mono_expires  # and a jump forward cannot stretch its life
         ):
+            return hit
+        return None
+
+    def _cached(self, case_id: int) -> _Cached:
+        """A view is reused until something it is computed from changes or the clock crosses one of
+        its boundaries (a deadline level, an expiring 举证号)."""
+        now = self.clock()
+        hit = self._fresh(case_id, now)
+        if hit is not None:
             return hit
         with self._gen_lock:  # the key before reading: a change while building makes the next read rebuild
             key_case = (self._generation, self._case_gen.get(case_id, 0), self._pending_gen)
@@ -173,7 +189,8 @@ class CaseService:
         book = self.rulebook()
         key = (key_case[0], book.digest, key_case[1], order_gen, key_case[2])
         view = self._build_view(case, book, now)
-        entry = _Cached(key, _expires(view, book, now), view)
+        expires = _expires(view, book, now)
+        entry = _Cached(key, expires, view, mono_expires=time.monotonic() + (expires - now).total_seconds())
         if len(self._cache) > 5000:
             self._cache.clear()
         self._cache[case_id] = entry
@@ -706,6 +723,7 @@ class _Cached:
     expires: datetime
     view: CaseView
     data: bytes | None = None
+    mono_expires: float = 0.0
 
 
 def _attach_image_warnings(checklist: Checklist, by_ref: dict[str, list[str]]) -> None:

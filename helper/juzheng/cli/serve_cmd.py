@@ -17,6 +17,8 @@ from ..instance import AlreadyRunning, InstanceLock, clear_info, read_info, writ
 from ..pairing import SecretUnavailable
 from ..paths import default_port, default_root, default_state_dir
 from ..rules import DEFAULT_RULES_DIR, RulebookError
+from ..store import StateUnavailable
+from ..store.health import classify_write_error
 from .common import fail
 
 log = logging.getLogger("juzheng")
@@ -25,6 +27,7 @@ EXIT_RULES = 1
 EXIT_ALREADY_RUNNING = 3
 EXIT_NO_SECRET_STORE = 4
 EXIT_PORT_TAKEN = 5
+EXIT_STATE_DIR = 6
 
 
 def register(sub) -> None:
@@ -58,6 +61,9 @@ def cmd_serve(args) -> int:
     lock = InstanceLock(state_dir)
     try:
         lock.acquire()
+    except OSError as exc:
+        refused = classify_write_error(exc, state_dir)
+        fail(refused.message if refused else f"无法使用状态目录 {state_dir}：{exc}", EXIT_STATE_DIR)
     except AlreadyRunning:
         info = read_info(state_dir) or {}
         where = f"（进程 {info.get('pid')}，端口 {info.get('port')}）" if info else ""
@@ -78,6 +84,8 @@ def _serve(args, root: Path, state_dir: Path, port: int, rules_dir: Path) -> int
         runtime = Runtime.build(root=root, state_dir=state_dir, rules_dir=rules_dir, secret_backend=backend)
     except SecretUnavailable as exc:
         fail(str(exc), EXIT_NO_SECRET_STORE)
+    except StateUnavailable as exc:
+        fail(exc.message, EXIT_STATE_DIR)
     except RulebookError as exc:
         fail(f"规则文件有 {len(exc.errors)} 处错误，助手无法启动：\n" + "\n".join(f"  {e}" for e in exc.errors), EXIT_RULES)
     if backend == "file":

@@ -22,7 +22,8 @@ from ..paths import default_root, default_state_dir
 from ..rules import Rulebook, RulebookError, level_for, load_rulebook
 from ..rules.deadlines import LEVEL_LABELS
 from ..rules.models import Levels
-from ..store import DB_NAME, SqliteStore, open_store, utcnow
+from ..store import DB_NAME, SqliteStore, StoreProblem, open_store, utcnow
+from ..store.health import PROBLEM_LABELS, probe_directory
 from ..tray.runtime_glue import PAUSED_SETTING
 from ..tray.state import COLOUR_LABELS, CaseDeadline, TrayInputs, TrayState, format_remaining, tray_state
 from .common import add_rules_option, parse_time, print_json
@@ -68,6 +69,7 @@ class StatusReport(TrayState):
     root: str
     cases: list[CaseLine]
     pending_files: list[PendingLine]
+    problems: list[StoreProblem] = []
 
 
 def register(sub) -> None:
@@ -108,8 +110,14 @@ def build_report(state_dir: Path, now: datetime, *, rules_dir: str | os.PathLike
     cases: list[CaseLine] = []
     pending: list[PendingLine] = []
     paused = can_undo = False
+    problems: list[StoreProblem] = []
+    if state_dir.is_dir():
+        refused = probe_directory(state_dir)
+        if refused is not None:
+            problems.append(StoreProblem(code=refused.code, message=refused.message))
     if (state_dir / DB_NAME).exists():  # no store yet: nothing to report, and nothing created
-        store = open_store(state_dir)
+        store = open_store(state_dir, repair=False)  # never swap the database under a running helper
+        problems.extend(p for p in store.problems() if p.code not in {q.code for q in problems})
         try:
             cases = _cases(store, book, now)
             pending = [PendingLine(**p.model_dump()) for p in store.list_pending()]
@@ -134,6 +142,7 @@ def build_report(state_dir: Path, now: datetime, *, rules_dir: str | os.PathLike
             helper_running=helper.running,
             can_undo=can_undo,
             root_exists=root.is_dir(),
+            problems=[PROBLEM_LABELS.get(p.code, p.message) for p in problems],
         )
     )
     return StatusReport(
@@ -144,6 +153,7 @@ def build_report(state_dir: Path, now: datetime, *, rules_dir: str | os.PathLike
         root=str(root),
         cases=cases,
         pending_files=pending,
+        problems=problems,
     )
 
 
@@ -190,6 +200,7 @@ def render(report: StatusReport) -> str:
     lines = [f"举证助手：{running}    状态：{COLOUR_LABELS[report.colour]}{level}", report.tooltip]
     if report.rules_error:
         lines.append(report.rules_error)
+    lines.extend(f"注意：{p.message}" for p in report.problems)
     if report.cases:
         lines.append("")
         lines.append("待举证：")

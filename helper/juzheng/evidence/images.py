@@ -13,6 +13,8 @@ Results are cached by (path, size, mtime), so a checklist refresh does not reope
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import threading
 from pathlib import Path
 from typing import Literal
@@ -23,13 +25,14 @@ from pydantic import BaseModel
 
 from ..store import EvidenceRecord, SqliteStore
 from .layout import media_of
-from .mover import sha256_file
+from .mover import open_regular, sha256_file
 
 log = logging.getLogger(__name__)
 MIN_SIDE = 500
 BLUR_VARIANCE = 60.0
 NEAR_DUPLICATE_BITS = 4  # of 64 in the difference hash
 ANALYSIS_SIDE = 1024
+IMAGE_LIMIT = 200 * 1024**2  # a phone photo is a few MB; a 200 MB "image" is not one to decode
 Image.MAX_IMAGE_PIXELS = 200_000_000  # large phone panoramas are fine; decompression bombs are not
 
 
@@ -48,7 +51,8 @@ class ImageFacts(BaseModel):
 def analyse(path: Path) -> ImageFacts | None:
     """Size, sharpness and difference hash of an image; None if it cannot be read (HEIC, damaged)."""
     try:
-        with Image.open(path) as img:
+        # Only a regular file, and not a huge one: a FIFO named .jpg blocked this open forever.
+        with open_regular(path, IMAGE_LIMIT) as fh, Image.open(fh) as img:
             width, height = img.size
             grey = img.convert("L")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
@@ -93,8 +97,10 @@ class ImageChecker:
 
     def facts(self, path: Path) -> ImageFacts | None:
         try:
-            st = path.stat()
+            st = os.lstat(path)
         except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode) or st.st_size > IMAGE_LIMIT:
             return None
         key = (str(path), st.st_size, st.st_mtime_ns)
         with self._lock:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,8 +93,12 @@ class Indexer:
         if loc.area != "order" or is_ignored_name(path.name):
             return None
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except OSError:
+            return self.forget(relpath)[0] if self.store.evidence_by_path(relpath) else None
+        if not stat.S_ISREG(st.st_mode):
+            # A link, FIFO or device is never evidence: hashing or opening it reads through to
+            # somewhere else (a link to /dev/zero never ends) or blocks (a FIFO).
             return self.forget(relpath)[0] if self.store.evidence_by_path(relpath) else None
         existing = self.store.evidence_by_path(relpath)
         if existing is not None:

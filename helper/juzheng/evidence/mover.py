@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,10 @@ from .layout import numbered
 from .osfacts import WriterCheck, fsync_dir
 
 CHUNK = 1024 * 1024
+HASH_LIMIT = 16 * 1024**3  # a 4K screen recording of a whole unboxing stays below this
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
 MAX_NUMBER = 10_000
 UPLOAD_SRC = ""  # the journal's src of a file written from an upload: there is no source file
 
@@ -58,10 +63,60 @@ class MoveResult:
     detail: str | None = None
 
 
-def sha256_file(path: Path) -> str:
+class NotRegularFile(OSError):
+    """A FIFO, a device, a socket or a symbolic link where a file was expected: never read through."""
+
+
+class FileTooLarge(OSError):
+    pass
+
+
+def open_regular(path: Path, limit: int | None = None):
+    """Open ``path`` for reading only if it is a regular file itself (not a link to one, not a FIFO
+    or a device such as /dev/zero), and at most ``limit`` bytes long.
+
+    Opening a FIFO blocks until a writer appears; reading /dev/zero never ends. Both hung the
+    helper. O_NONBLOCK makes the open of a FIFO return at once, O_NOFOLLOW refuses a final
+    symlink; the type is then checked on the open descriptor, so it cannot be swapped meanwhile.
+    """
+    if os.name == "nt" and os.path.islink(path):  # no O_NOFOLLOW on Windows
+        raise NotRegularFile(errno.ELOOP, "符号链接不会被读取", str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFile(errno.ELOOP, "符号链接不会被读取", str(path)) from exc
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(errno.EINVAL, "不是普通文件", str(path))
+        if limit is not None and st.st_size > limit:
+            raise FileTooLarge(errno.EFBIG, f"文件超过 {limit // 1024**2} MB", str(path))
+        if _NONBLOCK and os.name != "nt":
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def is_regular(path: Path) -> bool:
+    """A regular file itself, not through a link (lstat)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def sha256_file(path: Path, limit: int = HASH_LIMIT) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, limit) as fh:
+        read = 0
         while chunk := fh.read(CHUNK):
+            read += len(chunk)
+            if read > limit:  # grew past the cap while we read it
+                raise FileTooLarge(errno.EFBIG, f"文件超过 {limit // 1024**2} MB", str(path))
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -166,7 +221,7 @@ class Mover:
             return "taken"
         digest = hashlib.sha256()
         try:
-            with out, open(src, "rb") as inp:
+            with out, open_regular(src) as inp:
                 while chunk := inp.read(CHUNK):
                     out.write(chunk)
                     digest.update(chunk)

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from ..events import CASE_CHANGED, EVIDENCE_CHANGED, PENDING_CHANGED, RULES_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
-from ..store import Case, Event, EvidenceRecord, PendingFile, SqliteStore, utcnow
+from ..store import Case, Event, EvidenceRecord, PendingFile, SqliteStore, StateUnavailable, utcnow
 from .assign import resort_renamed
 from .images import ImageChecker, ImageWarning
 from .indexer import Indexer, payload
@@ -33,7 +33,7 @@ from .osfacts import HAS_CLOSE_EVENTS, SorterLock
 from . import undo_journal
 from .recovery import recover
 from .sorter import REASON_HELD, SortContext, SortItem, Sorter, hold, unhold
-from .watcher import NEW_FOLDER_QUIET, Debouncer, Hint, RootWatcher, monotonic
+from .watcher import NEW_FOLDER_QUIET, Debouncer, Hint, RootWatcher, monotonic, tree_entries
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "evidence.lock"
@@ -120,6 +120,7 @@ class EvidenceService:
         self._unsubscribe: Callable[[], None] | None = None
         self._indexing: IndexProgress | None = None
         self._last_rescan_at: datetime | None = None
+        store.on_writable(self.rescan)  # files that waited while the state dir was full or read-only
 
     # == lifecycle ====================================================================================
     def start(self) -> None:
@@ -160,6 +161,12 @@ class EvidenceService:
         with self._cond:
             self._paused = False
             self._rescan_requested = True  # what arrived meanwhile
+            self._cond.notify_all()
+
+    def rescan(self) -> None:
+        """Walk the tree and sort the whole inbox again, now (not at the next periodic rescan)."""
+        with self._cond:
+            self._rescan_requested = True
             self._cond.notify_all()
 
     def retry_pending(self) -> None:
@@ -358,12 +365,7 @@ class EvidenceService:
             undo_journal.complete(self.store, self.bus, self.root)
 
     def _inbox_files(self) -> list[Path]:
-        inbox = self.root / INBOX
-        out = []
-        for folder, dirs, files in os.walk(inbox):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            out.extend(Path(folder) / f for f in files if not is_ignored_name(f))
-        return sorted(out)
+        return sorted(p for p in tree_entries(self.root / INBOX, skip_hidden=True) if not is_ignored_name(p.name))
 
     def _in_inbox(self, path: Path) -> bool:
         try:
@@ -477,7 +479,7 @@ class EvidenceService:
             for path in targets:
                 with self._cond:
                     tracked = path in self._debouncer
-                if retry_ctx is not None and not tracked and path.is_file():
+                if retry_ctx is not None and not tracked and os.path.lexists(path):
                     self._guarded(self._sort_when_complete, path, None, retry_ctx, batch, from_scan=True)
 
     def _index_one(self, layout: Layout, path: Path) -> None:
@@ -490,6 +492,9 @@ class EvidenceService:
         # others in the same round; the rescan backstop tries it again later.
         try:
             fn(*args, **kwargs)
+        except StateUnavailable as exc:
+            # Said once by the store, shown in the API, tray and status; retried when it is over.
+            log.warning("evidence: %s waits, the state directory refuses writes (%s)", getattr(fn, "__name__", fn), exc.code)
         except Exception:
             log.exception("evidence: %s failed for %r", getattr(fn, "__name__", fn), args[:1])
 
@@ -547,7 +552,7 @@ class EvidenceService:
 
     def _hint_tree(self, path: Path, kind: Hint, layout: Layout, quiet: float | None = None) -> None:
         """A file or folder appeared by a move: index it (order folders) or queue it (inbox)."""
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else []
+        files = tree_entries(path)  # links are entries of their own, never followed
         for file in files:
             if is_ignored_name(file.name):
                 continue

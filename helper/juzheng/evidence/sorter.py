@@ -10,6 +10,7 @@ import errno
 import json
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from .duplicates import note_duplicate
 from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
 from .indexer import Indexer
 from .layout import Layout, rel, safe_name
-from .mover import FileState, Mover, sha256_file
+from .mover import FileState, FileTooLarge, Mover, sha256_file
 from .osfacts import SorterLock
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 HELD_SETTING = "evidence.held"
 FOCUS_SETTING = "focus"
 REASON_HELD = "已撤销整理，放回了收件箱，不会再自动整理：改个文件名即可重新整理"
+REASON_LINK = "这是一个快捷方式（符号链接），不会跟着它去整理别处的文件：请把文件本身放进收件箱"
+REASON_SPECIAL = "这不是普通文件（可能是管道或设备），不会整理：请把真正的文件放进收件箱"
+REASON_TOO_LARGE = "文件太大，无法校验内容，没有整理：请确认是不是放错了文件"
 
 Action = Literal["move", "duplicate", "pending", "held", "skip"]
 Status = Literal["planned", "done", "changed", "vanished", "busy", "stuck", "pending", "held", "skipped"]
@@ -116,9 +120,16 @@ class Sorter:
     def plan(self, path: Path, ctx: SortContext, *, hash_files: bool = True) -> _Planned:
         relpath = rel(self.root, path)
         try:
-            state = FileState.of(path)
+            st = os.lstat(path)
         except OSError:
             return _Planned(SortItem(src=relpath, action="skip", reason="文件已不在", status="skipped"))
+        # Never through a link (a linked folder renamed into the inbox would move its target's
+        # files), never a FIFO or a device (opening one blocks or never ends).
+        if stat.S_ISLNK(st.st_mode):
+            return _Planned(SortItem(src=relpath, action="pending", reason=REASON_LINK))
+        if not stat.S_ISREG(st.st_mode):
+            return _Planned(SortItem(src=relpath, action="pending", reason=REASON_SPECIAL))
+        state = FileState(st.st_size, st.st_mtime_ns)
         if (str(path), state.size, state.mtime_ns) in ctx.held:
             return _Planned(SortItem(src=relpath, action="held", reason=REASON_HELD), state)
         if state.size == 0:
@@ -136,6 +147,9 @@ class Sorter:
         if hash_files:
             try:
                 planned.sha256 = sha256_file(path)
+            except FileTooLarge:
+                item.action, item.dest, item.reason = "pending", None, REASON_TOO_LARGE
+                return planned
             except OSError:
                 item.action, item.status, item.reason = "skip", "skipped", "文件暂时无法读取（可能正被占用），稍后再试"
                 return planned

@@ -15,6 +15,7 @@ Events are hints, never facts: the worker re-reads the disk before acting on one
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import warnings
@@ -215,3 +216,24 @@ class RootWatcher:
 
 def monotonic() -> float:
     return time.monotonic()
+
+
+def tree_entries(path: Path, skip_hidden: bool = False) -> list[Path]:
+    """Every entry a file operation may concern under ``path``, links included but never followed.
+
+    A symbolic link (to a file or to a folder) is one entry of its own; a linked folder is not
+    entered, so a folder link renamed into the inbox never brings its target's files along.
+    ``pathlib.rglob`` plus ``is_file()`` follows links, which moved a linked folder's files out.
+    """
+    if not os.path.lexists(path):
+        return []
+    if os.path.islink(path) or not os.path.isdir(path):
+        return [path]
+    out: list[Path] = []
+    for folder, dirs, files in os.walk(path, followlinks=False):
+        if skip_hidden:
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        dirs[:] = [d for d in dirs if d not in links]
+        out.extend(Path(folder) / name for name in (*files, *links))
+    return out

@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from ..store import StateUnavailable
+
 log = logging.getLogger(__name__)
 
 _REASONS = {
@@ -60,6 +62,8 @@ async def error_middleware(request: web.Request, handler: Callable[[web.Request]
         return response
     except (ConnectionResetError, web.HTTPException):
         raise
+    except StateUnavailable as exc:
+        return error_response(503, exc.message, code=exc.code)
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(500, "本地助手内部错误，已记录日志。请重试；若反复出现请反馈。")

@@ -57,6 +57,7 @@ async def health(request: web.Request) -> web.Response:
             rules_digest=rt.rules.digest,
             rules_error=rt.rules.error,
             paired=bool(rt.paired_origins),
+            problems=rt.store.problems(),
         )
     )
 
@@ -111,7 +112,13 @@ async def list_cases(request: web.Request) -> web.Response:
 
 async def get_case(request: web.Request) -> web.Response:
     case_id = path_int(request, "case_id")
-    return json_response(request.app[RUNTIME].cases.view_json(case_id))
+    cases = request.app[RUNTIME].cases
+    # A cached view is bytes in memory: answered at once. Building one may read files (image
+    # checks), which must never stall every other request and the signal handlers: off the loop.
+    data = cases.cached_view_json(case_id)
+    if data is None:
+        data = await in_thread(cases.view_json, case_id)
+    return json_response(data)
 
 
 async def patch_case(request: web.Request) -> web.Response:

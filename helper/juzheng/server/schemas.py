@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..store import StoreProblem
+
 
 class ErrorBody(BaseModel):
     error: str = Field(description="给卖家看的中文说明")
@@ -21,6 +23,7 @@ class Health(BaseModel):
     rules_digest: str
     rules_error: str | None
     paired: bool
+    problems: list[StoreProblem] = Field(default_factory=list, description="数据目录或数据库的问题（已满、只读、数据库损坏后已重建），卖家可据此处理")
 
 
 class RulesResponse(BaseModel):

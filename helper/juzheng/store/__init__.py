@@ -7,13 +7,14 @@ implementing the same methods.
 from pathlib import Path
 
 from .records import Case, CaseKey, EvidenceRecord, Event, Move, PendingFile
+from .health import StateUnavailable, StoreProblem
 from .sqlite import SqliteStore, utcnow
 
 DB_NAME = "juzheng.sqlite3"
 
 
-def open_store(state_dir: Path | str) -> SqliteStore:
-    return SqliteStore(Path(state_dir) / DB_NAME)
+def open_store(state_dir: Path | str, *, repair: bool = True) -> SqliteStore:
+    return SqliteStore(Path(state_dir) / DB_NAME, repair=repair)
 
 
-__all__ = ["Case", "CaseKey", "EvidenceRecord", "Event", "Move", "PendingFile", "SqliteStore", "open_store", "utcnow"]
+__all__ = ["StateUnavailable", "StoreProblem", "Case", "CaseKey", "EvidenceRecord", "Event", "Move", "PendingFile", "SqliteStore", "open_store", "utcnow"]

@@ -17,6 +17,7 @@ from .. import desktop
 from ..notify import DesktopSender, LevelNotifier
 from ..paths import INBOX
 from ..store import utcnow
+from ..store.health import PROBLEM_LABELS
 from .app import TrayActions, TrayController
 from .state import CaseDeadline, PairAskEntry, PairedBrowserEntry, TrayInputs
 
@@ -51,6 +52,7 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
         sorter_available=evidence is not None,
         can_undo=evidence is not None and bool(runtime.store.last_batches(1)),
         root_exists=runtime.root.is_dir(),
+        problems=[PROBLEM_LABELS.get(p.code, p.message) for p in runtime.store.problems()],
         paired_browsers=[
             PairedBrowserEntry(id=b.id, name=b.name, paired_at=b.paired_at) for b in (runtime.auth.browsers.list() if runtime.auth.browsers else [])
         ],

@@ -70,6 +70,7 @@ class TrayInputs(BaseModel):
     sorter_available: bool = Field(default=True, description="证据文件夹整理服务是否在本助手中运行")
     can_undo: bool = Field(default=False, description="移动记录中是否还有可撤销的整理")
     root_exists: bool = True
+    problems: list[str] = Field(default_factory=list, description="数据目录/数据库的问题（简短说明），图标变灰并写进提示")
     paired_browsers: list[PairedBrowserEntry] = Field(default_factory=list)
     pair_asks: list[PairAskEntry] = Field(default_factory=list)
 
@@ -123,6 +124,7 @@ def tray_state(inputs: TrayInputs) -> TrayState:
         reasons.append("规则文件有错误")
     if inputs.paused:
         reasons.append("整理已暂停")
+    reasons.extend(inputs.problems)
     # Grey says "the helper is not doing its job right now", which outranks any deadline colour;
     # the tooltip still carries the counts and the nearest deadline.
     colour: Colour = "grey" if reasons else LEVEL_COLOURS[level or "ok"]
