@@ -85,7 +85,8 @@
     // Recognition comes with detect only: later views of the same case keep what it said.
     const before = s.view || s.offline;
     if (!view.recognition && before && before.id === view.id && before.recognition) view = { ...view, recognition: before.recognition };
-    await ns.alerts.noteCase(view);
+    // The badge and alarms follow; the overlay does not wait for them.
+    ns.alerts.noteCase(view).catch((err) => console.error("noteCase failed", err));
     s.view = view;
     s.offline = null;
     s.state = "case";
