@@ -14,7 +14,6 @@
   const client = ns.client;
   const t = ns.t;
   const cv = ns.caseview;
-  const REFRESH_MS = 150;
   const THUMB_MAX_BYTES = 4 * 1024 * 1024;
   const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
   const MAX_ATTACH_BYTES = 48 * 1024 * 1024;
@@ -191,9 +190,35 @@
     push(s);
   }
 
+  /** Refresh at once, one request at a time: events that arrive while one is in flight fold into
+   * one more request after it, so a burst costs two fetches and a single drop waits for no timer. */
   function refreshSoon(s) {
-    clearTimeout(s.refreshTimer);
-    s.refreshTimer = setTimeout(() => refresh(s), REFRESH_MS);
+    if (s.refreshing) {
+      s.refreshAgain = true;
+      return;
+    }
+    s.refreshing = true;
+    refresh(s)
+      .catch(() => {})
+      .finally(() => {
+        s.refreshing = false;
+        if (s.refreshAgain) {
+          s.refreshAgain = false;
+          refreshSoon(s);
+        }
+      });
+  }
+
+  /** Whether a helper event can change what this tab shows (another case's events cannot). */
+  function concerns(s, event) {
+    const id = caseIdOf(s);
+    if (!id) return false;
+    const payload = event.payload || {};
+    if (event.type === "case" || event.type === "level") return Number(event.case_id || payload.case_id) === id;
+    if (event.type === "evidence" && payload.order_id && s.view) {
+      return payload.order_id === s.view.order_id && (!payload.platform || payload.platform === s.view.platform);
+    }
+    return true; // pending files and anything new show in every case view
   }
 
   // -- from the overlay frame (the seller's own clicks) -------------------------------------------
@@ -406,13 +431,12 @@
     if (!event) return;
     for (const s of sessions.values()) {
       if (event.type === "rules") toPage(s, { type: "rules" });
-      else if (caseIdOf(s)) refreshSoon(s);
+      else if (concerns(s, event)) refreshSoon(s);
     }
   });
 
   chrome.tabs.onRemoved.addListener((tabId) => {
     const s = sessions.get(tabId);
-    if (s) clearTimeout(s.refreshTimer);
     sessions.delete(tabId);
   });
 
