@@ -53,7 +53,7 @@ def test_case_status_buttons_are_stored_on_the_case(paired_browser, e2e_helper):
 
     overlay.locator('[data-role="case-action"][data-action="reopen"]').click()
     expect(overlay.locator('[data-role="case-status"]')).to_have_count(0)
-    assert stored()[0] == "open"
+    assert stored() == ("open", None)
     page.close()
 
 
@@ -236,3 +236,33 @@ def test_typed_deadlines(panel_page):
             assert datetime.fromisoformat(result["at"].replace("Z", "+00:00")) == TYPED[text], text
         else:
             assert result == {"error": REFUSED[text]}, (text, result)
+
+
+def test_an_estimate_from_the_helper_is_corrected_by_the_seller(paired_browser, e2e_helper):
+    """No countdown on the page: the helper estimates, the overlay says so and is never green; the
+    seller types the platform's time and the case runs on it (source seller), on the host too."""
+    order, aftersale = "240804-000000000000804", "96000000804"
+    paired_browser.pages[PDD_URL] = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>售后详情</title></head>
+<body><div><span>订单编号</span><span>{order}</span></div><div><span>售后编号</span><span>{aftersale}</span></div>
+<div><span>售后状态</span><span>平台处理中 待商家举证</span></div>
+<p>该订单顾客反馈未收到商品，请提供发货底单及快递签收红章证明。</p></body></html>"""
+    page = paired_browser.new_page()
+    page.goto(f"{PDD_URL}?id={aftersale}&orderSn={order}")
+    overlay = overlay_of(page)
+    expect(overlay.host).to_have_attribute("data-state", "case")
+    expect(overlay.host).to_have_attribute("data-deadline-source", "estimate")
+    expect(overlay.host).to_have_attribute("data-level", "estimate")
+    countdown = overlay.locator('[data-role="countdown"]')
+    expect(countdown).to_have_attribute("data-level", "estimate")
+    expect(overlay.locator('[data-role="deadline-estimate"]')).to_contain_text("请以平台为准")
+    expect(overlay.locator('[data-role="deadline-estimate"]')).to_contain_text("约 ")
+    platform_time = (datetime.now(timezone.utc) + timedelta(hours=20)).astimezone(timezone(timedelta(hours=8))).replace(second=0, microsecond=0)
+    overlay.locator('[data-role="deadline-input"]').fill(platform_time.strftime("%Y-%m-%d %H:%M"))
+    overlay.locator('[data-role="deadline-save"]').click()
+    expect(overlay.host).to_have_attribute("data-deadline-source", "seller")
+    expect(countdown).to_have_attribute("data-level", "ok")
+    expect(overlay.locator('[data-role="deadline-source"]')).to_have_text("卖家填写")
+    stored = e2e_helper.request("GET", f"/api/cases/{overlay.case_id()}").json()
+    assert stored["deadline_source"] == "seller"
+    assert datetime.fromisoformat(stored["deadline_at"].replace("Z", "+00:00")) == platform_time
+    page.close()

@@ -34,7 +34,7 @@ def test_manifest_is_mv3_with_a_fixed_key():
     # dynamic address, so no page can probe for the extension by its fixed id.
     [resources] = MANIFEST["web_accessible_resources"]
     assert resources["resources"] == ["overlay/overlay.html"] and resources["use_dynamic_url"] is True
-    assert resources["matches"] == MANIFEST["content_scripts"][0]["matches"]
+    assert all(resources["matches"] == script["matches"] for script in MANIFEST["content_scripts"])
 
 
 SELLER_HOSTS = {"mms.pinduoduo.com", "fxg.jinritemai.com", "refund2.taobao.com", "refund2.tmall.com", "qn.taobao.com", "myseller.taobao.com"}
@@ -42,15 +42,15 @@ SELLER_HOSTS = {"mms.pinduoduo.com", "fxg.jinritemai.com", "refund2.taobao.com",
 
 def test_content_script_runs_only_on_https_seller_hosts():
     """No plain http, no wildcard host, no path narrowing that a renamed page would fall out of."""
-    [script] = MANIFEST["content_scripts"]
-    hosts = set()
-    for pattern in script["matches"]:
-        scheme, rest = pattern.split("://", 1)
-        host, path = rest.split("/", 1)
-        assert scheme == "https" and "*" not in host and path == "*", pattern
-        hosts.add(host)
-    assert hosts == SELLER_HOSTS
-    assert "all_frames" not in script and "match_about_blank" not in script
+    for script in MANIFEST["content_scripts"]:
+        hosts = set()
+        for pattern in script["matches"]:
+            scheme, rest = pattern.split("://", 1)
+            host, path = rest.split("/", 1)
+            assert scheme == "https" and "*" not in host and path == "*", pattern
+            hosts.add(host)
+        assert hosts == SELLER_HOSTS
+        assert "all_frames" not in script and "match_about_blank" not in script
 
 
 def test_every_file_the_manifest_names_exists():

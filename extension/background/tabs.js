@@ -84,7 +84,8 @@
     // Recognition comes with detect only: later views of the same case keep what it said.
     const before = s.view || s.offline;
     if (!view.recognition && before && before.id === view.id && before.recognition) view = { ...view, recognition: before.recognition };
-    await ns.alerts.noteCase(view);
+    // The badge and alarms follow; the overlay does not wait for them.
+    ns.alerts.noteCase(view).catch((err) => console.error("noteCase failed", err));
     s.view = view;
     s.offline = null;
     s.state = "case";
@@ -297,9 +298,8 @@
     },
     /** 标记已提交 / 已结案（赢/输）/ 重新打开, as the seller says. */
     async caseAction(s, msg) {
-      const patch = { submitted: { status: "submitted" }, won: { status: "closed", outcome: "won" }, lost: { status: "closed", outcome: "lost" }, reopen: { status: "open" } }[msg.caseAction];
-      if (!patch) return { ok: false, state: "error", error: "action" };
-      return afterChange(s, await client.request("PATCH", `/api/cases/${s.view.id}`, { json: patch }));
+      if (!["submitted", "won", "lost", "closed", "reopen"].includes(msg.caseAction)) return { ok: false, state: "error", error: "action" };
+      return afterChange(s, await client.request("POST", `/api/cases/${s.view.id}/action`, { json: { action: msg.caseAction } }));
     },
     /** The deadline the platform shows, typed by the seller (source: seller); null withdraws it. */
     async deadline(s, msg) {

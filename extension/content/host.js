@@ -83,11 +83,18 @@
     return best.c;
   }
 
+  /** Where the seller left the overlay on this site, and whether collapsed. */
+  const placeKey = () => `overlayPlace:${location.hostname}`;
+  const placeStore = {
+    load: async () => (await chrome.storage.local.get(placeKey()))[placeKey()] || null,
+    save: (place) => chrome.storage.local.set({ [placeKey()]: place }),
+  };
+
   class OverlayHost {
-    /** store: {load(): Promise<place|null>, save(place)}; onLayout(collapsed) tells the worker. */
-    constructor(store, onLayout) {
-      this.store = store;
-      this.onLayout = onLayout;
+    constructor(store) {
+      this.store = store || placeStore;
+      this.onLayout = () => {}; // set by content/main.js: tells the worker (and so the frame) collapsed or not
+      this.placing = null;
       this.el = null;
       this.frame = null;
       this.pos = { left: -10000, top: 0 };
@@ -124,10 +131,17 @@
         root.append(style, this.frame, this.grip);
         this.applyStyle();
         window.addEventListener("resize", () => this.clamp(), { passive: true });
-        this.restorePlace();
       }
       // Outside <body>: single-page apps replace the body and would take the overlay with it.
       document.documentElement.append(this.el);
+    }
+
+    /** The frame starts loading at document start, hidden: its load runs alongside the page's own,
+     * the page reading and the helper's answer, instead of after them. */
+    preload() {
+      if (this.el) return;
+      this.mount();
+      this.el.hidden = true;
     }
 
     applyStyle() {
@@ -215,6 +229,8 @@
     /** {state, scenario, order_id, deadline_at, deadline_source, closed, levels} from the worker. */
     show(info) {
       this.mount();
+      // Placed once the page is there to place it on (its submit buttons), not at document start.
+      if (!this.placing) this.placing = this.restorePlace();
       this.el.hidden = false;
       this.hooks = {
         state: info.state || "",

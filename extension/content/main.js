@@ -45,14 +45,8 @@
     }
   }
 
-  const placeKey = () => `overlayPlace:${location.hostname}`;
-  const host = new ns.OverlayHost(
-    {
-      load: async () => (await chrome.storage.local.get(placeKey()))[placeKey()] || null,
-      save: (place) => chrome.storage.local.set({ [placeKey()]: place }),
-    },
-    (collapsed) => toWorker({ type: "layout", collapsed })
-  );
+  const host = ns.overlayHost || (ns.overlayHost = new ns.OverlayHost()); // content/preload.js made it at document start
+  host.onLayout = (collapsed) => toWorker({ type: "layout", collapsed });
 
   function showHost(info) {
     if (!info || info.state === "none") {
@@ -266,5 +260,6 @@
   }
 
   connect();
+  host.preload(); // made already at document start; here only if that script did not run
   boot(false);
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

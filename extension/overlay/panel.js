@@ -29,6 +29,11 @@
     return el;
   }
 
+  function detailsKey(el) {
+    const item = el.closest("[data-kind]");
+    return `${el.dataset.role}:${item ? item.dataset.kind : ""}`;
+  }
+
   /** 1天23小时 / 5小时3分 / 12分: a rough time left, for an estimate. */
   function approx(ms) {
     const total = Math.floor(Math.abs(ms) / 60000);
@@ -157,6 +162,7 @@
       if (!sameCase) this.openFields.clear();
       const scrollTop = sameCase ? this.body.scrollTop : 0;
       const typed = sameCase ? this.typedText() : null;
+      const unfolded = sameCase ? this.unfolded() : null;
       this.view = view;
       this.platform = platform || {};
       this.root.dataset.state = this.offline ? "offline" : "case";
@@ -218,6 +224,7 @@
       if (sameCase) {
         this.body.scrollTop = scrollTop;
         this.restoreTyped(typed);
+        this.restoreUnfolded(unfolded);
       }
       this.startTicking();
       if (ns.submitUI) ns.submitUI.afterRender(this, view);
@@ -335,6 +342,15 @@
           on: { click: () => this.handlers.chooseOrder(id) },
         }))),
         h("p", { className: "muted", text: t("chooseOrderHint") })));
+    }
+
+    /** Lists the seller unfolded (pending files, 待分类, how to obtain) stay open across a live update. */
+    unfolded() {
+      return new Set([...this.content.querySelectorAll("details[open][data-role]")].map(detailsKey));
+    }
+
+    restoreUnfolded(keys) {
+      for (const el of this.content.querySelectorAll("details[data-role]")) if (keys.has(detailsKey(el))) el.open = true;
     }
 
     /** What the seller is typing survives a live update of the same case (a re-render). */

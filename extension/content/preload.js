@@ -1,0 +1,11 @@
+/* At document start (content/host.js loaded before this): the overlay's host element and its frame,
+ * hidden, so the extension page loads while the seller page does. content/main.js, at document end,
+ * reads the page and shows the host once there is a case. Content scripts of one frame share their
+ * world, so main.js finds this host on the namespace. */
+(function (ns) {
+  "use strict";
+
+  if (window.top !== window || ns.overlayHost) return;
+  ns.overlayHost = new ns.OverlayHost();
+  ns.overlayHost.preload();
+})((globalThis.Juzheng = globalThis.Juzheng || {}));
