@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -50,6 +50,7 @@ class EvidenceStatus(BaseModel):
     waiting: int  # files seen in the inbox, waiting for their writer to finish
     pending: list[PendingFile]  # files that cannot be placed, with what the seller can do
     last_rescan_at: datetime | None
+    reader: Any = None  # juzheng.reader.service.ReaderStatus: reading unnamed images (or why not)
 
 
 class UndoItem(BaseModel):
@@ -87,6 +88,7 @@ class EvidenceService:
         close_events: bool | None = None,
         use_links: bool = True,
         lock_path: Path | None = None,
+        read_images: bool | None = None,
     ) -> None:
         self.root = Path(root).resolve()  # watchdog reports real paths (macOS: /private/var/…)
         self.store = store
@@ -103,6 +105,10 @@ class EvidenceService:
         self.indexer = Indexer(store, bus)
         self.sorter = Sorter(self.root, store, bus, self.mover, self.indexer, self.lock)
         self.images = ImageChecker(self.root, store)
+        self.reader = _reader(store) if (watch if read_images is None else read_images) else None
+        if self.reader is not None:
+            self.sorter.reader = self.reader
+            self.reader.on_read = self.retry_pending
         self._cond = threading.Condition()
         self._debouncer = Debouncer(self.quiet, max_delay, self.close_events)
         self._ops: list[_Op] = []
@@ -133,6 +139,8 @@ class EvidenceService:
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self._thread = threading.Thread(target=self._run, name="juzheng-evidence", daemon=True)
         self._thread.start()
+        if self.reader is not None:
+            self.reader.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._unsubscribe:
@@ -147,6 +155,8 @@ class EvidenceService:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self.reader is not None:
+            self.reader.stop()
 
     def pause(self) -> None:
         """Stop sorting the inbox (the tray's 暂停整理); the index still follows hand changes."""
@@ -176,6 +186,7 @@ class EvidenceService:
             waiting=waiting,
             pending=self.store.list_pending(),
             last_rescan_at=self._last_rescan_at,
+            reader=self.reader.status() if self.reader is not None else None,
         )
 
     # == one-shot sorting (juzheng sort) =============================================================
@@ -571,3 +582,9 @@ class EvidenceService:
         finally:
             self._indexing = None
             self._last_rescan_at = utcnow()
+
+
+def _reader(store: SqliteStore) -> Any:
+    from ..reader.service import ReaderService
+
+    return ReaderService(store, Path(store.path).parent / "reader")
