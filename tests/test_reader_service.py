@@ -131,3 +131,28 @@ def test_without_the_ocr_component_the_helper_says_so_and_sorts_by_name(ev):
     assert not status.available and "未安装" in status.message and status.missing == ["rapidocr"]
     assert not svc.reader.client.running and svc.reader.client.starts == 0
     assert "订单号" in next(p.reason for p in ev.store.list_pending() if p.path == f"收件箱/{sample.name}")
+
+
+@needs_ocr
+def test_case_view_suggests_the_kind_and_warns_of_a_finance_stamp(ev):
+    from juzheng.cases import CaseService
+
+    rng = random.Random(31)
+    sample = red_stamp_form(rng, "tune", finance=True)
+    case, _ = ev.store.upsert_case(CaseKey(platform="pinduoduo", order_id=PDD_ORDER), scenario="pinduoduo.not_received",
+                                   tracking_number=sample.case_tracking)
+    started(ev)
+    ev.drop(sample.name, sample.data)
+    target = ev.root / "拼多多" / PDD_ORDER / "待分类" / sample.name
+    wait_for(target.exists, timeout=60)  # its order is known, its kind is refused: 待分类, not 快递红章证明
+    cases = CaseService(ev.store, lambda: ev.book, ev.bus)
+    try:
+        view = cases.view(case.id)
+    finally:
+        cases.close()
+    item = next(i for i in view.unsorted if i.filename == sample.name)
+    assert item.suggested_kind == "red_stamp_proof" and item.suggested_kind_label == "快递红章证明"
+    assert item.read is not None and item.read.tracking_numbers == [sample.case_tracking]
+    assert item.read.prompt == f"这张像是快递红章证明（单号 {sample.case_tracking}）"
+    assert any("财务章" in w for w in item.warnings)
+    assert view.auto_checked == []  # a refused proof ticks nothing

@@ -202,6 +202,9 @@ class CaseService:
         if case.status != "open":
             level = None  # a submitted or closed case is no longer racing a deadline
         items = [self._item(case, r, book, self._image_warnings(r)) for r in records]
+        from ..reader.annotate import annotate_readings  # the reader builds on these models
+
+        auto_checked = annotate_readings(self.store, book, case, records, items)
         if checklist is not None:
             _attach_image_warnings(checklist, {str(i.id): i.warnings for i in items if i.warnings})
         return CaseView(
@@ -228,6 +231,7 @@ class CaseService:
             upload=platform.upload if platform else None,
             updated_at=case.updated_at,
             computed_at=now,
+            auto_checked=auto_checked,
         )
 
     @staticmethod

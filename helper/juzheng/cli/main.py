@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "juzheng.cli.sort_cmd",
     "juzheng.cli.status_cmd",
     "juzheng.cli.autostart_cmd",
+    "juzheng.cli.read_cmd",
 ]
 
 

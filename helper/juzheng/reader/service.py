@@ -100,17 +100,20 @@ class ReaderService:
     def status(self) -> ReaderStatus:
         with self._cond:
             queued, current = len(self._queue), self._current
-        if not self.available:
-            message = "图片识别未安装（可选组件 ocr）：未命名的照片和截图需在文件名中写上订单号，或先打开该售后单；其余功能不受影响"
-        elif current or queued:
-            message = f"正在识别图片：还有 {queued + (1 if current else 0)} 张"
-        else:
-            message = f"图片识别就绪（本机离线）：已识别 {self.done} 张"
+        message = self.message_for(self.available, queued + (1 if current else 0), self.done)
         return ReaderStatus(
             available=self.available, missing=self.missing, message=message, queued=queued, reading=current,
             done=self.done, failed=self.failed, worker_running=self.client.running, worker_starts=self.client.starts,
             cpu_seconds=round(self.cpu_seconds, 3),
         )
+
+    @staticmethod
+    def message_for(available: bool, waiting: int, read: int) -> str:
+        if not available:
+            return "未安装（可选组件 ocr）：未命名的照片和截图需在文件名中写上订单号，或先打开该售后单；其余功能不受影响"
+        if waiting:
+            return f"正在识别（本机离线，不上传）：还有 {waiting} 张"
+        return f"就绪（本机离线，不上传）：已识别 {read} 张"
 
     # -- what the sorter asks -------------------------------------------------------------------
     def consider(self, path: Path, name: str, size: int, mtime_ns: int, result: Placement | Unplaced, rulebook: Rulebook) -> Placement | Unplaced:

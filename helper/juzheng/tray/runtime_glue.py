@@ -35,8 +35,11 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
     if evidence is not None:
         status = evidence.status()
         paused, pending = status.paused, len(status.pending)
+        reader = getattr(status, "reader", None)
+        reading = reader.queued + (1 if reader.reading else 0) if reader is not None else 0
     else:
         paused, pending = False, len(runtime.store.list_pending())
+        reading = 0
     return TrayInputs(
         now=clock(),
         cases=cases,
@@ -47,6 +50,7 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
         sorter_available=evidence is not None,
         can_undo=evidence is not None and bool(runtime.store.last_batches(1)),
         root_exists=runtime.root.is_dir(),
+        reading=reading,
     )
 
 

@@ -52,6 +52,7 @@ class TrayInputs(BaseModel):
     sorter_available: bool = Field(default=True, description="证据文件夹整理服务是否在本助手中运行")
     can_undo: bool = Field(default=False, description="移动记录中是否还有可撤销的整理")
     root_exists: bool = True
+    reading: int = Field(default=0, ge=0, description="正在离线识别内容的图片数")
 
 
 class MenuEntry(BaseModel):
@@ -108,6 +109,7 @@ def tray_state(inputs: TrayInputs) -> TrayState:
         f"{len(inputs.cases)} 个待举证",
         f"最近截止 {remaining}" if remaining else "暂无截止时间",
         f"{inputs.pending} 个文件待分类",
+        *([f"正在识别 {inputs.reading} 张图片"] if inputs.reading else []),
         *reasons,
     ]
     if not inputs.helper_running:
