@@ -57,14 +57,14 @@ class ReaderService:
         store: SqliteStore,
         cache_dir: Path,
         *,
-        idle_seconds: float = 30.0,
+        idle_seconds: float | None = None,
         missing: list[str] | None = None,
         client: ReaderClient | None = None,
     ) -> None:
         self.store = store
         self.missing = missing_parts() if missing is None else missing
         self.available = not self.missing
-        self.idle_seconds = idle_seconds
+        self.idle_seconds = idle_seconds if idle_seconds is not None else _idle_default()
         self.client = client or ReaderClient(cache_dir)
         self.on_read: Callable[[], None] | None = None  # the evidence service's retry_pending
         self._cond = threading.Condition()
@@ -257,3 +257,15 @@ def _looks_like_image(path: Path) -> bool:
     except OSError:
         return False
     return head.startswith(_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
+IDLE_ENV = "JUZHENG_READER_IDLE_SECONDS"  # tests and benchmarks shorten the worker's idle time
+
+
+def _idle_default() -> float:
+    import os
+
+    try:
+        return max(0.5, float(os.environ.get(IDLE_ENV, "30")))
+    except ValueError:
+        return 30.0

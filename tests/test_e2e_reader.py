@@ -1,0 +1,72 @@
+"""End to end, real Chromium + the real helper + the real OCR worker: an unnamed phone photo.
+
+The seller has a case (its tracking number known from the page earlier) but no page open. A
+photo named only by the phone (``IMG_….jpg``) lands in the inbox; the helper reads it offline,
+files it under the case's order as 快递红章证明, and the overlay, opened afterwards, shows the item
+done. Placement is asserted through the helper's API (independent of how the overlay is hosted);
+one overlay check confirms what the seller sees.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from playwright.sync_api import expect
+
+from fixtures.evidence import wait_for
+from fixtures.evidence_images import red_stamp_form
+from juzheng.reader.engine import missing_parts
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(bool(missing_parts()), reason="the ocr extra is not installed")]
+
+ORDER = "240305-345678901234567"
+AFTERSALE = "99887766554"
+URL = "https://mms.pinduoduo.com/aftersales-ssr/detail"
+
+
+@pytest.fixture(scope="module")
+def browser(e2e_helper, extension_browser):
+    extension_browser.serve(URL, "pinduoduo_detail.html", ORDER_ID=ORDER, AFTERSALE_ID=AFTERSALE)
+    return extension_browser
+
+
+def test_unnamed_photo_with_no_page_open_lands_under_its_order_and_kind(browser, paired_browser, e2e_helper):
+    sample = red_stamp_form(random.Random(41), "held_out")
+    made = e2e_helper.request("POST", "/api/cases/detect", json_body={
+        "platform": "pinduoduo", "order_id": ORDER, "aftersale_id": AFTERSALE, "request_text": "买家反馈未收到商品",
+        "tracking_number": sample.case_tracking,
+    })
+    assert made.status == 200, made.body
+    case_id = made.json()["id"]
+    patched = e2e_helper.request("PATCH", f"/api/cases/{case_id}", json_body={"scenario": "pinduoduo.not_received"})
+    assert patched.status == 200, patched.body
+    assert all(not p.url.startswith(URL) for p in browser.context.pages)  # no case page is open
+
+    inbox = e2e_helper.root / "收件箱"
+    inbox.mkdir(parents=True, exist_ok=True)
+    partial = inbox.parent / "phone-export.tmp"
+    partial.write_bytes(sample.data)
+    partial.replace(inbox / sample.name)
+
+    def filed():
+        view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
+        return next((e for e in view["evidence"] if e["filename"] == sample.name), None)
+
+    entry = wait_for(filed, timeout=90)
+    assert entry["kind"] == "red_stamp_proof"
+    assert entry["path"] == f"拼多多/{ORDER}/快递红章证明/{sample.name}"
+    assert entry["read"]["tracking_numbers"] == [sample.case_tracking]
+    assert not (inbox / sample.name).exists()
+    view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
+    assert {"kind": "red_stamp_proof", "field": "tracking_number"} in view["auto_checked"]
+
+    page = browser.new_page()
+    try:
+        page.goto(f"{URL}?id={AFTERSALE}&orderSn={ORDER}")
+        overlay = page.locator("juzheng-overlay")
+        expect(overlay).to_have_attribute("data-state", "case")
+        red = overlay.locator('[data-role="item"][data-kind="red_stamp_proof"]').first
+        expect(red).to_have_attribute("data-state", "done", timeout=15_000)
+    finally:
+        page.close()
