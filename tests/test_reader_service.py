@@ -156,3 +156,47 @@ def test_case_view_suggests_the_kind_and_warns_of_a_finance_stamp(ev):
     assert item.read.prompt == f"这张像是快递红章证明（单号 {sample.case_tracking}）"
     assert any("财务章" in w for w in item.warnings)
     assert view.auto_checked == []  # a refused proof ticks nothing
+
+
+@needs_ocr
+def test_a_named_file_without_a_kind_is_filed_at_once_then_read_for_a_suggestion(ev):
+    from juzheng.cases import CaseService
+
+    sample = transfer(random.Random(12), "held_out")
+    case, _ = ev.store.upsert_case(CaseKey(platform="pinduoduo", order_id=sample.order_id))
+    started(ev)
+    name = f"{sample.order_id} 随手拍.png"
+    ev.drop(name, sample.data)
+    target = ev.root / "拼多多" / sample.order_id / "待分类" / name
+    wait_for(target.exists, timeout=10)  # filed by its name, not held for the reading
+    wait_for(lambda: any(p.get("action") == "read" for p in ev.of_type("evidence")), timeout=60)
+    cases = CaseService(ev.store, lambda: ev.book, ev.bus)
+    try:
+        item = next(i for i in cases.view(case.id).unsorted if i.filename == name)
+    finally:
+        cases.close()
+    assert item.suggested_kind == "transfer_screenshot" and item.read.prompt == f"这张像是转账成功截图（订单号 {sample.order_id}）"
+
+
+def test_a_worker_that_keeps_failing_leaves_the_file_to_its_name(ev, monkeypatch):
+    """Models that cannot load (a broken install): after a few tries the file is handled as before."""
+    import juzheng.reader.service as reader_service
+    from juzheng.reader.client import ReaderClient, WorkerUnavailable
+
+    class Broken(ReaderClient):
+        def read(self, path, ocr=True):
+            self.starts += 1
+            raise WorkerUnavailable("worker did not start")
+
+    monkeypatch.setattr(reader_service, "RETRY_SECONDS", 0.05)
+    svc = ev.service()
+    svc.reader = reader_service.ReaderService(ev.store, ev.state / "reader", missing=[], client=Broken(ev.state / "reader"))
+    svc.reader.on_read = svc.retry_pending
+    svc.sorter.reader = svc.reader
+    svc.start()
+    sample = red_stamp_form(random.Random(6), "tune")
+    ev.drop(sample.name, sample.data)
+    rel = f"收件箱/{sample.name}"
+    wait_for(lambda: any(p.path == rel and "订单号" in p.reason and "正在识别" not in p.reason for p in ev.store.list_pending()), timeout=20)
+    assert svc.reader.client.starts == reader_service.MAX_TRIES
+    assert (ev.inbox / sample.name).exists()

@@ -109,6 +109,7 @@ class EvidenceService:
         if self.reader is not None:
             self.sorter.reader = self.reader
             self.reader.on_read = self.retry_pending
+            self.reader.bus = bus
         self._cond = threading.Condition()
         self._debouncer = Debouncer(self.quiet, max_delay, self.close_events)
         self._ops: list[_Op] = []

@@ -17,8 +17,12 @@ from ..store.readings import auto_checks, get_reading
 log = logging.getLogger(__name__)
 
 
-def prompt_for(label: str, numbers: list[str]) -> str:
-    return f"这张像是{label}（单号 {numbers[0]}）" if numbers else f"这张像是{label}"
+def prompt_for(label: str, tracking: list[str], orders: list[str]) -> str:
+    if tracking:
+        return f"这张像是{label}（单号 {tracking[0]}）"
+    if orders:
+        return f"这张像是{label}（订单号 {orders[0]}）"
+    return f"这张像是{label}"
 
 
 def annotate_readings(store: SqliteStore, book: Rulebook, case: Case, records: list[EvidenceRecord], items: list[EvidenceItem]) -> list[AutoChecked]:
@@ -40,7 +44,6 @@ def _annotate(store: SqliteStore, book: Rulebook, case: Case, records: list[Evid
         if cases is None:
             cases = [CaseRef(c.platform, c.order_id, c.tracking_number, c.id) for c in store.list_cases(status=None)]
         d = decide(reading.lines, reading.signals, record.path.rsplit("/", 1)[-1], book, cases)
-        numbers = [t.number for t in d.tracking_numbers] or d.order_ids
         summary = ReadSummary(order_ids=d.order_ids, tracking_numbers=[t.number for t in d.tracking_numbers])
         if d.rejected is not None:
             summary.rejected = f"像{d.rejected.label}：{d.rejected.reason}"
@@ -49,6 +52,6 @@ def _annotate(store: SqliteStore, book: Rulebook, case: Case, records: list[Evid
         if record.kind is None and d.suggested_kind in book.kinds:
             item.suggested_kind = d.suggested_kind
             item.suggested_kind_label = book.kinds[d.suggested_kind].label
-            summary.prompt = prompt_for(item.suggested_kind_label, numbers)
+            summary.prompt = prompt_for(item.suggested_kind_label, summary.tracking_numbers, d.order_ids)
         item.read = summary
     return [AutoChecked(kind=k, field=f) for k, f in sorted(auto_checks(store, case.id))]

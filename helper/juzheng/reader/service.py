@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +37,8 @@ REASON_READ_LATER = "图片识别暂时不可用，稍后会再试：也可以�
 NOTE_SUGGESTED = "图片看起来像{label}，请确认后移入对应文件夹"
 NOTE_REJECTED = "图片像{label}：{reason}"
 READ_CODES = ("no_order", "unknown_number")  # name problems a reading may solve
+MAX_TRIES = 3  # worker failures on one file before it is left to its name
+RETRY_SECONDS = 20.0
 
 
 class ReaderStatus(BaseModel):
@@ -67,6 +70,7 @@ class ReaderService:
         self.idle_seconds = idle_seconds if idle_seconds is not None else _idle_default()
         self.client = client or ReaderClient(cache_dir)
         self.on_read: Callable[[], None] | None = None  # the evidence service's retry_pending
+        self.bus: Any = None  # the event bus: a filed image read later changes its case view
         self._cond = threading.Condition()
         self._queue: deque[tuple[Path, str]] = deque()
         self._queued: set[str] = set()
@@ -76,6 +80,7 @@ class ReaderService:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._retry_after: float = 0.0
+        self._tries: dict[str, int] = {}
         self.done = 0
         self.failed = 0
         self.cpu_seconds = 0.0
@@ -118,7 +123,14 @@ class ReaderService:
     # -- what the sorter asks -------------------------------------------------------------------
     def consider(self, path: Path, name: str, size: int, mtime_ns: int, result: Placement | Unplaced, rulebook: Rulebook) -> Placement | Unplaced:
         named = isinstance(result, Placement) and result.order_by != "focus"
-        if named or not self.available or media_of(name) != "image":
+        if not self.available or media_of(name) != "image":
+            return result
+        if named:
+            if result.kind is None and _looks_like_image(path):  # type: ignore[union-attr]
+                # Filed now into 待分类 as its name says; read afterwards for a suggested kind.
+                sha = self._sha(path, size, mtime_ns)
+                if sha is not None and not has_reading(self.store, sha):
+                    self.enqueue(path, sha)
             return result
         if isinstance(result, Unplaced) and result.code not in READ_CODES:
             return result
@@ -224,8 +236,15 @@ class ReaderService:
         except WorkerUnavailable as exc:
             log.warning("reader worker unavailable: %s", exc)
             self.failed += 1
+            tries = self._tries[sha] = self._tries.get(sha, 0) + 1
+            if tries >= MAX_TRIES:
+                # The worker dies on this file (or cannot start at all): give up on reading it, so
+                # the file is handled by its name again instead of waiting for ever.
+                put_reading(self.store, Reading(sha256=sha, status="failed", error=str(exc)[:300]))
+                self._notify()
+                return
             with self._cond:  # try again in a while; the file waits in the inbox meanwhile
-                self._retry_after = time.monotonic() + 30.0
+                self._retry_after = time.monotonic() + RETRY_SECONDS
                 self._queue.append((path, sha))
                 self._queued.add(sha)
             return
@@ -238,6 +257,17 @@ class ReaderService:
             reading = Reading(sha256=sha, status="failed", signals=reply.signals, error=reply.error)
         put_reading(self.store, reading)
         self._notify()
+        self._publish_filed(sha)
+
+    def _publish_filed(self, sha: str) -> None:
+        """A file already in an order folder (named, 待分类) was read: its case views show the suggestion."""
+        if self.bus is None:
+            return
+        from ..events import EVIDENCE_CHANGED
+        from ..evidence.indexer import payload
+
+        for record in self.store.evidence_by_sha(sha):
+            self.bus.publish(EVIDENCE_CHANGED, payload(record, "read"))
 
     def _notify(self) -> None:
         if self.on_read is not None:

@@ -68,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, required=True)
     parser.add_argument("--signals-only", action="store_true")
     args = parser.parse_args(argv)
+    if hasattr(os, "nice"):
+        # Background work: the seller's browser and the helper's own sorting come first (Windows:
+        # the client starts this process with BELOW_NORMAL_PRIORITY_CLASS).
+        try:
+            os.nice(10)
+        except OSError:
+            pass
     out = sys.stdout
     engine = None
     if not args.signals_only:
