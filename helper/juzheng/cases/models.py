@@ -65,6 +65,12 @@ class ConfirmRequest(Request):
     confirmed: bool = True
 
 
+class KindRequest(Request):
+    """The seller confirms a suggested kind, or picks another (确认 / 改为…): the file moves there."""
+
+    kind: ShortText
+
+
 class TextEvidenceRequest(Request):
     """A text kind such as a 旺旺举证号, with when it was generated."""
 

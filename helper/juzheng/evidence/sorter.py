@@ -225,7 +225,7 @@ class Sorter:
             if change is not None:
                 item.evidence_id = change.record.id
             if self.reader is not None and planned.placement is not None:
-                self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind)
+                self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind, result.dest)
         self._clear_pending(item.src, ctx)
         return item
 

@@ -81,6 +81,7 @@ class ReaderService:
         self._stopping = False
         self._retry_after: float = 0.0
         self._tries: dict[str, int] = {}
+        self._moved: dict[str, Path] = {}  # queued files the sorter filed meanwhile: where they are now
         self.done = 0
         self.failed = 0
         self.cpu_seconds = 0.0
@@ -157,8 +158,15 @@ class ReaderService:
         cases = [CaseRef(c.platform, c.order_id, c.tracking_number, c.id) for c in self.store.list_cases(status=None)]
         return decide(reading.lines, reading.signals, name, rulebook, cases)
 
-    def placed(self, sha256: str | None, platform: str, order_id: str, kind: str | None) -> list[tuple[int, str, str]]:
-        """After a move: tick the field checks the image shows, once. Returns what was ticked."""
+    def placed(self, sha256: str | None, platform: str, order_id: str, kind: str | None, dest: Path | None = None) -> list[tuple[int, str, str]]:
+        """After a move: tick the field checks the image shows, once. Returns what was ticked.
+
+        A file still queued for reading (filed by its name meanwhile) is read where it now is.
+        """
+        if dest is not None and sha256 and sha256 in self._queued:
+            with self._cond:
+                self._moved[sha256] = Path(dest)
+                self._queue = deque((Path(dest) if s == sha256 else p, s) for p, s in self._queue)
         decision = self._decisions.pop(sha256 or "", None)
         if decision is None or kind is None or decision.order_id != order_id:
             return []
@@ -225,12 +233,17 @@ class ReaderService:
             finally:
                 with self._cond:
                     self._current = None
-                    self._queued.discard(sha)
+                    if not any(s == sha for _, s in self._queue):
+                        self._queued.discard(sha)
 
     def _read_one(self, path: Path, sha: str) -> None:
         if has_reading(self.store, sha):
             self._notify()
             return
+        with self._cond:
+            path = self._moved.pop(sha, path)
+        if not path.is_file():
+            return  # moved or deleted meanwhile: where it shows up next, it is considered again
         try:
             reply = self.client.read(path)
         except WorkerUnavailable as exc:
@@ -249,6 +262,13 @@ class ReaderService:
                 self._queued.add(sha)
             return
         self.cpu_seconds += reply.cpu_seconds
+        if not reply.ok and not path.is_file():
+            with self._cond:  # filed by its name while being read: read it where it went
+                moved = self._moved.pop(sha, None)
+                if moved is not None:
+                    self._queue.append((moved, sha))
+                    self._queued.add(sha)
+            return
         if reply.ok:
             self.done += 1
             reading = Reading(sha256=sha, lines=reply.lines, signals=reply.signals, engine=reply.engine)

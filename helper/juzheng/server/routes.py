@@ -20,6 +20,7 @@ from ..cases import (
     FocusRequest,
     TextEvidenceRequest,
 )
+from ..cases.models import KindRequest
 from ..pairing import PairingError
 from .api import BadRequest, Param, Route, guarded, in_thread, json_response, path_int, read_model
 from .context import RUNTIME
@@ -127,6 +128,13 @@ async def confirm(request: web.Request) -> web.Response:
     case_id = path_int(request, "case_id")
     body = await read_model(request, ConfirmRequest)
     return json_response(await in_thread(request.app[RUNTIME].cases.confirm, case_id, body))
+
+
+async def set_kind(request: web.Request) -> web.Response:
+    case_id = path_int(request, "case_id")
+    evidence_id = path_int(request, "evidence_id")
+    body = await read_model(request, KindRequest)
+    return json_response(await in_thread(request.app[RUNTIME].cases.set_kind, case_id, evidence_id, body))
 
 
 async def focus(request: web.Request) -> web.Response:
@@ -280,6 +288,8 @@ ROUTES: list[Route] = [
           body=TextEvidenceRequest, multipart=UPLOAD_SCHEMA, response=EvidenceItem, status=201, params=(CASE_ID,), errors=(400, 404, 413, 415, 503)),
     Route("DELETE", "/api/cases/{case_id}/evidence/{evidence_id}", remove_evidence, "移除凭证（文件移到 .回收站，不会删除）",
           params=(CASE_ID, EVIDENCE_ID), errors=(404, 503)),
+    Route("POST", "/api/cases/{case_id}/evidence/{evidence_id}/kind", set_kind, "把文件归入某个证据类型（确认识别建议或改为其他类型；文件移入该类型文件夹）",
+          body=KindRequest, response=EvidenceItem, params=(CASE_ID, EVIDENCE_ID), errors=(400, 404, 503)),
     Route("POST", "/api/cases/{case_id}/confirm", confirm, "勾选/取消核对项", body=ConfirmRequest, response=CaseView, params=(CASE_ID,), errors=(400, 404)),
     Route("GET", "/api/cases/{case_id}/files/{evidence_id}", evidence_file, "取证据文件", params=(CASE_ID, EVIDENCE_ID),
           raw_response=FILE_RESPONSE, errors=(404,)),
