@@ -37,7 +37,7 @@ def test_unnamed_photo_with_no_page_open_lands_under_its_order_and_kind(browser,
         "platform": "pinduoduo", "order_id": ORDER, "aftersale_id": AFTERSALE, "request_text": "买家反馈未收到商品",
         "tracking_number": sample.case_tracking,
     })
-    assert made.status == 200, made.body
+    assert made.status in (200, 201), made.body
     case_id = made.json()["id"]
     patched = e2e_helper.request("PATCH", f"/api/cases/{case_id}", json_body={"scenario": "pinduoduo.not_received"})
     assert patched.status == 200, patched.body
@@ -83,3 +83,54 @@ def _overlay(page):
     host = page.locator("juzheng-overlay")
     expect(host).to_have_attribute("data-state", "case")
     return host
+
+
+def _weak_proof(tracking: str) -> bytes:
+    """A photographed note that reads like a red-stamp proof, but not clearly enough to be sure."""
+    from PIL import Image, ImageDraw
+
+    from fixtures.evidence_images import _camera, _encode, _photograph, font
+
+    rng = random.Random(7)
+    paper = Image.new("RGB", (1100, 800), (250, 250, 246))
+    d = ImageDraw.Draw(paper)
+    d.text((80, 80), "证明", font=font("bold", 60), fill=(20, 20, 20))
+    d.text((80, 240), f"快递单号：{tracking}", font=font("sans", 44), fill=(20, 20, 20))
+    d.text((80, 360), "收件人：王芳", font=font("sans", 44), fill=(20, 20, 20))
+    return _encode(_photograph(rng, paper, 2.0, 0.4), "JPEG", 80, _camera(rng))
+
+
+def test_suggested_kind_is_confirmed_in_the_overlay(browser, paired_browser, e2e_helper):
+    order, tracking = "240306-456789012345678", "SF1407788990011"
+    made = e2e_helper.request("POST", "/api/cases/detect", json_body={
+        "platform": "pinduoduo", "order_id": order, "aftersale_id": "99887766555", "request_text": "买家反馈未收到商品",
+        "tracking_number": tracking,
+    })
+    assert made.status in (200, 201), made.body
+    case_id = made.json()["id"]
+    assert e2e_helper.request("PATCH", f"/api/cases/{case_id}", json_body={"scenario": "pinduoduo.not_received"}).status == 200
+    name = "IMG_20241104_093015.jpg"
+    (e2e_helper.root / "收件箱" / name).write_bytes(_weak_proof(tracking))
+
+    def unsorted():
+        view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
+        return next((e for e in view["unsorted"] if e["filename"] == name), None)
+
+    entry = wait_for(unsorted, timeout=90)  # its order is certain (the tracking number), its kind is not
+    assert entry["suggested_kind"] == "red_stamp_proof"
+
+    browser.serve(URL, "pinduoduo_detail.html", ORDER_ID=order, AFTERSALE_ID="99887766555")
+    page = browser.new_page()
+    try:
+        page.goto(f"{URL}?id=99887766555&orderSn={order}")
+        overlay = _overlay(page)
+        suggestion = overlay.locator('[data-role="suggestion"]')
+        expect(suggestion).to_contain_text(f"这张像是快递红章证明（单号 {tracking}）")
+        suggestion.locator('[data-role="accept-kind"]').click()
+        red = overlay.locator('[data-role="item"][data-kind="red_stamp_proof"]').first
+        expect(red).to_have_attribute("data-state", "done", timeout=15_000)
+    finally:
+        page.close()
+    view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
+    assert any(e["filename"] == name and e["kind"] == "red_stamp_proof" for e in view["evidence"])
+    assert (e2e_helper.root / "拼多多" / order / "快递红章证明" / name).exists()
