@@ -26,11 +26,11 @@ def _open(path: str):
     from PIL import Image, ImageOps
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    image = Image.open(path)
-    image.load()
-    fmt = image.format
-    image = ImageOps.exif_transpose(image) or image
-    image.format = fmt
+    opened = Image.open(path)
+    opened.load()
+    fmt = opened.format
+    image = ImageOps.exif_transpose(opened) or opened
+    image.format = fmt  # signals tell a PNG screenshot from a camera JPEG
     return image
 
 
