@@ -191,7 +191,7 @@ def test_a_worker_that_keeps_failing_leaves_the_file_to_its_name(ev, monkeypatch
     monkeypatch.setattr(reader_service, "RETRY_SECONDS", 0.05)
     svc = ev.service()
     svc.reader = reader_service.ReaderService(ev.store, ev.state / "reader", missing=[], client=Broken(ev.state / "reader"))
-    svc.reader.on_read = svc.retry_pending
+    svc.reader.on_read = svc.recheck
     svc.sorter.reader = svc.reader
     svc.start()
     sample = red_stamp_form(random.Random(6), "tune")

@@ -110,7 +110,7 @@ class EvidenceService:
         self.reader = _reader(store) if (watch if read_images is None else read_images) else None
         if self.reader is not None:
             self.sorter.reader = self.reader
-            self.reader.on_read = self.retry_pending
+            self.reader.on_read = self.recheck
             self.reader.bus = bus
         self._cond = threading.Condition()
         self._debouncer = Debouncer(self.quiet, max_delay, self.close_events, writing_timeout=writing_timeout)
@@ -176,6 +176,16 @@ class EvidenceService:
         """Classify the waiting inbox files again (call after the focus or the cases changed)."""
         with self._cond:
             self._retry_pending = True
+            self._cond.notify_all()
+
+    def recheck(self, path: Path) -> None:
+        """Sort this one inbox file again shortly (its reading came in); a no-op once it is gone."""
+        try:
+            state = FileState.of(path)
+        except OSError:
+            return
+        with self._cond:
+            self._debouncer.hint(path, "recheck", monotonic(), state, quiet=0.05)
             self._cond.notify_all()
 
     def status(self) -> EvidenceStatus:

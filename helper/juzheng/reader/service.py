@@ -69,7 +69,7 @@ class ReaderService:
         self.available = not self.missing
         self.idle_seconds = idle_seconds if idle_seconds is not None else _idle_default()
         self.client = client or ReaderClient(cache_dir)
-        self.on_read: Callable[[], None] | None = None  # the evidence service's retry_pending
+        self.on_read: Callable[[Path], None] | None = None  # the evidence service's recheck of that one file
         self.bus: Any = None  # the event bus: a filed image read later changes its case view
         self._cond = threading.Condition()
         self._queue: deque[tuple[Path, str]] = deque()
@@ -81,6 +81,7 @@ class ReaderService:
         self._stopping = False
         self._retry_after: float = 0.0
         self._tries: dict[str, int] = {}
+        self._waiting: dict[str, set[Path]] = {}  # inbox files waiting for the reading of these bytes
         self._moved: dict[str, Path] = {}  # queued files the sorter filed meanwhile: where they are now
         self.done = 0
         self.failed = 0
@@ -179,6 +180,7 @@ class ReaderService:
 
     def enqueue(self, path: Path, sha: str) -> None:
         with self._cond:
+            self._waiting.setdefault(sha, set()).add(path)  # twins of the same bytes wait for one reading
             if sha in self._queued:
                 return
             self._queued.add(sha)
@@ -238,7 +240,7 @@ class ReaderService:
 
     def _read_one(self, path: Path, sha: str) -> None:
         if has_reading(self.store, sha):
-            self._notify()
+            self._notify(path, sha)
             return
         with self._cond:
             path = self._moved.pop(sha, path)
@@ -254,7 +256,7 @@ class ReaderService:
                 # The worker dies on this file (or cannot start at all): give up on reading it, so
                 # the file is handled by its name again instead of waiting for ever.
                 put_reading(self.store, Reading(sha256=sha, status="failed", error=str(exc)[:300]))
-                self._notify()
+                self._notify(path, sha)
                 return
             with self._cond:  # try again in a while; the file waits in the inbox meanwhile
                 self._retry_after = time.monotonic() + RETRY_SECONDS
@@ -276,7 +278,7 @@ class ReaderService:
             self.failed += 1
             reading = Reading(sha256=sha, status="failed", signals=reply.signals, error=reply.error)
         put_reading(self.store, reading)
-        self._notify()
+        self._notify(path, sha)
         self._publish_filed(sha)
 
     def _publish_filed(self, sha: str) -> None:
@@ -289,12 +291,17 @@ class ReaderService:
         for record in self.store.evidence_by_sha(sha):
             self.bus.publish(EVIDENCE_CHANGED, payload(record, "read"))
 
-    def _notify(self) -> None:
-        if self.on_read is not None:
-            try:
-                self.on_read()
-            except Exception:
-                log.exception("reader: notifying the sorter failed")
+    def _notify(self, path: Path, sha: str) -> None:
+        with self._cond:
+            waiting = self._waiting.pop(sha, set()) | {path}
+        if self.on_read is None:
+            return
+        for each in sorted(waiting):
+            if each.is_file():
+                try:
+                    self.on_read(each)
+                except Exception:
+                    log.exception("reader: notifying the sorter failed")
 
 
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
