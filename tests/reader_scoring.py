@@ -19,6 +19,8 @@ class Score:
     kinds: int = 0
     kinds_right: int = 0
     wrong_order: list[str] = field(default_factory=list)
+    kinds_taken: int = 0  # kinds confident enough to file the image without asking
+    wrong_kind_taken: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
     cpu_seconds: list[float] = field(default_factory=list)
 
@@ -69,6 +71,10 @@ def read_all(samples: list[Sample], folder: Path, client: ReaderClient, rulebook
             right = d.suggested_kind is None
         else:
             right = d.suggested_kind == s.kind
+        if d.kind is not None:
+            score.kinds_taken += 1
+            if d.kind != s.kind or s.rejected:
+                score.wrong_kind_taken.append(f"{s.style}: filed as {d.kind}, is {s.kind}")
         if right:
             score.kinds_right += 1
         else:

@@ -37,6 +37,7 @@ def test_numbers_kinds_and_orders(variant: str, client: ReaderClient, tmp_path: 
     assert score.numbers_exact / score.numbers >= 0.95, detail
     assert score.kinds_right / score.kinds >= 0.85, detail
     assert score.wrong_order == [], score.wrong_order
+    assert score.wrong_kind_taken == [], score.wrong_kind_taken  # a kind taken without asking is right
 
 
 def test_a_misread_digit_never_files_under_a_new_order(client: ReaderClient, tmp_path: Path) -> None:
