@@ -33,7 +33,7 @@ def test_numbers_kinds_and_orders(variant: str, client: ReaderClient, tmp_path: 
     assert len({s.style for s in samples}) >= 14  # every family of evidence is in the set
     score, _ = read_all(samples, tmp_path, client, load_rulebook())
     detail = "\n".join(score.misses)
-    assert score.numbers >= 40
+    assert score.numbers >= 25  # order ids and tracking numbers shown across the set
     assert score.numbers_exact / score.numbers >= 0.95, detail
     assert score.kinds_right / score.kinds >= 0.85, detail
     assert score.wrong_order == [], score.wrong_order
