@@ -32,8 +32,9 @@ def test_a_dropped_file_is_sorted_and_published(ev):
     started(ev)
     ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"stamp")
     target = ev.root / RED_DIR / f"{PDD_ORDER} 红章证明.jpg"
-    wait_for(target.exists)
-    assert target.read_bytes() == b"stamp" and not (ev.inbox / target.name).exists()
+    # The move is a link and then an unlink: both halves done is the state to wait for.
+    wait_for(lambda: target.exists() and not (ev.inbox / target.name).exists())
+    assert target.read_bytes() == b"stamp"
     wait_for(lambda: any(p["action"] == "added" for p in ev.of_type("evidence")))
 
 
@@ -123,6 +124,7 @@ def test_hand_renames_moves_and_deletions_update_the_index(ev):
     ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"stamp")
     path = ev.root / RED_DIR / f"{PDD_ORDER} 红章证明.jpg"
     record = wait_for(lambda: ev.store.evidence_by_path(f"{RED_DIR}/{path.name}"))
+    wait_for(lambda: not (ev.inbox / path.name).exists())  # the sorter's move finished: now a hand rename
     renamed = path.with_name("红章 正面.jpg")
     os.replace(path, renamed)
     wait_for(lambda: ev.store.evidence_by_path(f"{RED_DIR}/红章 正面.jpg"))
