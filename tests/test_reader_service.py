@@ -147,10 +147,10 @@ def test_case_view_suggests_the_kind_and_warns_of_a_finance_stamp(ev):
     wait_for(target.exists, timeout=60)  # its order is known, its kind is refused: 待分类, not 快递红章证明
     cases = CaseService(ev.store, lambda: ev.book, ev.bus)
     try:
+        item = wait_for(lambda: next((i for i in cases.view(case.id).unsorted if i.filename == sample.name), None))
         view = cases.view(case.id)
     finally:
         cases.close()
-    item = next(i for i in view.unsorted if i.filename == sample.name)
     assert item.suggested_kind == "red_stamp_proof" and item.suggested_kind_label == "快递红章证明"
     assert item.read is not None and item.read.tracking_numbers == [sample.case_tracking]
     assert item.read.prompt == f"这张像是快递红章证明（单号 {sample.case_tracking}）"
