@@ -80,8 +80,8 @@ def test_a_slowly_written_file_is_moved_only_when_complete(ev, mode):
     assert src.exists() and not (ev.root / CHAT_DIR).exists()  # still being written: untouched
     writer.join()
     target = ev.root / CHAT_DIR / src.name
-    wait_for(target.exists)
-    assert target.read_bytes() == out[0] and not src.exists()
+    wait_for(lambda: target.exists() and not src.exists())  # both halves of the move (link, unlink)
+    assert target.read_bytes() == out[0]
     assert len(files_under(ev.root)) == 1
 
 

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 APP_LABEL = "举证助手"
 AUTOSTART_NAME = "juzheng"  # file stem / registry value name: ASCII so every tool shows it cleanly
@@ -70,6 +70,26 @@ def _spawn(command: Sequence[str]) -> None:
     subprocess.Popen(
         list(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True
     )
+
+
+def open_url(url: str, *, opener: Callable[[str], bool] | None = None) -> None:
+    """Open a local page (the status page) in the seller's default browser. Raises :class:`DesktopError`.
+
+    ``webbrowser`` picks the default browser on every OS (``os.startfile`` on Windows, ``open`` on
+    macOS, ``xdg-open`` on Linux); ``opener`` replaces it in tests.
+    """
+    if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
+        raise DesktopError(f"只打开本机地址，收到 {url[:60]}")
+    if opener is None:
+        import webbrowser
+
+        opener = webbrowser.open
+    try:
+        ok = opener(url)
+    except Exception as exc:  # webbrowser raises webbrowser.Error, OSError, or the opener's own
+        raise DesktopError(f"无法打开浏览器：{exc}。请从托盘菜单再试一次。") from exc
+    if not ok:
+        raise DesktopError("没有找到可用的浏览器来打开本机状态页。请从托盘菜单再试一次。")
 
 
 def tray_needs_main_thread(system: System | None = None) -> bool:
@@ -219,7 +239,8 @@ class WindowsRunKey:
     def __init__(self, key: str = RUN_KEY) -> None:
         import winreg  # noqa: PLC0415  # only exists on Windows
 
-        self._winreg = winreg
+        # Any: typeshed declares winreg for win32 only, and this module is checked for all three OSes.
+        self._winreg: Any = winreg
         self._key = key
 
     def get(self, name: str) -> str | None:

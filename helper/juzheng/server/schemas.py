@@ -29,16 +29,6 @@ class RulesResponse(BaseModel):
     platforms: list[dict[str, Any]] = Field(description="含 pages（页面适配器）与 scenarios")
 
 
-class PairRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=r"^\s*\d{6}\s*$", description="juzheng pair 给出的 6 位配对码")
-
-
-class PairResponse(BaseModel):
-    token: str
-    origin: str = Field(description="已记住的扩展来源")
-
-
 class PairCode(BaseModel):
     code: str
     expires_at: datetime
