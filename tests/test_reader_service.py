@@ -43,7 +43,8 @@ def test_unnamed_stamp_photo_lands_under_its_case_by_tracking_number_and_ticks_t
     target = ev.root / "拼多多" / PDD_ORDER / "快递红章证明" / sample.name
     # the mover links the file in place, then unlinks the inbox copy: wait for both
     wait_for(lambda: target.exists() and not (ev.inbox / sample.name).exists(), timeout=60)
-    assert ("red_stamp_proof", "tracking_number") in ev.store.confirmations(case.id)
+    # ticked right after the move is recorded: wait for it rather than race it
+    wait_for(lambda: ("red_stamp_proof", "tracking_number") in ev.store.confirmations(case.id))
     assert auto_checks(ev.store, case.id) == {("red_stamp_proof", "tracking_number")}
     status = svc.status().reader
     assert status.available and status.done == 1
