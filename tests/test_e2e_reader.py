@@ -58,8 +58,9 @@ def test_unnamed_photo_with_no_page_open_lands_under_its_order_and_kind(browser,
     assert entry["path"] == f"拼多多/{ORDER}/快递红章证明/{sample.name}"
     assert entry["read"]["tracking_numbers"] == [sample.case_tracking]
     assert not (inbox / sample.name).exists()
-    view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
-    assert {"kind": "red_stamp_proof", "field": "tracking_number"} in view["auto_checked"]
+    # ticked just after the move is indexed: wait for it rather than race it
+    wait_for(lambda: {"kind": "red_stamp_proof", "field": "tracking_number"}
+             in e2e_helper.request("GET", f"/api/cases/{case_id}").json()["auto_checked"])
 
     page = browser.new_page()
     try:
