@@ -13,7 +13,7 @@ ensure_venv() {  # $1: pip extras, e.g. "" or "[test]"
   # Reinstall only when pyproject.toml changed since the last install: keeps reruns fast.
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}" || return 1  # callers may fall back
     touch "$stamp"
   fi
 }

@@ -127,7 +127,13 @@ if ($want -ne $have) {
     Write-Host "首次安装（或程序有更新）：正在下载并安装所需组件，需要联网，约 1–3 分钟…"
     $installLog = Join-Path $Venv "install.log"
     # Output into a log: pip and setuptools print dozens of English lines a seller need not read.
-    & $VenvPython -m pip install --disable-pip-version-check --no-input -q -e $Root *> $installLog
+    # The ocr extra (offline reading of unnamed photos) by default; where it cannot be installed the
+    # helper runs without it (and says so in its status).
+    & $VenvPython -m pip install --disable-pip-version-check --no-input -q -e "$($Root)[ocr]" *> $installLog
+    if ($LASTEXITCODE -ne 0) {
+        Write-Warning "图片识别组件（ocr）安装失败，助手仍可运行，未命名的照片需在文件名中写上订单号"
+        & $VenvPython -m pip install --disable-pip-version-check --no-input -q -e $Root *> $installLog
+    }
     if ($LASTEXITCODE -ne 0) {
         $tail = (Get-Content $installLog -Tail 8) -join "`n"
         Stop-WithMessage "安装失败。最常见的原因是没有联网或网络被拦截：请联网后再双击「举证助手.cmd」。`n详细记录：$installLog`n$tail"

@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parents[1]
 TOP_KEYS = {
     "colour", "level", "tooltip", "reasons", "open_cases", "nearest_deadline_at", "nearest_remaining", "pending",
-    "paused", "rules_error", "menu", "now", "helper", "state_dir", "root", "cases", "pending_files", "problems",
+    "paused", "rules_error", "menu", "now", "helper", "state_dir", "root", "cases", "pending_files", "problems", "reader",
 }
 CASE_KEYS = {
     "id", "platform", "platform_label", "order_id", "aftersale_id", "scenario", "scenario_label", "deadline_at",

@@ -311,6 +311,15 @@
       const body = { kind: String(msg.kind || ""), field: String(msg.field || ""), confirmed: Boolean(msg.confirmed) };
       return afterChange(s, await client.request("POST", `/api/cases/${s.view.id}/confirm`, { json: body }));
     },
+    /** 确认 / 改为… on a file the helper read: it moves into that kind's folder. */
+    async setKind(s, msg) {
+      const ev = cv.shownFile(s.view, msg.fileId);
+      if (!ev) return stale();
+      const res = await client.request("POST", `/api/cases/${s.view.id}/evidence/${ev.id}/kind`, { json: { kind: String(msg.kind || "") } });
+      if (!res.ok) return failed(res);
+      await refresh(s);
+      return { ok: true };
+    },
     async addText(s, msg) {
       const res = await client.request("POST", `/api/cases/${s.view.id}/evidence`, { json: { kind: String(msg.kind || ""), value: String(msg.value || "") } });
       if (!res.ok) return failed(res);

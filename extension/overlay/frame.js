@@ -99,6 +99,10 @@
       if (!res.ok) panel.status(res.error, "error");
     },
     upload: (kind, files) => upload(kind, files),
+    setKind: async (ev, kind) => {
+      const res = await act("setKind", { fileId: ev.id, kind });
+      panel.status(res.ok ? t("kindSet") : res.error, res.ok ? "ok" : "error");
+    },
     addText: async (kind, value) => {
       const res = await act("addText", { kind, value });
       panel.status(res.ok ? t("saved") : res.error, res.ok ? "ok" : "error");

@@ -463,7 +463,9 @@
             on: { change: (e) => this.handlers.confirm(item.kind, f.id, e.target.checked) },
           });
           box.checked = Boolean(f.confirmed);
-          fields.append(h("label", {}, box, h("span", { text: f.label })));
+          const auto = f.confirmed && (this.view.auto_checked || []).some((a) => a.kind === item.kind && a.field === f.id);
+          fields.append(h("label", {}, box, h("span", { text: f.label }),
+            auto ? h("span", { className: "auto-check", text: t("autoChecked"), attrs: { "data-role": "auto-checked", title: t("autoCheckedHint") } }) : null));
         }
         el.append(fields);
       }
@@ -559,12 +561,32 @@
       });
     }
 
+    /** 「这张像是快递红章证明（单号 SF…）」 with 确认 / 改为…: the helper's reading, the seller's call. */
+    renderSuggestion(view, ev) {
+      const kinds = [];
+      for (const option of (view.checklist && view.checklist.options) || []) {
+        for (const item of option.items || []) if (item.form !== "text" && !kinds.some((k) => k.kind === item.kind)) kinds.push({ kind: item.kind, label: item.label });
+      }
+      const change = h("select", { attrs: { "data-role": "change-kind", "aria-label": t("changeKind") } },
+        h("option", { text: t("changeKind"), attrs: { value: "" } }),
+        kinds.filter((k) => k.kind !== ev.suggested_kind).map((k) => h("option", { text: k.label, attrs: { value: k.kind } })));
+      change.addEventListener("change", () => { if (change.value) this.handlers.setKind(ev, change.value); });
+      return h("div", { className: "suggestion", attrs: { "data-role": "suggestion", "data-evidence-id": String(ev.id), "data-kind": ev.suggested_kind } },
+        h("span", { text: ev.read.prompt }),
+        h("button", { className: "btn", text: t("confirmKind"), attrs: { type: "button", "data-role": "accept-kind" }, on: { click: () => this.handlers.setKind(ev, ev.suggested_kind) } }),
+        change);
+    }
+
     renderFolderNotes(view) {
       const notes = [];
       if (view.unsorted && view.unsorted.length) {
-        notes.push(h("details", { attrs: { "data-role": "unsorted" } },
+        const unsorted = h("details", { attrs: { "data-role": "unsorted" } },
           h("summary", { text: t("unsortedFiles", [String(view.unsorted.length)]) }),
-          h("div", { className: "files" }, view.unsorted.map((ev) => (ns.submitUI ? ns.submitUI.unsortedFile(this, ev) : this.renderFile(ev))))));
+          h("div", { className: "files" }, view.unsorted.map((ev) => (ns.submitUI ? ns.submitUI.unsortedFile(this, ev) : this.renderFile(ev)))),
+          view.unsorted.filter((ev) => ev.suggested_kind && ev.read && ev.read.prompt).map((ev) => this.renderSuggestion(view, ev)));
+        // A file the helper read and has a guess for: show the guess without a click.
+        unsorted.open = view.unsorted.some((ev) => ev.suggested_kind);
+        notes.push(unsorted);
       }
       if (view.pending && view.pending.length) {
         notes.push(h("details", { attrs: { "data-role": "pending" } },

@@ -96,6 +96,12 @@ class ConfirmRequest(Request):
     confirmed: bool = True
 
 
+class KindRequest(Request):
+    """The seller confirms a suggested kind, or picks another (确认 / 改为…): the file moves there."""
+
+    kind: ShortText
+
+
 class TextEvidenceRequest(Request):
     """A text kind such as a 旺旺举证号, with when it was generated."""
 
@@ -128,6 +134,21 @@ class EvidenceItem(BaseModel):
     size: int | None = None
     url: str | None = Field(description="取文件的地址（需带令牌）；文字类凭证为 null")
     warnings: list[str] = Field(default_factory=list, description="图片检查提示（过小、模糊、重复），不阻止提交")
+    suggested_kind: str | None = Field(default=None, description="待分类图片：离线识别出的可能类型，待卖家确认或改为其他类型")
+    suggested_kind_label: str | None = None
+    read: ReadSummary | None = Field(default=None, description="图片里读到的内容（本机离线识别）；未识别为 null")
+
+
+class ReadSummary(BaseModel):
+    order_ids: list[str]
+    tracking_numbers: list[str]
+    prompt: str | None = Field(default=None, description="给卖家看的一句话，例如 这张像是快递红章证明（单号 SF…）")
+    rejected: str | None = Field(default=None, description="像平台不认的材料时的提示（如财务章、搜索引擎截图）")
+
+
+class AutoChecked(BaseModel):
+    kind: str
+    field: str
 
 
 class PendingItem(BaseModel):
@@ -195,6 +216,7 @@ class CaseView(BaseModel):
     updated_at: datetime
     computed_at: datetime
     recognition: RecognitionInfo | None = None
+    auto_checked: list[AutoChecked] = Field(default_factory=list, description="由图片内容自动勾选的核对要点（自动核对），卖家可取消")
     created: bool | None = Field(default=None, description="仅 detect：本次是否新建了案子")
 
 

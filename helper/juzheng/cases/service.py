@@ -42,6 +42,7 @@ from .models import (
     ConfirmRequest,
     DetectRequest,
     EvidenceItem,
+    KindRequest,
     PendingItem,
     RecognitionInfo,
     ScenarioChoice,
@@ -284,6 +285,9 @@ class CaseService:
             level = None  # a submitted or closed case is no longer racing a deadline
         display_level = "estimate" if source == "estimate" and level == "ok" else level
         items = [self._item(case, r, book, self._image_warnings(r)) for r in records]
+        from ..reader.annotate import annotate_readings  # the reader builds on these models
+
+        auto_checked = annotate_readings(self.store, book, case, records, items)
         if checklist is not None:
             _attach_image_warnings(checklist, {str(i.id): i.warnings for i in items if i.warnings})
         return CaseView(
@@ -318,6 +322,7 @@ class CaseService:
             duplicates=duplicates_for(self.store, case.platform, case.order_id),
             updated_at=case.updated_at,
             computed_at=now,
+            auto_checked=auto_checked,
         )
 
     @staticmethod
@@ -663,6 +668,21 @@ class CaseService:
             self.evidence.trash(evidence_id)  # moves the file to .回收站, drops the record, publishes
         except ValueError as exc:
             raise CaseError(409, str(exc)) from exc
+
+    def set_kind(self, case_id: int, evidence_id: int, req: KindRequest) -> EvidenceItem:
+        """Move a file of the case's order into the kind's folder (确认 / 改为… on a suggestion)."""
+        case = self._case(case_id)
+        record = self.store.get_evidence(evidence_id)
+        if record is None or record.path is None or (record.platform, record.order_id) != (case.platform, case.order_id):
+            raise CaseError(404, f"案子 {case_id} 没有编号为 {evidence_id} 的文件")
+        mover = getattr(self.evidence, "set_kind", None)
+        if mover is None:
+            raise CaseError(503, "证据文件夹服务未启用，暂时无法移动文件。")
+        try:
+            moved = mover(evidence_id, req.kind)
+        except ValueError as exc:
+            raise CaseError(400, str(exc)) from exc
+        return self._item(case, moved, self.rulebook())
 
     def evidence_file(self, case_id: int, evidence_id: int) -> EvidenceRecord:
         case = self._case(case_id)

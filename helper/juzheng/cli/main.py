@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "juzheng.cli.pack_cmd",
     "juzheng.cli.status_cmd",
     "juzheng.cli.autostart_cmd",
+    "juzheng.cli.read_cmd",
 ]
 
 

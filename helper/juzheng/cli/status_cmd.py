@@ -60,6 +60,16 @@ class PendingLine(BaseModel):
     seen_at: datetime
 
 
+class ReaderLine(BaseModel):
+    """Reading unnamed images (offline OCR): installed or not, how many read, how many waiting."""
+
+    available: bool
+    missing: list[str]
+    read: int  # distinct images read so far (cached by content)
+    waiting: int  # inbox files waiting for their reading
+    message: str
+
+
 class StatusReport(TrayState):
     """The tray's state plus what a terminal can show in full."""
 
@@ -70,6 +80,7 @@ class StatusReport(TrayState):
     cases: list[CaseLine]
     pending_files: list[PendingLine]
     problems: list[StoreProblem] = []
+    reader: ReaderLine | None = None
 
 
 def register(sub) -> None:
@@ -115,6 +126,7 @@ def build_report(state_dir: Path, now: datetime, *, rules_dir: str | os.PathLike
         refused = probe_directory(state_dir)
         if refused is not None:
             problems.append(StoreProblem(code=refused.code, message=refused.message))
+    reader = None
     if (state_dir / DB_NAME).exists():  # no store yet: nothing to report, and nothing created
         store = open_store(state_dir, repair=False)  # never swap the database under a running helper
         problems.extend(p for p in store.problems() if p.code not in {q.code for q in problems})
@@ -123,6 +135,7 @@ def build_report(state_dir: Path, now: datetime, *, rules_dir: str | os.PathLike
             pending = [PendingLine(**p.model_dump()) for p in store.list_pending()]
             paused = store.get_setting(PAUSED_SETTING) == "1"
             can_undo = bool(store.last_batches(1))
+            reader = _reader_line(store, pending)
         finally:
             store.close()
 
@@ -154,7 +167,19 @@ def build_report(state_dir: Path, now: datetime, *, rules_dir: str | os.PathLike
         cases=cases,
         pending_files=pending,
         problems=problems,
+        reader=reader,
     )
+
+
+def _reader_line(store: SqliteStore, pending: list[PendingLine]) -> ReaderLine:
+    from ..reader.engine import missing_parts
+    from ..reader.service import REASON_READING, ReaderService
+    from ..store.readings import reading_count
+
+    missing = missing_parts()
+    waiting = sum(1 for p in pending if p.reason == REASON_READING)
+    message = ReaderService.message_for(not missing, waiting, reading_count(store))
+    return ReaderLine(available=not missing, missing=missing, read=reading_count(store), waiting=waiting, message=message)
 
 
 def _cases(store: SqliteStore, book: Rulebook | None, now: datetime) -> list[CaseLine]:
@@ -223,6 +248,9 @@ def render(report: StatusReport) -> str:
         lines.append("")
         lines.append("收件箱中待分类的文件：")
         lines.extend(f"  {p.path}：{p.reason}" for p in report.pending_files)
+    if report.reader is not None:
+        lines.append("")
+        lines.append(f"图片识别：{report.reader.message}")
     lines.append("")
     lines.append(f"证据文件夹：{report.root}")
     return "\n".join(lines)

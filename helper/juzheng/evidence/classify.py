@@ -50,14 +50,14 @@ class Placement(BaseModel):
     platform: str
     order_id: str
     kind: str | None  # None: 待分类
-    order_by: Literal["name", "name_and_case", "name_and_word", "focus"]
-    kind_by: Literal["keyword", "video", "none"]
+    order_by: Literal["name", "name_and_case", "name_and_word", "focus", "read_order", "read_tracking"]
+    kind_by: Literal["keyword", "video", "none", "read"]
     keyword: str | None = None
     note: str | None = None  # why the kind stayed unknown, for the seller
 
 
 class Unplaced(BaseModel):
-    code: Literal["no_order", "unknown_number", "ambiguous_order", "several_orders", "empty"]
+    code: Literal["no_order", "unknown_number", "ambiguous_order", "several_orders", "empty", "reading", "read_nothing"]
     reason: str  # zh-CN: what the seller can do
 
 

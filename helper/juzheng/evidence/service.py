@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -52,6 +52,7 @@ class EvidenceStatus(BaseModel):
     waiting: int  # files seen in the inbox, waiting for their writer to finish
     pending: list[PendingFile]  # files that cannot be placed, with what the seller can do
     last_rescan_at: datetime | None
+    reader: Any = None  # juzheng.reader.service.ReaderStatus: reading unnamed images (or why not)
 
 
 class UndoItem(BaseModel):
@@ -90,6 +91,7 @@ class EvidenceService:
         use_links: bool = True,
         lock_path: Path | None = None,
         writing_timeout: float = 30.0,
+        read_images: bool | None = None,
     ) -> None:
         self.root = Path(root).resolve()  # watchdog reports real paths (macOS: /private/var/…)
         self.store = store
@@ -106,6 +108,11 @@ class EvidenceService:
         self.indexer = Indexer(store, bus)
         self.sorter = Sorter(self.root, store, bus, self.mover, self.indexer, self.lock)
         self.images = ImageChecker(self.root, store)
+        self.reader = _reader(store) if (watch if read_images is None else read_images) else None
+        if self.reader is not None:
+            self.sorter.reader = self.reader
+            self.reader.on_read = self.recheck
+            self.reader.bus = bus
         self._cond = threading.Condition()
         self._debouncer = Debouncer(self.quiet, max_delay, self.close_events, writing_timeout=writing_timeout)
         self._ops: list[_Op] = []
@@ -137,6 +144,8 @@ class EvidenceService:
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self._thread = threading.Thread(target=self._run, name="juzheng-evidence", daemon=True)
         self._thread.start()
+        if self.reader is not None:
+            self.reader.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._unsubscribe:
@@ -151,6 +160,8 @@ class EvidenceService:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self.reader is not None:
+            self.reader.stop()
 
     def pause(self) -> None:
         """Stop sorting the inbox (the tray's 暂停整理); the index still follows hand changes."""
@@ -175,6 +186,16 @@ class EvidenceService:
             self._retry_pending = True
             self._cond.notify_all()
 
+    def recheck(self, path: Path) -> None:
+        """Sort this one inbox file again shortly (its reading came in); a no-op once it is gone."""
+        try:
+            state = FileState.of(path)
+        except OSError:
+            return
+        with self._cond:
+            self._debouncer.hint(path, "recheck", monotonic(), state, quiet=0.05)
+            self._cond.notify_all()
+
     def status(self) -> EvidenceStatus:
         with self._cond:
             waiting = len(self._debouncer)
@@ -186,6 +207,7 @@ class EvidenceService:
             waiting=waiting,
             pending=self.store.list_pending(),
             last_rescan_at=self._last_rescan_at,
+            reader=self.reader.status() if self.reader is not None else None,
         )
 
     # == one-shot sorting (juzheng sort) =============================================================
@@ -340,6 +362,12 @@ class EvidenceService:
             return
         if new.is_file():
             self.indexer.index_file(layout, new, how="sorted")
+
+    def set_kind(self, evidence_id: int, kind: str) -> EvidenceRecord:
+        """Move a filed file into ``kind``'s folder of its order (the seller's 确认 / 改为…)."""
+        from .rekind import file_under_kind
+
+        return file_under_kind(self, evidence_id, kind)
 
     # == image warnings ===============================================================================
     def warnings(self, evidence_id: int) -> list[ImageWarning]:
@@ -578,3 +606,9 @@ class EvidenceService:
         finally:
             self._indexing = None
             self._last_rescan_at = utcnow()
+
+
+def _reader(store: SqliteStore) -> Any:
+    from ..reader.service import ReaderService
+
+    return ReaderService(store, Path(store.path).parent / "reader")

@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -91,6 +91,7 @@ class Sorter:
         self.lock = lock
         self.own_paths: set[str] = set()  # absolute paths our own moves create or remove (watcher ignores)
         self._hashed_orders: set[tuple[str, str]] = set()
+        self.reader: Any = None  # juzheng.reader.service.ReaderService, when images are read
 
     # -- context --------------------------------------------------------------------------------
     def context(self, rulebook: Rulebook, now: datetime | None = None) -> SortContext:
@@ -136,6 +137,8 @@ class Sorter:
             return _Planned(SortItem(src=relpath, action="pending", reason=REASON_EMPTY), state)
         inside_inbox = relpath[len(INBOX) + 1:]
         result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now, arrived_at=arrival(path, relpath, ctx.pending_since))
+        if self.reader is not None:  # an image its name cannot place is placed by what it reads
+            result = self.reader.consider(path, inside_inbox, state.size, state.mtime_ns, result, ctx.rulebook)
         if isinstance(result, Unplaced):
             return _Planned(SortItem(src=relpath, action="pending", reason=result.reason), state)
         dest_dir = ctx.layout.kind_dir(result.platform, result.order_id, result.kind)
@@ -240,6 +243,8 @@ class Sorter:
             change = self.indexer.index_file(ctx.layout, result.dest, how="sorted", sha256=planned.sha256)
             if change is not None:
                 item.evidence_id = change.record.id
+            if self.reader is not None and planned.placement is not None:
+                self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind, result.dest)
         elif planned.twin is not None:
             note_duplicate(self.store, item.platform or "", item.order_id or "", item.dest, planned.twin)
             self.bus.publish(EVIDENCE_CHANGED, {"platform": item.platform, "order_id": item.order_id, "kind": item.kind,

@@ -79,6 +79,29 @@ class TextValidity(Strict):
     provenance: Provenance
 
 
+Signal = Literal["red_stamp", "camera", "screenshot"]
+CueWeights = Annotated[dict[Annotated[str, Field(min_length=1, max_length=40)], Annotated[float, Field(ge=-20, le=20)]], Field(min_length=1)]
+
+
+class LookAlike(Strict):
+    """Something that reads like this kind but the platforms refuse (a search engine's tracking page, a 财务章)."""
+
+    label: str
+    reason: str = Field(description="zh-CN, what the seller should get instead")
+    words: CueWeights
+    min_score: float = Field(default=4, ge=0)
+
+
+class ReadCues(Strict):
+    """How the kind reads in an image's text (offline OCR) and its cheap signals; points add up."""
+
+    words: CueWeights
+    signals: dict[Signal, Annotated[float, Field(ge=-20, le=20)]] = Field(default_factory=dict)
+    requires_any: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list, description="at least one of these must be read")
+    min_score: float = Field(default=4, ge=0, description="fewer points: not a candidate")
+    look_alikes: list[LookAlike] = Field(default_factory=list)
+
+
 class EvidenceKind(Strict):
     id: KindId
     label: str
@@ -88,6 +111,7 @@ class EvidenceKind(Strict):
     how_to_obtain: list[str] = Field(min_length=1)
     fields: list[FieldCheck] = Field(default_factory=list, description="what makes it valid")
     validity: TextValidity | None = None
+    read_cues: ReadCues | None = Field(default=None, description="text and image cues for unnamed photos and screenshots")
     provenance: Provenance
 
 

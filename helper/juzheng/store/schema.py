@@ -119,4 +119,22 @@ MIGRATIONS: list[str] = [
     ALTER TABLE cases ADD COLUMN seller_deadline_at TEXT;
     ALTER TABLE cases ADD COLUMN request_source TEXT NOT NULL DEFAULT 'first_seen'
     """,
+    # 4: what images read (offline OCR), cached by the bytes' sha256; field checks ticked from a reading.
+    """
+    CREATE TABLE readings (
+        sha256 TEXT PRIMARY KEY,
+        status TEXT NOT NULL,                               -- read | failed
+        engine TEXT NOT NULL,
+        reading TEXT NOT NULL,                              -- JSON: text lines and image signals
+        read_at TEXT NOT NULL
+    );
+    CREATE TABLE auto_checks (
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        field_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        checked_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, kind, field_id)
+    )
+    """,
 ]

@@ -40,8 +40,11 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
     if evidence is not None:
         status = evidence.status()
         paused, pending = status.paused, len(status.pending)
+        reader = getattr(status, "reader", None)
+        reading = reader.queued + (1 if reader.reading else 0) if reader is not None else 0
     else:
         paused, pending = False, len(runtime.store.list_pending())
+        reading = 0
     return TrayInputs(
         now=clock(),
         cases=cases,
@@ -57,6 +60,7 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
             PairedBrowserEntry(id=b.id, name=b.name, paired_at=b.paired_at) for b in (runtime.auth.browsers.list() if runtime.auth.browsers else [])
         ],
         pair_asks=[PairAskEntry(id=a.id, question=a.question, browser_name=a.browser_name) for a in (runtime.asks.pending() if runtime.asks else [])],
+        reading=reading,
     )
 
 

@@ -73,6 +73,7 @@ class TrayInputs(BaseModel):
     problems: list[str] = Field(default_factory=list, description="数据目录/数据库的问题（简短说明），图标变灰并写进提示")
     paired_browsers: list[PairedBrowserEntry] = Field(default_factory=list)
     pair_asks: list[PairAskEntry] = Field(default_factory=list)
+    reading: int = Field(default=0, ge=0, description="正在离线识别内容的图片数")
 
 
 class MenuEntry(BaseModel):
@@ -142,6 +143,7 @@ def tray_state(inputs: TrayInputs) -> TrayState:
         f"{inputs.pending} 个文件待分类",
         *([f"{estimates} 个截止时间为估算，请以平台为准"] if estimates else []),
         *([f"{conflicts} 个截止时间来源不一致，已按较早的提醒"] if conflicts else []),
+        *([f"正在识别 {inputs.reading} 张图片"] if inputs.reading else []),
         *reasons,
     ]
     if inputs.pair_asks:
