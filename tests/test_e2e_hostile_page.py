@@ -268,7 +268,8 @@ def test_a_hostile_page_gets_nothing_through_the_overlay(paired_browser, e2e_hel
     assert not [n for n in filed_under_order(e2e_helper) if any(o in n for o in ORDERLESS)]
     # Working in the overlay at all (here: unfolding its pending list) is the seller's own doing.
     overlay.locator('[data-role="pending"] summary').click()
-    wait_until(lambda: not (inbox_names(e2e_helper) & set(ORDERLESS)), "the seller's click did not file the order-less files")
+    # Unnamed images are read by the OCR worker before a focus may take them: allow for its start.
+    wait_until(lambda: not (inbox_names(e2e_helper) & set(ORDERLESS)), "the seller's click did not file the order-less files", 120)
     assert {n for n in filed_under_order(e2e_helper) if any(o.rsplit(".", 1)[0] in n for o in ORDERLESS)}, "filed, but not under the order"
 
     assert page.evaluate("() => window.__chosen") == [], "files reached the page's upload box without the seller"

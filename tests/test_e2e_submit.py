@@ -228,7 +228,8 @@ def test_inbox_offer_on_opening_a_case_decline_then_accept_never_across_platform
 
     # A file dropped while this case's tab is open and visible is filed to it (the focus).
     (inbox / "退件面单.jpg").write_bytes(ORIGINALS.setdefault("退件面单.jpg", screenshot_png((180, 180, 180))))
-    wait_for(lambda: (e2e_helper.root / "拼多多" / ORDER / "待分类" / "退件面单.jpg").exists())
+    # An unnamed photo is read first (the OCR worker may have to start), then filed to the focus.
+    wait_for(lambda: (e2e_helper.root / "拼多多" / ORDER / "待分类" / "退件面单.jpg").exists(), 120)
     page.close()
 
     browser.serve(PDD_URL, "pinduoduo_detail.html", ORDER_ID=ORDER_2, AFTERSALE_ID=AFTERSALE_2)
@@ -257,7 +258,7 @@ def test_focus_renewed_while_visible_and_ended_when_the_tab_closes(browser, e2e_
     # With the tab closed, a new order-less file waits in the inbox instead of going to the last case.
     inbox = e2e_helper.root / "收件箱"
     (inbox / "关标签之后.jpg").write_bytes(ORIGINALS.setdefault("关标签之后.jpg", screenshot_png((90, 90, 90))))
-    wait_for(lambda: any(p["path"] == "收件箱/关标签之后.jpg" for p in e2e_helper.request("GET", "/api/cases/1").json()["pending"]))
+    wait_for(lambda: any(p["path"] == "收件箱/关标签之后.jpg" for p in e2e_helper.request("GET", "/api/cases/1").json()["pending"]), 120)
 
 
 def test_unsorted_file_filed_by_menu_and_by_drag(browser, e2e_helper):

@@ -152,7 +152,11 @@ class ReaderService:
         if decision.platform and decision.order_id:
             return self._placement(decision.platform, decision.order_id, decision.order_by or "read_order", decision, name, rulebook)
         if isinstance(result, Placement):  # the case in focus; the reading may still know the kind
-            return self._placement(result.platform, result.order_id, "focus", decision, name, rulebook)
+            placed = self._placement(result.platform, result.order_id, result.order_by, decision, name, rulebook)
+            if result.kind is not None:  # a kind the name states beats a guess from the pixels
+                note = placed.note if decision.rejected is not None else None  # a refused look-alike is still said
+                placed = placed.model_copy(update={"kind": result.kind, "kind_by": result.kind_by, "note": note})
+            return placed
         return Unplaced(code="read_nothing", reason=decision.reason or REASON_READ_LATER)
 
     def decide(self, reading: Reading, name: str, rulebook: Rulebook) -> TextDecision:
