@@ -310,16 +310,21 @@ class TrayController:
         shown = (state.colour, self._title(state), tuple((e.label, e.enabled) for e in state.menu))
         if shown == self._shown:
             return
-        previous, self._shown = self._shown, shown
+        previous = self._shown
         try:
             if previous is None or previous[0] != shown[0]:
                 icon.icon = self._image(state)
+                log.info("托盘图标：%s", state.colour)
             if previous is None or previous[1] != shown[1]:
                 icon.title = shown[1]
             if previous is None or previous[2] != shown[2]:
                 icon.update_menu()
         except Exception:
+            # Not remembered as shown: the next refresh tries again instead of taking the icon
+            # for updated (under load the X11 backend's first calls can fail).
             log.exception("updating the tray icon failed")
+            return
+        self._shown = shown
 
     def _title(self, state: TrayState) -> str:
         return "juzheng" if self._x11 else _tooltip(state)
