@@ -12,6 +12,8 @@ import pytest
 
 from juzheng.rules import DEFAULT_RULES_DIR, load_rulebook
 
+pytestmark = pytest.mark.subprocess
+
 
 def juzheng(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(

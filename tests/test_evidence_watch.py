@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from fixtures.evidence import PDD_ORDER, PDD_ORDER_2, TB_ORDER, files_under, sha, wait_for
+from fixtures.evidence import PDD_ORDER, PDD_ORDER_2, TB_ORDER, files_under, wait_for
 from juzheng.events import CASE_CHANGED
 from juzheng.evidence.watcher import Debouncer
 

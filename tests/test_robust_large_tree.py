@@ -21,7 +21,7 @@ import pytest
 
 from fixtures.evidence import wait_for
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120), pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")]
 
 ORDERS = 3000  # x (order folder + kind folder) = 6,000 folders
 

@@ -31,7 +31,7 @@ from juzheng.store import open_store
 ORDER = "240305-000000000000305"
 ORDER_2 = "240306-000000000000306"
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 HELPER_QUIET = 0.5  # juzheng serve's quiet period where there are close events (Linux)
 
 

@@ -16,6 +16,8 @@ from juzheng.rules import DEFAULT_RULES_DIR
 from juzheng.store import DB_NAME, CaseKey, open_store
 from juzheng.tray.runtime_glue import PAUSED_SETTING
 
+pytestmark = pytest.mark.subprocess
+
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parents[1]
 TOP_KEYS = {

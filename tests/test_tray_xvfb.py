@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fixtures.desktop_session import notification_daemon, tray_host, xvfb  # noqa: F401  (fixtures)
 from fixtures.helper_process import RunningHelper, make_helper
 from juzheng.store import CaseKey, open_store
 from juzheng.tray.icon import RGB

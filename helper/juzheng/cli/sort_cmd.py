@@ -123,6 +123,6 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths[-1] = 0  # the last column is not padded
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) if w else c for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c + " " * (w - _width(c)) if w else c for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(headers), line(["-" * max(w, 4) for w in widths]), *(line(r) for r in rows)])

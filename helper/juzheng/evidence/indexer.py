@@ -223,7 +223,7 @@ class Indexer:
                 report.removed += 1
             if progress and done % 1000 == 0:
                 progress(done, total)
-        for p, (size, mtime, loc) in on_disk.items():
+        for p, (size, mtime, _loc) in on_disk.items():
             if p in known and known[p] != (size, mtime):
                 record = self.store.evidence_by_path(p)
                 if record is not None:

@@ -42,7 +42,7 @@ class FileState:
     mtime_ns: int
 
     @classmethod
-    def of(cls, path: Path) -> "FileState":
+    def of(cls, path: Path) -> FileState:
         st = os.stat(path)
         return cls(st.st_size, st.st_mtime_ns)
 

@@ -115,7 +115,7 @@ class SorterLock:
                 self._fd = None
         self._local.release()
 
-    def __enter__(self) -> "SorterLock":
+    def __enter__(self) -> SorterLock:
         self.acquire()
         return self
 

@@ -53,4 +53,4 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
 def _without_nested(phrases: list[str]) -> list[str]:
     """A phrase inside a longer matched phrase adds no evidence of its own."""
     norm = [normalise(p) for p in phrases]
-    return [p for p, n in zip(phrases, norm) if not any(n != m and n in m for m in norm)]
+    return [p for p, n in zip(phrases, norm, strict=True) if not any(n != m and n in m for m in norm)]

@@ -58,7 +58,7 @@ async def error_middleware(request: web.Request, handler: Callable[[web.Request]
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
         return response
-    except (ConnectionResetError, web.HTTPException):
+    except ConnectionResetError:
         raise
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
