@@ -213,43 +213,43 @@ class LocalFiles:
             return False
 
 
-class WindowsRunKey:
-    """HKCU\\...\\Run through ``winreg`` (Windows only; per user, no administrator rights)."""
+if sys.platform == "win32":  # winreg exists on Windows only; mypy --platform win32 checks this branch
+    import winreg
 
-    def __init__(self, key: str = RUN_KEY) -> None:
-        import winreg  # noqa: PLC0415  # only exists on Windows
+    class WindowsRunKey:
+        """HKCU\\...\\Run through ``winreg`` (per user, no administrator rights)."""
 
-        self._winreg = winreg
-        self._key = key
+        def __init__(self, key: str = RUN_KEY) -> None:
+            self._key = key
 
-    def get(self, name: str) -> str | None:
-        try:
-            with self._winreg.OpenKey(self._winreg.HKEY_CURRENT_USER, self._key) as key:
-                value, _ = self._winreg.QueryValueEx(key, name)
-                return str(value)
-        except FileNotFoundError:
-            return None
+        def get(self, name: str) -> str | None:
+            try:
+                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, self._key) as key:
+                    value, _ = winreg.QueryValueEx(key, name)
+                    return str(value)
+            except FileNotFoundError:
+                return None
 
-    def set(self, name: str, value: str) -> None:
-        with self._winreg.CreateKeyEx(self._winreg.HKEY_CURRENT_USER, self._key, 0, self._winreg.KEY_SET_VALUE) as key:
-            self._winreg.SetValueEx(key, name, 0, self._winreg.REG_SZ, value)
+        def set(self, name: str, value: str) -> None:
+            with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, self._key, 0, winreg.KEY_SET_VALUE) as key:
+                winreg.SetValueEx(key, name, 0, winreg.REG_SZ, value)
 
-    def delete(self, name: str) -> bool:
-        try:
-            with self._winreg.OpenKey(self._winreg.HKEY_CURRENT_USER, self._key, 0, self._winreg.KEY_SET_VALUE) as key:
-                self._winreg.DeleteValue(key, name)
-                return True
-        except FileNotFoundError:
-            return False
+        def delete(self, name: str) -> bool:
+            try:
+                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, self._key, 0, winreg.KEY_SET_VALUE) as key:
+                    winreg.DeleteValue(key, name)
+                    return True
+            except FileNotFoundError:
+                return False
 
 
 def _registry(registry: RegistryWriter | None) -> RegistryWriter:
     if registry is not None:
         return registry
-    try:
+    if sys.platform == "win32":
         return WindowsRunKey()
-    except ImportError as exc:  # asked to write the Run key on a system without one
-        raise DesktopError("只有 Windows 有注册表启动项；请改用 --method startup_folder") from exc
+    # Asked to write the Run key on a system without one.
+    raise DesktopError("只有 Windows 有注册表启动项；请改用 --method startup_folder")
 
 
 def install(entry: AutostartEntry, *, files: FileWriter | None = None, registry: RegistryWriter | None = None) -> None:

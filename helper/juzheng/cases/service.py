@@ -137,7 +137,7 @@ class CaseService:
         self._cache[case_id] = entry
         return entry
 
-    def list(self, status: str | None = "open") -> list[CaseSummary]:
+    def summaries(self, status: str | None = "open") -> list[CaseSummary]:
         out = []
         for case in self.store.list_cases(status):
             view = self.view(case.id)
@@ -501,7 +501,7 @@ class CaseService:
                 return None
             known[str(case_id)] = level
             self._save_levels(known)
-        if LEVEL_ORDER[level] > LEVEL_ORDER.get(previous or "ok", 0):  # type: ignore[arg-type]
+        if LEVEL_ORDER[level] > LEVEL_ORDER.get(previous or "ok", 0):  # type: ignore[call-overload]
             payload = {"case_id": case_id, "level": level, "previous": previous}
             self.bus.publish(LEVEL_CHANGED, payload, case_id)
             return payload

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Literal
 
 from aiohttp import web
 
@@ -73,7 +74,7 @@ def _serve(args, root: Path, state_dir: Path, port: int, rules_dir: Path) -> int
     from ..runtime import Runtime
     from ..server import create_app
 
-    backend = "file" if args.insecure_file_secret else "keyring"
+    backend: Literal["keyring", "file"] = "file" if args.insecure_file_secret else "keyring"
     try:
         runtime = Runtime.build(root=root, state_dir=state_dir, rules_dir=rules_dir, secret_backend=backend)
     except SecretUnavailable as exc:

@@ -7,7 +7,6 @@ from the case service (``juzheng.cases``), the colour, tooltip and menu from the
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from ..events import EventBus
 from ..instance import read_info
 from ..paths import default_root, default_state_dir
 from ..rules import Rulebook, RulebookError, level_for, load_rulebook
-from ..rules.deadlines import LEVEL_LABELS
+from ..rules.deadlines import LEVEL_LABELS, Level
 from ..rules.models import Levels
 from ..store import DB_NAME, SqliteStore, open_store, utcnow
 from ..tray.runtime_glue import PAUSED_SETTING
@@ -45,7 +44,7 @@ class CaseLine(BaseModel):
     scenario_label: str | None
     deadline_at: datetime | None
     remaining: str | None
-    level: str | None
+    level: Level | None
     complete: bool | None
     missing: int | None
 
@@ -88,7 +87,7 @@ def cmd_status(args) -> int:
     return 0
 
 
-def build_report(state_dir: Path, now: datetime, *, rules_dir: str | os.PathLike | None = None, root: Path | None = None) -> StatusReport:
+def build_report(state_dir: Path, now: datetime, *, rules_dir: str | Path | None = None, root: Path | None = None) -> StatusReport:
     info = read_info(state_dir)
     helper = HelperInfo(running=False)
     if info is not None and _alive(info):
@@ -142,10 +141,10 @@ def _cases(store: SqliteStore, book: Rulebook | None, now: datetime) -> list[Cas
     if book is not None:
         service = CaseService(store, lambda: book, EventBus(store), clock=lambda: now)
         try:
-            summaries = service.list("open")
+            summaries = service.summaries("open")
         finally:
             service.close()
-        labels = {p.id: p.label for p in book.platforms.values()}
+        labels: dict[str, str] = {p.id: p.label for p in book.platforms.values()}
         return [_line(s, labels.get(s.platform, s.platform), now) for s in summaries]
     # Without a valid rulebook no checklist can be computed: show the stored deadlines, levelled
     # with the default thresholds, so the seller still sees what is about to expire.

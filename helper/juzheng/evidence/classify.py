@@ -45,11 +45,14 @@ class Focus:
     at: datetime
 
 
+OrderBy = Literal["name", "name_and_case", "name_and_word", "focus"]
+
+
 class Placement(BaseModel):
     platform: str
     order_id: str
     kind: str | None  # None: 待分类
-    order_by: Literal["name", "name_and_case", "name_and_word", "focus"]
+    order_by: OrderBy
     kind_by: Literal["keyword", "video", "none"]
     keyword: str | None = None
     note: str | None = None  # why the kind stayed unknown, for the seller
@@ -159,7 +162,7 @@ def _platform_words(stem: str, rulebook: Rulebook) -> set[str]:
 
 def _order_from_name(
     stem: str, rulebook: Rulebook, known: list[KnownCase]
-) -> tuple[str, str, str] | Unplaced | None:
+) -> tuple[str, str, OrderBy] | Unplaced | None:
     # Every platform whose pattern matches each token of the name.
     tokens: dict[str, set[str]] = {}
     spans: dict[str, tuple[int, int]] = {}
@@ -179,7 +182,7 @@ def _order_from_name(
     if not tokens:
         return None
     words = _platform_words(stem, rulebook)
-    resolved: dict[tuple[str, str], str] = {}
+    resolved: dict[tuple[str, str], OrderBy] = {}
     problems: list[Unplaced] = []
     for token, platforms in sorted(tokens.items(), key=lambda kv: spans[kv[0]]):
         by_case = {c.platform for c in known if c.order_id == token and c.platform in platforms}
@@ -207,8 +210,8 @@ def _order_from_name(
         numbers = "、".join(token for _, token in resolved)
         return Unplaced(code="several_orders", reason=REASON_SEVERAL.format(numbers=numbers))
     if len(resolved) == 1:
-        (platform, token), how = next(iter(resolved.items()))
-        return platform, token, how
+        (platform_id, token), how = next(iter(resolved.items()))
+        return platform_id, token, how
     return problems[0]
 
 

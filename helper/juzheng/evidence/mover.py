@@ -23,7 +23,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from ..store import SqliteStore
 from .layout import numbered
@@ -120,7 +120,7 @@ class Mover:
                 # elsewhere). The journal stays 'planned' so recovery finishes it later.
                 return MoveResult("stuck", src, dest, move_id, "文件正被其他程序占用")
             self.store.finish_move(move_id, "failed", _DETAILS[outcome])
-            return MoveResult(outcome, src, None, move_id, _DETAILS[outcome])
+            return MoveResult(cast(MoveStatus, outcome), src, None, move_id, _DETAILS[outcome])
         raise RuntimeError(f"no free name for {name!r} in {dest_dir}")
 
     def _place(self, src: Path, dest: Path, expect: FileState, sha256: str) -> str:

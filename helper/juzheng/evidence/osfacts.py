@@ -19,7 +19,7 @@ from pathlib import Path
 HAS_CLOSE_EVENTS = sys.platform.startswith("linux")
 IS_WINDOWS = os.name == "nt"
 
-if IS_WINDOWS:  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only (sys.platform: mypy checks each branch)
     import msvcrt
 
     def _try_lock(fd: int) -> bool:

@@ -221,9 +221,9 @@ class EvidenceService:
         layout = Layout(self.root, rulebook)
         sha = sha256_bytes(data)
         with self.lock:
-            for record in self.store.evidence_for_order(case.platform, case.order_id):
-                if record.kind == kind and record.sha256 == sha and record.path and (self.root / record.path).is_file():
-                    return record
+            for known in self.store.evidence_for_order(case.platform, case.order_id):
+                if known.kind == kind and known.sha256 == sha and known.path and (self.root / known.path).is_file():
+                    return known
             dest_dir = layout.kind_dir(case.platform, case.order_id, kind)
             result = self.mover.write_new(data, dest_dir, name, batch=new_batch("upload"))
             assert result.dest is not None
@@ -360,7 +360,7 @@ class EvidenceService:
 
     def _inbox_files(self) -> list[Path]:
         inbox = self.root / INBOX
-        out = []
+        out: list[Path] = []
         for folder, dirs, files in os.walk(inbox):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             out.extend(Path(folder) / f for f in files if not is_ignored_name(f))

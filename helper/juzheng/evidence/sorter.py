@@ -20,9 +20,9 @@ from pydantic import BaseModel
 from ..events import PENDING_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
-from ..store import EvidenceRecord, SqliteStore, utcnow
+from ..store import EvidenceRecord, SqliteStore, StoredEvidence, utcnow
 from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
-from .indexer import Indexer
+from .indexer import Indexer, OrderKey
 from .layout import Layout, rel, safe_name
 from .mover import FileState, Mover, sha256_file
 from .osfacts import SorterLock
@@ -163,7 +163,7 @@ class Sorter:
                 return record
         return None
 
-    def _verified_sha(self, record: EvidenceRecord) -> str | None:
+    def _verified_sha(self, record: StoredEvidence) -> str | None:
         """The record's hash, recomputed (and stored) when its file changed since it was recorded."""
         path = self.root / (record.path or "")
         try:
@@ -219,7 +219,7 @@ class Sorter:
         item.status = "done"
         if item.action == "move":
             change = self.indexer.index_file(ctx.layout, result.dest, how="sorted", sha256=planned.sha256)
-            if change is not None:
+            if change is not None and not isinstance(change.record, OrderKey):
                 item.evidence_id = change.record.id
         self._clear_pending(item.src, ctx)
         return item

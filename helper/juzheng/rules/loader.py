@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario
 from .yaml_source import LocatedData, Path as DataPath, SourceError, YamlProblem, dotted, load_located
@@ -100,13 +100,13 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _validate(model: type, located: LocatedData, name: str, errors: list[SourceError]):
+def _validate(model: type[BaseModel], located: LocatedData, name: str, errors: list[SourceError]):
     try:
         return model.model_validate(located.data)
     except ValidationError as exc:
         for err in exc.errors():
             loc: DataPath = tuple(err["loc"])
-            errors.append(SourceError(name, located.line_of(loc), dotted(loc), _message(err)))
+            errors.append(SourceError(name, located.line_of(loc), dotted(loc), _message(dict(err))))
         return None
 
 
@@ -153,8 +153,8 @@ def _cross_check(
     for name, located, platform in platforms:
         for s_index, scenario in enumerate(platform.scenarios):
             if scenario.based_on and scenario.based_on not in scenario_ids:
-                path = ("platform", "scenarios", s_index, "based_on")
-                yield SourceError(name, located.line_of(path), dotted(path), f"based_on 指向不存在的场景 {scenario.based_on!r}")
+                ref: DataPath = ("platform", "scenarios", s_index, "based_on")
+                yield SourceError(name, located.line_of(ref), dotted(ref), f"based_on 指向不存在的场景 {scenario.based_on!r}")
 
 
 def _kind_refs(name: str, located: LocatedData, base: DataPath, scenario: Scenario, known: set[str]) -> Iterable[SourceError]:

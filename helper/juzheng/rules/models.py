@@ -83,7 +83,7 @@ class EvidenceKind(Strict):
     id: KindId
     label: str
     form: Literal["file", "text"] = "file"
-    media: list[Literal["image", "video", "pdf"]] = Field(default_factory=lambda: ["image", "pdf"])
+    media: list[Literal["image", "video", "pdf"]] = Field(default_factory=lambda: ["image", "pdf"])  # type: ignore[arg-type]
     keywords: list[str] = Field(min_length=1, description="file-name keywords; the longest match wins")
     how_to_obtain: list[str] = Field(min_length=1)
     fields: list[FieldCheck] = Field(default_factory=list, description="what makes it valid")

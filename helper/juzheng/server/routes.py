@@ -108,7 +108,7 @@ async def list_cases(request: web.Request) -> web.Response:
     status = request.query.get("status", "open")
     if status not in ("open", "submitted", "closed", "all"):
         raise BadRequest(400, "status 应为 open、submitted、closed 或 all", [{"loc": ["query", "status"], "msg": "invalid", "type": "enum"}])
-    cases = await in_thread(request.app[RUNTIME].cases.list, None if status == "all" else status)
+    cases = await in_thread(request.app[RUNTIME].cases.summaries, None if status == "all" else status)
     return json_response(cases)
 
 

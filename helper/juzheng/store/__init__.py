@@ -6,7 +6,7 @@ implementing the same methods.
 
 from pathlib import Path
 
-from .records import Case, CaseKey, EvidenceRecord, Event, Move, PendingFile
+from .records import Case, CaseKey, EvidenceRecord, Event, Move, PendingFile, StoredEvidence
 from .sqlite import SqliteStore, utcnow
 
 DB_NAME = "juzheng.sqlite3"
@@ -16,4 +16,4 @@ def open_store(state_dir: Path | str) -> SqliteStore:
     return SqliteStore(Path(state_dir) / DB_NAME)
 
 
-__all__ = ["Case", "CaseKey", "EvidenceRecord", "Event", "Move", "PendingFile", "SqliteStore", "open_store", "utcnow"]
+__all__ = ["Case", "CaseKey", "EvidenceRecord", "Event", "Move", "PendingFile", "SqliteStore", "StoredEvidence", "open_store", "utcnow"]

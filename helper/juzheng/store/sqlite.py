@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile
+from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile, StoredEvidence
 from .schema import MIGRATIONS
 
 _CASE_FIELDS = (
@@ -123,7 +123,7 @@ class SqliteStore:
                 cur = db.execute(
                     f"INSERT INTO cases ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})", params
                 )
-                case_id, created = cur.lastrowid, True
+                case_id, created = int(cur.lastrowid or 0), True
             else:
                 case_id, created = row["id"], False
                 if row["scenario_source"] == "seller" and values.get("scenario_source", "detected") != "seller":
@@ -165,14 +165,14 @@ class SqliteStore:
         return [Case(**dict(r)) for r in rows]
 
     # -- evidence -----------------------------------------------------------------------------
-    def add_evidence(self, record: EvidenceRecord) -> EvidenceRecord:
+    def add_evidence(self, record: EvidenceRecord) -> StoredEvidence:
         data = record.model_dump(exclude={"id"})
         data = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in data.items()}
         with self.transaction() as db:
             cur = db.execute(
                 f"INSERT INTO evidence ({','.join(data)}) VALUES ({','.join('?' * len(data))})", tuple(data.values())
             )
-        return record.model_copy(update={"id": cur.lastrowid})
+        return StoredEvidence(**{**record.model_dump(), "id": cur.lastrowid})
 
     def add_evidence_many(self, records: Iterable[EvidenceRecord]) -> int:
         """Bulk insert for the first index of a large folder; paths already known are skipped."""
@@ -198,25 +198,25 @@ class SqliteStore:
         with self.transaction() as db:
             db.execute("DELETE FROM evidence WHERE id=?", (evidence_id,))
 
-    def get_evidence(self, evidence_id: int) -> EvidenceRecord | None:
+    def get_evidence(self, evidence_id: int) -> StoredEvidence | None:
         row = self._one("SELECT * FROM evidence WHERE id=?", (evidence_id,))
-        return EvidenceRecord(**dict(row)) if row else None
+        return StoredEvidence(**dict(row)) if row else None
 
-    def evidence_by_path(self, path: str) -> EvidenceRecord | None:
+    def evidence_by_path(self, path: str) -> StoredEvidence | None:
         row = self._one("SELECT * FROM evidence WHERE path=?", (path,))
-        return EvidenceRecord(**dict(row)) if row else None
+        return StoredEvidence(**dict(row)) if row else None
 
-    def evidence_under(self, prefix: str) -> list[EvidenceRecord]:
+    def evidence_under(self, prefix: str) -> list[StoredEvidence]:
         """Every file record whose path is ``prefix`` or inside it (a folder renamed or removed by hand)."""
         rows = self._all("SELECT * FROM evidence WHERE path=? OR substr(path, 1, ?)=?", (prefix, len(prefix) + 1, prefix + "/"))
-        return [EvidenceRecord(**dict(r)) for r in rows]
+        return [StoredEvidence(**dict(r)) for r in rows]
 
-    def evidence_by_sha(self, sha256: str) -> list[EvidenceRecord]:
-        return [EvidenceRecord(**dict(r)) for r in self._all("SELECT * FROM evidence WHERE sha256=?", (sha256,))]
+    def evidence_by_sha(self, sha256: str) -> list[StoredEvidence]:
+        return [StoredEvidence(**dict(r)) for r in self._all("SELECT * FROM evidence WHERE sha256=?", (sha256,))]
 
-    def evidence_for_order(self, platform: str, order_id: str) -> list[EvidenceRecord]:
+    def evidence_for_order(self, platform: str, order_id: str) -> list[StoredEvidence]:
         rows = self._all("SELECT * FROM evidence WHERE platform=? AND order_id=? ORDER BY id", (platform, order_id))
-        return [EvidenceRecord(**dict(r)) for r in rows]
+        return [StoredEvidence(**dict(r)) for r in rows]
 
     def evidence_count(self) -> int:
         row = self._one("SELECT count(*) FROM evidence")
@@ -248,7 +248,7 @@ class SqliteStore:
                 "INSERT INTO moves (batch, src, dest, sha256, size, state, created_at) VALUES (?,?,?,?,?,'planned',?)",
                 (batch, src, dest, sha256, size, _iso(utcnow())),
             )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)  # set by every INSERT
 
     def finish_move(self, move_id: int, state: MoveState, error: str | None = None) -> None:
         with self.transaction() as db:
@@ -294,7 +294,7 @@ class SqliteStore:
                     "INSERT INTO events (at, type, case_id, payload) VALUES (?,?,?,?)",
                     (stamp, type, case_id, json.dumps(payload, ensure_ascii=False, default=str)),
                 )
-                events.append(Event(id=int(cur.lastrowid), at=at, type=type, case_id=case_id, payload=payload))
+                events.append(Event(id=int(cur.lastrowid or 0), at=at, type=type, case_id=case_id, payload=payload))
         return events
 
     def events_since(self, event_id: int, limit: int = 500) -> list[Event]:

@@ -29,7 +29,7 @@ PAUSED_SETTING = "sorting_paused"
 def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable[[], datetime] = utcnow) -> TrayInputs:
     """The tray's inputs from a live runtime: open cases' levels (CaseService), inbox, pause, rules."""
     cases = [
-        CaseDeadline(case_id=s.id, level=s.level, deadline_at=s.deadline_at) for s in runtime.cases.list("open")
+        CaseDeadline(case_id=s.id, level=s.level, deadline_at=s.deadline_at) for s in runtime.cases.summaries("open")
     ]
     evidence = runtime.evidence
     if evidence is not None:
@@ -134,7 +134,7 @@ def start_tray(
     # notifier's memory makes telling about current levels again harmless.
     if notifier is not None:
         threading.Thread(
-            target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.list("open")),
+            target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.summaries("open")),
             name="juzheng-notify-catch-up",
             daemon=True,
         ).start()

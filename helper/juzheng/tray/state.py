@@ -87,7 +87,10 @@ def format_remaining(delta: timedelta) -> str:
 
 def worst_level(cases: list[CaseDeadline]) -> Level | None:
     levels = [c.level for c in cases if c.level is not None]
-    return max(levels, key=lambda lv: LEVEL_ORDER[lv]) if levels else None
+    if not levels:
+        return None
+    worst: Level = max(levels, key=lambda lv: LEVEL_ORDER[lv])
+    return worst
 
 
 def tray_state(inputs: TrayInputs) -> TrayState:
