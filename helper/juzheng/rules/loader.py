@@ -7,8 +7,11 @@ reading code. All errors of a directory are collected, not just the first.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import re
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +21,30 @@ from pydantic import BaseModel, ValidationError
 from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario
 from .yaml_source import LocatedData, Path as DataPath, SourceError, YamlProblem, dotted, load_located
 
-DEFAULT_RULES_DIR = Path(__file__).resolve().parents[3] / "rules"
+
+
+SHIPPED_RULES = Path(__file__).resolve().parents[1] / "shipped_rules"  # juzheng/shipped_rules/ in a wheel
+
+
+def _shipped_rules_dir() -> Path:
+    """The rulebook that comes with the program.
+
+    A wheel carries a copy of the repository's rules/ in ``juzheng/shipped_rules/`` (setup.py). An
+    editable install has no copy: it reads rules/ of the source tree it was installed from, which
+    pip records in the install's ``direct_url.json`` (PEP 610), so an edit there is what runs.
+    """
+    if SHIPPED_RULES.is_dir():
+        return SHIPPED_RULES
+    # Every install record named juzheng: a source tree on sys.path also shows its build's egg-info.
+    for dist in importlib.metadata.distributions(name="juzheng"):
+        record = json.loads(dist.read_text("direct_url.json") or "{}")
+        url = record.get("url", "")
+        if record.get("dir_info", {}).get("editable") and url.startswith("file://"):
+            return Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path)) / "rules"
+    raise RuntimeError("找不到随程序附带的规则库：请用 scripts/run 或 pip install . 安装举证助手，或用 --rules 指定规则目录")
+
+
+DEFAULT_RULES_DIR = _shipped_rules_dir()
 
 
 class RulebookError(Exception):
