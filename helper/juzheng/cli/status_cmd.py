@@ -16,14 +16,15 @@ from pydantic import BaseModel
 from ..cases import CaseService, CaseSummary
 from ..events import EventBus
 from ..instance import read_info
-from ..paths import default_root, default_state_dir
+from ..paths import default_root
 from ..rules import Rulebook, RulebookError, level_for, load_rulebook
 from ..rules.deadlines import LEVEL_LABELS, Level
 from ..rules.models import Levels
 from ..store import DB_NAME, SqliteStore, open_store, utcnow
 from ..tray.runtime_glue import PAUSED_SETTING
 from ..tray.state import COLOUR_LABELS, CaseDeadline, TrayInputs, TrayState, format_remaining, tray_state
-from .common import add_rules_option, parse_time, print_json
+from .common import parse_time, print_json
+from .locations import add_location_options, state_dir_from
 from .pair_cmd import _alive
 
 
@@ -68,16 +69,14 @@ class StatusReport(TrayState):
 
 def register(sub) -> None:
     p = sub.add_parser("status", help="查看状态：待举证案子、最近截止、待分类文件（与托盘一致；助手未运行也可用）")
-    p.add_argument("--state-dir", metavar="DIR", help="状态目录（默认同 juzheng serve；环境变量 JUZHENG_STATE_DIR）")
-    p.add_argument("--root", metavar="DIR", help="证据文件夹（默认：运行中的助手所用的，或 文档/举证助手）")
-    add_rules_option(p)
+    add_location_options(p)
     p.add_argument("--now", metavar="ISO8601", help="按此时间计算剩余时间（默认：现在）")
     p.add_argument("--json", action="store_true", help="输出 JSON（字段见 StatusReport）")
     p.set_defaults(handler=cmd_status)
 
 
 def cmd_status(args) -> int:
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    state_dir = state_dir_from(args)
     now = parse_time(args.now, "--now") if args.now else utcnow()
     report = build_report(state_dir, now, rules_dir=args.rules, root=Path(args.root) if args.root else None)
     if args.json:
