@@ -111,7 +111,7 @@ class Runtime:
 
 
 def _evidence_service(root: Path, store: SqliteStore, rules: RulebookHolder, bus: EventBus) -> Any | None:
-    """The evidence folder sorter (issue 4), when it is installed: EvidenceService(root, store, rules, bus)."""
+    """The evidence folder sorter, when it is installed: EvidenceService(root, store, rules, bus)."""
     try:
         module = importlib.import_module("juzheng.evidence")
         service_cls = module.EvidenceService

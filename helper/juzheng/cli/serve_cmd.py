@@ -157,7 +157,7 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
 
 
 def _start_tray(runtime, quit, show_icon: bool = True, notify: bool = True):
-    """The tray (issue 6) when it is installed and a tray host exists; the helper never needs it."""
+    """The tray when it is installed and a tray host exists; the helper never needs it."""
     try:
         from ..tray import start_tray
     except Exception:  # not installed yet, or no display (pystray raises non-ImportErrors)

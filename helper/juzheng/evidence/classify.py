@@ -1,6 +1,6 @@
 """Pure classification of a file name into (platform, order id, kind), or why it cannot be placed.
 
-No I/O: the caller passes the known cases and the case in focus. Placement order (issue 4):
+No I/O: the caller passes the known cases and the case in focus. Placement order:
 
 1. an order id in the file name: a structured id (Pinduoduo ``YYMMDD-`` + 15 digits) stands on its
    own; a bare long number counts only when a known case has that order id or a platform word
