@@ -24,7 +24,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.mark.timeout(240)
 def test_bench_quick_runs_every_measurement(tmp_path):
-    only = ["index", "burst", "api", "idle"] + (["overlay", "drop"] if CHROMIUM.exists() else [])
+    only = ["index", "burst", "api", "idle", "scaling"] + (["overlay", "drop"] if CHROMIUM.exists() else [])
     out = tmp_path / "bench-results.json"
     done = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "bench.py"), "--quick", "--only", ",".join(only), "--files", "500",

@@ -118,7 +118,11 @@ def test_adapter_choice_by_whole_host(engine):
     assert page.evaluate(pick, [platforms, "https://fxg.jinritemai.com/ffa/morder/aftersale/detail-v2"]) == "douyin"
     assert page.evaluate(pick, [platforms, "https://refund2.taobao.com/dispute/detail.htm"]) == "taobao"
     assert page.evaluate(pick, [platforms, "https://myseller.taobao.com/home.htm"]) == "taobao"
-    assert page.evaluate(pick, [platforms, "https://aftersale.tmall.com/x"]) == "tmall"
+    assert page.evaluate(pick, [platforms, "https://refund2.tmall.com/x"]) == "tmall"
+    assert page.evaluate(pick, [platforms, "https://qn.taobao.com/home.htm/trade-platform/refund-list/detail"]) == "taobao"
+    # Only the seller hosts: a buyer's sub-domain has no adapter (and gets no content script).
+    assert page.evaluate(pick, [platforms, "https://buyertrade.taobao.com/trade/itemlist/list_bought_items.htm"]) is None
+    assert page.evaluate(pick, [platforms, "https://aftersale.tmall.com/x"]) is None
     assert page.evaluate(pick, [platforms, "https://taobao.com.evil.example/x"]) is None
     assert page.evaluate(pick, [platforms, "https://example.com/?orderSn=1"]) is None
     needs = "([adapter, href]) => Juzheng.extract.needsRequest(adapter, new URL(href))"

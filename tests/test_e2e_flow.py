@@ -25,7 +25,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from fixtures.browser import pair_through_options, pairing_code
+from fixtures.browser import Overlay, overlay_of, pair_through_options, pairing_code
 
 pytestmark = pytest.mark.browser
 
@@ -67,10 +67,11 @@ def other_program():
         thread.join(5)
 
 
-def drop_files(page, target, files: list[tuple[str, bytes]]) -> None:
-    """A real drop event carrying real File objects, as the browser dispatches it."""
+def drop_files(overlay: Overlay, target, files: list[tuple[str, bytes]]) -> None:
+    """A real drop event carrying real File objects, as the browser dispatches it (made in the
+    overlay's frame, where the drop lands)."""
     payload = [[name, base64.b64encode(data).decode()] for name, data in files]
-    dt = page.evaluate_handle(
+    dt = overlay.frame.evaluate_handle(
         """(files) => {
             const dt = new DataTransfer();
             for (const [name, b64] of files) {
@@ -103,6 +104,11 @@ def case_page(browser, e2e_helper):
     expect(page.locator("juzheng-overlay")).to_have_attribute("data-state", "case")
     yield page
     page.close()
+
+
+@pytest.fixture
+def overlay(case_page) -> Overlay:
+    return overlay_of(case_page)
 
 
 def item(overlay, kind: str, option: int | None = None):
@@ -140,25 +146,25 @@ def test_pairing_through_options_page(browser, e2e_helper):
     page.close()
 
 
-def test_scenario_correction_is_stored_on_the_case(case_page, e2e_helper):
-    overlay = case_page.locator("juzheng-overlay")
-    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.not_received")
-    case_id = int(overlay.get_attribute("data-case-id"))
+def test_scenario_correction_is_stored_on_the_case(case_page, overlay, e2e_helper):
+    expect(overlay.host).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    case_id = int(overlay.case_id())
     overlay.locator('select[data-role="scenario"]').select_option("pinduoduo.return_not_received")
-    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.return_not_received")
+    expect(overlay.host).to_have_attribute("data-scenario", "pinduoduo.return_not_received")
+    expect(overlay.root).to_have_attribute("data-scenario", "pinduoduo.return_not_received")
     expect(overlay.locator('[data-role="status"]')).to_contain_text("场景已更正")
     stored = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
     assert (stored["scenario"], stored["scenario_source"]) == ("pinduoduo.return_not_received", "seller")
 
     case_page.reload()  # the page still reads as 未收到商品: the seller's choice stands
-    expect(overlay).to_have_attribute("data-state", "case")
-    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.return_not_received")
+    overlay = overlay_of(case_page)
+    expect(overlay.host).to_have_attribute("data-state", "case")
+    expect(overlay.host).to_have_attribute("data-scenario", "pinduoduo.return_not_received")
     overlay.locator('select[data-role="scenario"]').select_option("pinduoduo.not_received")
-    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    expect(overlay.host).to_have_attribute("data-scenario", "pinduoduo.not_received")
 
 
-def test_file_dropped_into_the_inbox_turns_its_item_done(case_page, e2e_helper):
-    overlay = case_page.locator("juzheng-overlay")
+def test_file_dropped_into_the_inbox_turns_its_item_done(overlay, e2e_helper):
     red = item(overlay, "red_stamp_proof", 0)
     expect(red).to_have_attribute("data-state", "missing")
     inbox = e2e_helper.root / "收件箱"
@@ -174,20 +180,18 @@ def test_file_dropped_into_the_inbox_turns_its_item_done(case_page, e2e_helper):
     expect(red.locator('[data-role="fields"] input[type="checkbox"]').first).to_be_visible()
 
 
-def test_unsorted_file_of_the_order_is_shown(case_page, e2e_helper):
+def test_unsorted_file_of_the_order_is_shown(overlay, e2e_helper):
     """A file that names the order but no kind lands in the order's 待分类 folder: the overlay says so."""
-    overlay = case_page.locator("juzheng-overlay")
     (e2e_helper.root / "收件箱" / f"{ORDER} 随手拍.png").write_bytes(png((120, 120, 120)))
     unsorted = overlay.locator('[data-role="unsorted"]')
     expect(unsorted).to_contain_text("1 个文件尚未分类", timeout=15_000)
     expect(unsorted.locator('[data-role="file"]')).to_contain_text("随手拍")
 
-def test_field_check_is_confirmed_on_the_helper(case_page, e2e_helper):
-    overlay = case_page.locator("juzheng-overlay")
+def test_field_check_is_confirmed_on_the_helper(overlay, e2e_helper):
     box = item(overlay, "red_stamp_proof", 0).locator('[data-role="fields"] input[type="checkbox"]').first
     field = box.get_attribute("data-field")
     box.check()
-    case_id = overlay.get_attribute("data-case-id")
+    case_id = overlay.case_id()
 
     def confirmed() -> bool:
         view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
@@ -204,19 +208,17 @@ def test_field_check_is_confirmed_on_the_helper(case_page, e2e_helper):
     expect(item(overlay, "red_stamp_proof", 0).locator(f'input[data-field="{field}"]')).to_be_checked()
 
 
-def test_drag_drop_upload(case_page, e2e_helper):
-    overlay = case_page.locator("juzheng-overlay")
+def test_drag_drop_upload(overlay, e2e_helper):
     slip = item(overlay, "shipping_slip", 0)
     expect(slip).to_have_attribute("data-state", "missing")
-    drop_files(case_page, slip, [("底单照片.png", png((30, 120, 200)))])
+    drop_files(overlay, slip, [("底单照片.png", png((30, 120, 200)))])
     expect(item(overlay, "shipping_slip", 0)).to_have_attribute("data-state", "done")
     expect(overlay.locator('[data-role="option"][data-option="0"]')).to_have_attribute("data-complete", "true")
     stored = list(e2e_helper.root.rglob("底单照片*.png"))
     assert len(stored) == 1 and stored[0].read_bytes() == png((30, 120, 200))
 
 
-def test_attach_fills_the_pages_own_upload_box(case_page, browser):
-    overlay = case_page.locator("juzheng-overlay")
+def test_attach_fills_the_pages_own_upload_box(case_page, overlay, browser):
     overlay.locator('[data-role="option"][data-option="0"] [data-role="attach"]').click()
     expect(case_page.locator("#chosen li")).to_have_count(2)
     chosen = case_page.evaluate("window.__chosen")
@@ -226,19 +228,17 @@ def test_attach_fills_the_pages_own_upload_box(case_page, browser):
     browser.screenshot(case_page, "overlay-pinduoduo-attached")
 
 
-def test_attach_respects_the_platform_limit(case_page):
+def test_attach_respects_the_platform_limit(case_page, overlay):
     """Pinduoduo takes at most 3 images: four chat screenshots, three attached."""
-    overlay = case_page.locator("juzheng-overlay")
     chat = item(overlay, "chat_screenshot", 1)
-    drop_files(case_page, chat, [(f"聊天记录截图{i}.png", png((10 * i, 200, 90))) for i in range(1, 5)])
+    drop_files(overlay, chat, [(f"聊天记录截图{i}.png", png((10 * i, 200, 90))) for i in range(1, 5)])
     expect(item(overlay, "chat_screenshot", 1).locator('[data-role="file"]')).to_have_count(4)
     overlay.locator('[data-role="option"][data-option="1"] [data-role="attach"]').click()
     expect(case_page.locator("#chosen li")).to_have_count(3)
     expect(overlay.locator('[data-role="status"]')).to_contain_text("共 4 个")
 
 
-def test_file_opens_in_the_viewer(case_page, browser):
-    overlay = case_page.locator("juzheng-overlay")
+def test_file_opens_in_the_viewer(overlay, browser):
     with browser.context.expect_page() as opened:
         item(overlay, "shipping_slip", 0).locator('[data-role="file"]').first.click()
     viewer = opened.value
@@ -247,9 +247,8 @@ def test_file_opens_in_the_viewer(case_page, browser):
     viewer.close()
 
 
-def test_copy_explanation(case_page, browser):
+def test_copy_explanation(case_page, overlay, browser):
     browser.context.grant_permissions(["clipboard-read", "clipboard-write"], origin="https://mms.pinduoduo.com")
-    overlay = case_page.locator("juzheng-overlay")
     overlay.locator('[data-role="copy"]').click()
     expect(overlay.locator('[data-role="status"]')).to_contain_text("已复制")
     text = case_page.evaluate("navigator.clipboard.readText()")
@@ -265,7 +264,8 @@ def test_popup_badge_and_warn_notification(browser, case_page, e2e_helper):
     )
     page = browser.new_page()
     page.goto("https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id=7301111111111")
-    expect(page.locator("juzheng-overlay [data-role='countdown']")).to_have_attribute("data-level", "warn")
+    expect(overlay_of(page).locator("[data-role='countdown']")).to_have_attribute("data-level", "warn")
+    expect(page.locator("juzheng-overlay")).to_have_attribute("data-level", "warn")
 
     def notifications() -> dict:
         return browser.sw("() => chrome.notifications.getAll()")
@@ -279,7 +279,7 @@ def test_popup_badge_and_warn_notification(browser, case_page, e2e_helper):
 
     # 「下一条」 has 1 hour left: urgent, its own notification; the badge counts both.
     page.get_by_role("button", name="下一条").click()
-    expect(page.locator("juzheng-overlay [data-role='countdown']")).to_have_attribute("data-level", "urgent")
+    expect(overlay_of(page).locator("[data-role='countdown']")).to_have_attribute("data-level", "urgent")
     deadline = time.monotonic() + 10
     while not any(k.endswith(":urgent") for k in notifications()):
         assert time.monotonic() < deadline, "no urgent notification"
@@ -303,10 +303,9 @@ def test_popup_badge_and_warn_notification(browser, case_page, e2e_helper):
     page.close()
 
 
-def test_warnings_for_a_rejected_kind_and_an_expired_code(browser, case_page, e2e_helper):
+def test_warnings_for_a_rejected_kind_and_an_expired_code(browser, case_page, overlay, e2e_helper):
     """Courier-site tracking is refused as proof of receipt on Pinduoduo; a 旺旺举证号 older than its
     15 days is expired. Both arrive live (inbox file, another client) and are shown as warnings."""
-    overlay = case_page.locator("juzheng-overlay")
     (e2e_helper.root / "收件箱" / f"{ORDER} 快递官网物流记录.png").write_bytes(png((10, 90, 10)))
     rejected = overlay.locator('[data-role="rejected"] [data-kind="tracking_record"]')
     expect(rejected).to_have_attribute("data-state", "rejected", timeout=15_000)
@@ -318,8 +317,8 @@ def test_warnings_for_a_rejected_kind_and_an_expired_code(browser, case_page, e2
     browser.serve("https://myseller.taobao.com/home.htm/refund-detail", "qianniu_refund.html", **qn)
     page = browser.new_page()
     page.goto("https://myseller.taobao.com/home.htm/refund-detail#/detail")
-    tb = page.locator("juzheng-overlay")
-    expect(tb).to_have_attribute("data-scenario", "taobao.late_shipment.agreed_time")
+    tb = overlay_of(page)
+    expect(tb.host).to_have_attribute("data-scenario", "taobao.late_shipment.agreed_time")
     code_item = tb.locator('[data-role="item"][data-kind="wangwang_evidence_number"]').first
     expect(code_item).to_have_attribute("data-state", "missing")
     # Pasted in the overlay: done.
@@ -329,7 +328,7 @@ def test_warnings_for_a_rejected_kind_and_an_expired_code(browser, case_page, e2
     expect(done_item).to_have_attribute("data-state", "done")
     expect(done_item.locator('[data-role="value"]')).to_have_text("JZ20261123ABCDEF")
     # A code generated 20 days ago, added by another client (the CLI, the tray): expired, live.
-    case_id = tb.get_attribute("data-case-id")
+    case_id = tb.case_id()
     for record in e2e_helper.request("GET", f"/api/cases/{case_id}").json()["evidence"]:
         if record["kind"] == "wangwang_evidence_number":
             assert e2e_helper.request("DELETE", f"/api/cases/{case_id}/evidence/{record['id']}").status == 200
@@ -352,14 +351,15 @@ def test_countdown_turns_warn_in_the_page_and_an_alarm_notifies(browser, case_pa
     )
     page = browser.new_page()
     page.goto("https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id=7303333333333")
-    overlay = page.locator("juzheng-overlay")
+    overlay = overlay_of(page)
     countdown = overlay.locator('[data-role="countdown"]')
     expect(countdown).to_have_attribute("data-level", "ok")
-    case_id = overlay.get_attribute("data-case-id")
+    case_id = overlay.case_id()
     alarms = browser.sw("() => chrome.alarms.getAll().then(a => a.map(x => x.name))")
     assert f"level:{case_id}:warn" in alarms and f"level:{case_id}:urgent" in alarms
     assert f"case:{case_id}:warn" not in browser.sw("() => chrome.notifications.getAll()")
     expect(countdown).to_have_attribute("data-level", "warn", timeout=15_000)
+    expect(overlay.host).to_have_attribute("data-level", "warn", timeout=5_000)  # the host's hook ticks too
     deadline = time.monotonic() + 15
     while f"case:{case_id}:warn" not in browser.sw("() => chrome.notifications.getAll()"):
         assert time.monotonic() < deadline, "the warn alarm brought no notification"
@@ -367,12 +367,11 @@ def test_countdown_turns_warn_in_the_page_and_an_alarm_notifies(browser, case_pa
     page.close()
 
 
-def test_helper_stopped_and_restarted(case_page, e2e_helper, browser):
-    overlay = case_page.locator("juzheng-overlay")
-    expect(overlay).to_have_attribute("data-state", "case")
+def test_helper_stopped_and_restarted(case_page, overlay, e2e_helper, browser):
+    expect(overlay.host).to_have_attribute("data-state", "case")
     # Killed outright (crash, sleep, task manager): no goodbye on the socket.
     e2e_helper.stop(signal.SIGKILL)
-    expect(overlay).to_have_attribute("data-state", "offline", timeout=15_000)
+    expect(overlay.host).to_have_attribute("data-state", "offline", timeout=15_000)
     expect(overlay.locator('[data-role="problem"]')).to_contain_text("本地助手未运行")
     expect(overlay.locator('[data-role="problem"]')).to_contain_text("scripts/run")
     browser.screenshot(case_page, "overlay-helper-offline")
@@ -381,8 +380,8 @@ def test_helper_stopped_and_restarted(case_page, e2e_helper, browser):
     expect(fresh.locator("juzheng-overlay")).to_have_attribute("data-state", "offline")
 
     e2e_helper.start()  # same port, same state: the token still holds
-    expect(overlay).to_have_attribute("data-state", "case", timeout=20_000)
-    expect(overlay).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    expect(overlay.host).to_have_attribute("data-state", "case", timeout=20_000)
+    expect(overlay.host).to_have_attribute("data-scenario", "pinduoduo.not_received")
     expect(item(overlay, "shipping_slip", 0)).to_have_attribute("data-state", "done")
     expect(fresh.locator("juzheng-overlay")).to_have_attribute("data-state", "case", timeout=20_000)
     fresh.close()
@@ -393,14 +392,14 @@ def test_helper_stopped_and_restarted(case_page, e2e_helper, browser):
 
 
 def test_revoked_pairing_says_how_to_fix_it_and_recovers(case_page, e2e_helper, browser):
-    overlay = case_page.locator("juzheng-overlay")
     done = e2e_helper.cli("pair", "--revoke", "--state-dir", str(e2e_helper.state_dir))
     assert done.returncode == 0, done.stderr
     case_page.reload()
-    expect(overlay).to_have_attribute("data-state", "unpaired")
+    overlay = overlay_of(case_page)
+    expect(overlay.host).to_have_attribute("data-state", "unpaired")
     expect(overlay.locator('[data-role="problem"]')).to_contain_text("juzheng pair")
     browser.screenshot(case_page, "overlay-unpaired")
 
     pair_through_options(browser, e2e_helper).close()
     e2e_helper.token = browser.storage()["token"]
-    expect(overlay).to_have_attribute("data-state", "case", timeout=15_000)
+    expect(overlay.host).to_have_attribute("data-state", "case", timeout=15_000)

@@ -1,7 +1,9 @@
 """End to end in real Chromium: each platform's after-sale page gets the overlay with the right
 scenario, order id and deadline, read through the rules' page adapters from markup that varies the
 way the real back offices do (sibling spans, one text node, table header rows, dt/dd, cells).
-Also: the overlay's placement, dragging and collapsing, and SPA navigation to another case."""
+Also: the overlay's placement, dragging and collapsing, and SPA navigation to another case. The
+overlay's UI is in the extension's frame (fixtures.browser.Overlay); the page's host element carries
+only the state, scenario, order, deadline and level hooks."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
+
+from fixtures.browser import Overlay, overlay_of
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +32,12 @@ def assert_close(actual: datetime, expected: datetime, slack: timedelta = timede
     assert abs(actual - expected) <= slack, f"{actual.isoformat()} is not within {slack} of {expected.isoformat()}"
 
 
-def open_case(browser, url: str):
+def open_case(browser, url: str) -> tuple[Any, Overlay]:
     page = browser.new_page()
     page.goto(url)
-    overlay = page.locator("juzheng-overlay")
-    expect(overlay).to_have_attribute("data-state", "case")
+    overlay = overlay_of(page)
+    expect(overlay.host).to_have_attribute("data-state", "case")
+    expect(overlay.root).to_have_attribute("data-state", "case")
     return page, overlay
 
 
@@ -126,10 +131,10 @@ CASES = [
     ),
     PageCase(
         name="tmall",
-        url="https://refund.tmall.com/dispute/detail.htm",
+        url="https://refund2.tmall.com/dispute/detail.htm",
         page="tmall_dispute.html",
         values={"ORDER_ID": "3123456789012345678", "AFTERSALE_ID": "301234567890"},
-        open_url="https://refund.tmall.com/dispute/detail.htm?disputeId=301234567890",
+        open_url="https://refund2.tmall.com/dispute/detail.htm?disputeId=301234567890",
         scenario="tmall.not_received",
         order_id="3123456789012345678",
         aftersale_id="301234567890",
@@ -145,13 +150,18 @@ def test_page_is_recognised(paired_browser, e2e_helper, case: PageCase):
     paired_browser.serve(case.url, case.page, **case.values)
     now = datetime.now(timezone.utc)
     page, overlay = open_case(paired_browser, case.open_url)
-    expect(overlay).to_have_attribute("data-scenario", case.scenario)
+    expect(overlay.host).to_have_attribute("data-scenario", case.scenario)
+    expect(overlay.host).to_have_attribute("data-order-id", case.order_id)
     expect(overlay.locator('[data-role="order-id"]')).to_have_text(case.order_id)
     expect(overlay.locator('[data-role="aftersale-id"]')).to_have_text(case.aftersale_id)
     assert_close(deadline_of(overlay), case.deadline(now))
     countdown = overlay.locator('[data-role="countdown"]')
     expect(countdown).to_have_attribute("data-level", case.level)
     expect(countdown).to_contain_text("剩余")
+    # The host carries the same deadline and level, and nothing about files.
+    expect(overlay.host).to_have_attribute("data-level", case.level)
+    assert overlay.host.get_attribute("data-deadline") == countdown.get_attribute("data-deadline")
+    assert set(overlay.host.evaluate("e => e.getAttributeNames()")) <= {"data-state", "data-scenario", "data-order-id", "data-deadline", "data-level", "data-deadline-source", "style"}
     # The checklist: alternatives, each kind with its state; nothing is in the folder yet.
     expect(overlay.locator('[data-role="mode"]')).to_have_text(["以下任选其一"] if case.name != "taobao" else ["需全部提供"])
     items = overlay.locator('[data-role="item"]')
@@ -177,7 +187,17 @@ def test_overlay_leaves_the_submit_button_free(paired_browser):
         panel = overlay.locator(".panel")
         expect(panel).to_be_visible()
         assert not overlaps(box(panel), box(submit)), f"the overlay covers the submit button on {case.name}"
+        # The frame is sized to the panel: no invisible frame area over the page.
+        assert not overlaps(box(overlay.host), box(submit)), f"the overlay's frame covers the submit button on {case.name}"
+        assert abs(box(overlay.host)["height"] - box(panel)["height"]) <= 2
         page.close()
+
+
+def wait_for_height(overlay: Overlay, ok: Callable[[float], bool], timeout: float = 10.0) -> None:
+    deadline = datetime.now() + timedelta(seconds=timeout)
+    while not ok(box(overlay.host)["height"]):
+        assert datetime.now() < deadline, f"the frame's height stayed {box(overlay.host)['height']}"
+        overlay.page.wait_for_timeout(50)
 
 
 def test_overlay_drags_collapses_and_remembers(paired_browser):
@@ -193,17 +213,19 @@ def test_overlay_drags_collapses_and_remembers(paired_browser):
     moved = box(handle)
     assert abs(moved["x"] - (start["x"] - 300)) <= 2 and abs(moved["y"] - (start["y"] + 200)) <= 2
     overlay.locator('[data-role="collapse"]').click()
-    expect(overlay).to_have_attribute("data-collapsed", "true")
+    expect(overlay.root).to_have_attribute("data-collapsed", "true")
     expect(overlay.locator('[data-role="mode"]')).to_be_hidden()
     expect(overlay.locator('[data-role="countdown"]')).to_be_visible()  # the time stays in sight
+    wait_for_height(overlay, lambda h: h < 80)  # the frame shrinks to the head: the page below is free
 
     page.reload()
-    expect(overlay).to_have_attribute("data-state", "case")
-    expect(overlay).to_have_attribute("data-collapsed", "true")
+    overlay = overlay_of(page)
+    expect(overlay.host).to_have_attribute("data-state", "case")
+    expect(overlay.root).to_have_attribute("data-collapsed", "true")
     again = box(overlay.locator('[data-role="handle"]'))
     assert abs(again["x"] - moved["x"]) <= 2 and abs(again["y"] - moved["y"]) <= 2
     overlay.locator('[data-role="collapse"]').click()
-    expect(overlay).to_have_attribute("data-collapsed", "false")
+    expect(overlay.root).to_have_attribute("data-collapsed", "false")
     expect(overlay.locator('[data-role="mode"]')).to_be_visible()
     page.close()
 
@@ -214,41 +236,57 @@ def test_spa_navigation_to_another_case(paired_browser, e2e_helper):
     case = CASES[1]
     paired_browser.serve(case.url, case.page, **case.values)
     page, overlay = open_case(paired_browser, case.open_url)
-    expect(overlay).to_have_attribute("data-scenario", "douyin.not_received")
-    first_id = overlay.get_attribute("data-case-id")
+    expect(overlay.host).to_have_attribute("data-scenario", "douyin.not_received")
+    first_id = overlay.case_id()
     before = e2e_helper.request("GET", "/api/cases").json()
     page.wait_for_timeout(2500)  # the page's countdown ticks; the case stays the same
-    assert overlay.get_attribute("data-case-id") == first_id
+    assert overlay.case_id() == first_id
     assert e2e_helper.request("GET", "/api/cases").json() == before
 
     now = datetime.now(timezone.utc)
     page.get_by_role("button", name="下一条").click()
     expect(overlay.locator('[data-role="order-id"]')).to_have_text(case.values["NEXT_ORDER_ID"])
-    expect(overlay).to_have_attribute("data-scenario", "douyin.empty_package")
+    expect(overlay.host).to_have_attribute("data-scenario", "douyin.empty_package")
+    expect(overlay.host).to_have_attribute("data-order-id", case.values["NEXT_ORDER_ID"])
     expect(overlay.locator('[data-role="aftersale-id"]')).to_have_text(case.values["NEXT_AFTERSALE_ID"])
-    assert overlay.get_attribute("data-case-id") != first_id
+    assert overlay.case_id() != first_id
     assert_close(deadline_of(overlay), now + timedelta(hours=30))
     expect(overlay.locator('[data-role="countdown"]')).to_have_attribute("data-level", "ok")
     paired_browser.screenshot(page, "overlay-douyin-after-spa-navigation")
     page.close()
 
 
-def test_pages_that_are_no_case_get_no_overlay(paired_browser, e2e_helper):
-    """Pages on the matched hosts that are not an after-sale case: no overlay, no case created.
-    The buyer's order list on a *.taobao.com sub-domain names orders but asks for no evidence."""
+def test_pages_off_the_seller_hosts_get_no_content_script(paired_browser, e2e_helper):
+    """The content script runs only on https and on the seller hosts: a buyer's page on another
+    *.taobao.com sub-domain and a real case page over plain http get no overlay, and no case."""
     paired_browser.pages["https://www.taobao.com/"] = "<!doctype html><meta charset=utf-8><title>淘宝网</title><p>淘宝网 - 亲，欢迎来淘宝</p>"
     paired_browser.pages["https://buyertrade.taobao.com/trade/itemlist/list_bought_items.htm"] = (
         "<!doctype html><meta charset=utf-8><title>已买到的宝贝</title>"
         "<table><tr><td>订单号：3999999999999999991</td><td>交易成功</td></tr><tr><td>订单号：3999999999999999992</td><td>卖家已发货</td></tr></table>"
     )
+    tb = CASES[2]
+    order = "3999999999999999993"
+    paired_browser.serve(tb.url.replace("https://", "http://"), tb.page, **{**tb.values, "ORDER_ID": order})
     before = e2e_helper.request("GET", "/api/cases?status=all").json()
-    for url in ("https://www.taobao.com/", "https://buyertrade.taobao.com/trade/itemlist/list_bought_items.htm"):
+    # A page that does get the content script, opened last: had the others been injected, their
+    # overlays would have shown by the time this one has.
+    control = CASES[0]
+    paired_browser.serve(control.url, control.page, **control.values)
+    urls = ("https://www.taobao.com/", "https://buyertrade.taobao.com/trade/itemlist/list_bought_items.htm",
+            f"http://refund2.taobao.com/dispute/detail.htm?bizOrderId={order}&disputeId=201234567999")
+    pages = []
+    for url in urls:
         page = paired_browser.new_page()
         page.goto(url)
-        page.wait_for_timeout(800)
-        assert page.locator("juzheng-overlay:not([hidden])").count() == 0, url
+        pages.append(page)
+    control_page, _ = open_case(paired_browser, control.open_url)
+    for page, url in zip(pages, urls, strict=True):
+        assert page.locator("juzheng-overlay").count() == 0, url
+        assert not [f for f in page.frames if f.url.startswith("chrome-extension://")], url
         page.close()
-    assert e2e_helper.request("GET", "/api/cases?status=all").json() == before
+    control_page.close()
+    after = [c for c in e2e_helper.request("GET", "/api/cases?status=all").json() if c not in before]
+    assert [c["order_id"] for c in after if c["order_id"] == order] == []
 
 
 def test_an_english_browser_gets_the_english_ui(extension_browser, tmp_path):

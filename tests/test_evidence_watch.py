@@ -32,8 +32,9 @@ def test_a_dropped_file_is_sorted_and_published(ev):
     started(ev)
     ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"stamp")
     target = ev.root / RED_DIR / f"{PDD_ORDER} 红章证明.jpg"
-    wait_for(target.exists)
-    assert target.read_bytes() == b"stamp" and not (ev.inbox / target.name).exists()
+    # A move is link, verify, unlink: the source is gone a moment after the target appears.
+    wait_for(lambda: target.exists() and not (ev.inbox / target.name).exists())
+    assert target.read_bytes() == b"stamp"
     wait_for(lambda: any(p["action"] == "added" for p in ev.of_type("evidence")))
 
 
@@ -105,8 +106,8 @@ def test_a_slowly_written_file_is_moved_only_when_complete(ev, mode):
     writer.finish.set()
     writer.join()
     target = ev.root / CHAT_DIR / src.name
-    wait_for(target.exists)
-    assert target.read_bytes() == writer.data and not src.exists()
+    wait_for(lambda: target.exists() and not src.exists())
+    assert target.read_bytes() == writer.data
     assert not writer.moved_early and len(files_under(ev.root)) == 1
 
 

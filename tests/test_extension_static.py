@@ -30,7 +30,27 @@ def test_manifest_is_mv3_with_a_fixed_key():
     assert extension_id() == "onafckacbdnlfkogjgcdngfhobpgbpdp"
     assert MANIFEST["host_permissions"] == ["http://127.0.0.1/*"]
     assert set(MANIFEST["permissions"]) <= {"storage", "alarms", "notifications", "clipboardWrite"}
-    assert "web_accessible_resources" not in MANIFEST  # nothing for pages to probe or load
+    # The overlay frame is the one page the seller pages may load, and only by its per-session
+    # dynamic address, so no page can probe for the extension by its fixed id.
+    [resources] = MANIFEST["web_accessible_resources"]
+    assert resources["resources"] == ["overlay/overlay.html"] and resources["use_dynamic_url"] is True
+    assert resources["matches"] == MANIFEST["content_scripts"][0]["matches"]
+
+
+SELLER_HOSTS = {"mms.pinduoduo.com", "fxg.jinritemai.com", "refund2.taobao.com", "refund2.tmall.com", "qn.taobao.com", "myseller.taobao.com"}
+
+
+def test_content_script_runs_only_on_https_seller_hosts():
+    """No plain http, no wildcard host, no path narrowing that a renamed page would fall out of."""
+    [script] = MANIFEST["content_scripts"]
+    hosts = set()
+    for pattern in script["matches"]:
+        scheme, rest = pattern.split("://", 1)
+        host, path = rest.split("/", 1)
+        assert scheme == "https" and "*" not in host and path == "*", pattern
+        hosts.add(host)
+    assert hosts == SELLER_HOSTS
+    assert "all_frames" not in script and "match_about_blank" not in script
 
 
 def test_every_file_the_manifest_names_exists():
@@ -38,6 +58,8 @@ def test_every_file_the_manifest_names_exists():
     named += list(MANIFEST["icons"].values()) + list(MANIFEST["action"]["default_icon"].values())
     for script in MANIFEST["content_scripts"]:
         named += script["js"]
+    for resource in MANIFEST["web_accessible_resources"]:
+        named += resource["resources"]
     for name in named:
         assert (EXTENSION_DIR / name).is_file(), name
     worker = (EXTENSION_DIR / MANIFEST["background"]["service_worker"]).read_text(encoding="utf-8")
@@ -95,5 +117,8 @@ def test_every_page_adapter_host_gets_the_content_script():
             for rule in (adapter.order_id, adapter.aftersale_id):
                 if rule and rule.value_pattern:
                     re.compile(rule.value_pattern)
-    for required in ("mms.pinduoduo.com", "fxg.jinritemai.com", "refund2.taobao.com", "myseller.taobao.com", "www.tmall.com"):
+    assert all(not host.startswith("*.") for _, adapter in adapters for host in adapter.hosts), "adapters name exact hosts"
+    for required in SELLER_HOSTS:
         assert any(_pattern_matches(p, required) for p in patterns), required
+    for outside in ("www.taobao.com", "buyertrade.taobao.com", "www.tmall.com", "taobao.com"):
+        assert not any(_pattern_matches(p, outside) for p in patterns), outside

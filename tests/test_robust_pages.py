@@ -4,9 +4,10 @@ with the real helper.
 Hostile: markup *as text* wherever the page puts a value (订单编号, 售后编号, the time left, the
 platform's message, attributes), script-looking text, inbox file names and a pasted 举证号 that are
 markup — every string that can travel page → helper → overlay, or folder → helper → overlay. None may
-ever execute: each payload sets ``window.__jzPwned`` if it ever runs as markup, and the overlay's shadow
-DOM may contain only the elements the overlay makes itself (no page element, no ``on*`` attribute, no
-image but its own blob: thumbnails). Also a page that defines ``<juzheng-overlay>`` itself.
+ever execute: each payload sets ``window.__jzPwned`` if it ever runs as markup (in the page or in the
+overlay's frame), and the overlay's panel may contain only the elements the overlay makes itself (no
+page element, no ``on*`` attribute, no image but its own blob: thumbnails). Also a page that defines
+``<juzheng-overlay>`` itself.
 
 Malformed: a huge page (several MB, 20,000 rows), a 1,000-deep tree, and broken markup (unclosed and
 misnested tags, NUL and control characters, bidi overrides) — the overlay still finds the case.
@@ -19,6 +20,8 @@ import time
 
 import pytest
 from playwright.sync_api import expect
+
+from fixtures.browser import Overlay
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -41,22 +44,25 @@ OVERLAY_TAGS = {
     "summary", "ol", "ul", "li", "input", "label", "form", "img",
 }
 
+# Run in the overlay's frame: its panel is all the overlay shows.
 INSPECT = """() => {
-  const hosts = [...document.querySelectorAll('*')].filter(
-    (e) => e.localName.startsWith('juzheng-overlay') && e.shadowRoot && e.shadowRoot.querySelector('[data-role="order-id"]'));
-  return hosts.map((h) => {
-    const els = [...h.shadowRoot.querySelectorAll('*')];
-    return {
-      name: h.localName,
-      order: h.shadowRoot.querySelector('[data-role="order-id"]').textContent,
-      tags: [...new Set(els.map((e) => e.localName))],
-      onAttrs: els.flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => e.localName + '@' + a.name)),
-      evil: els.filter((e) => e.matches('.jz-evil, script, iframe, object, embed, svg, math, link, meta, base, form[action]')).length,
-      imgs: els.filter((e) => e.localName === 'img').map((e) => e.getAttribute('src') || ''),
-      text: h.shadowRoot.textContent,
-    };
-  });
+  const panel = document.querySelector('.panel');
+  const els = [...panel.querySelectorAll('*')];
+  const order = panel.querySelector('[data-role="order-id"]');
+  return {
+    order: order ? order.textContent : null,
+    tags: [...new Set(els.map((e) => e.localName))],
+    onAttrs: els.flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => e.localName + '@' + a.name)),
+    evil: els.filter((e) => e.matches('.jz-evil, script, iframe, object, embed, svg, math, link, meta, base, form[action]')).length,
+    imgs: els.filter((e) => e.localName === 'img').map((e) => e.getAttribute('src') || ''),
+    text: panel.textContent,
+    pwned: window.__jzPwned === undefined ? null : window.__jzPwned,
+  };
 }"""
+
+# Run in the page: the hosts it can see, and whether any shows it a way in.
+PAGE_HOSTS = """() => [...document.querySelectorAll('*')].filter((e) => e.localName.startsWith('juzheng-overlay'))
+  .map((e) => ({ name: e.localName, order: e.dataset.orderId || null, open: e.shadowRoot !== null, text: e.textContent }))"""
 
 
 def pdd_page(order: str, aftersale: str, *, body_extra: str = "", order_cell: str | None = None, head_extra: str = "") -> str:
@@ -77,29 +83,31 @@ def pdd_page(order: str, aftersale: str, *, body_extra: str = "", order_cell: st
 </div></body></html>"""
 
 
-def open_overlay(browser, url: str, order: str):
+def open_overlay(browser, url: str, order: str) -> tuple[object, Overlay]:
     page = browser.new_page()
     # A 5 MB page's load event can take longer than the fixture's default on a busy 2-core CI machine;
     # the overlay is what this waits for, so generous limits keep it a test of behaviour, not speed.
     page.goto(url, wait_until="domcontentloaded", timeout=60_000)
-    page.wait_for_function(
-        "(order) => [...document.querySelectorAll('*')].some((e) => e.localName.startsWith('juzheng-overlay') && e.shadowRoot"
-        " && e.shadowRoot.querySelector('[data-role=\"order-id\"]') && e.shadowRoot.querySelector('[data-role=\"order-id\"]').textContent === order)",
-        arg=order, timeout=45_000,
-    )
-    return page
+    overlay = Overlay(page, timeout=45)
+    expect(overlay.locator('[data-role="order-id"]')).to_have_text(order, timeout=45_000)
+    return page, overlay
 
 
-def assert_inert(page, expect_text: list[str] = ()) -> dict:
+def assert_inert(page, overlay: Overlay, expect_text: list[str] = ()) -> dict:
     page.wait_for_timeout(600)  # an <img onerror> fires after its failed load: give it the chance
     assert page.evaluate("() => window.__jzPwned") is None, "page-supplied markup was executed"
-    [overlay] = page.evaluate(INSPECT)
-    assert set(overlay["tags"]) <= OVERLAY_TAGS, f"foreign elements in the overlay: {set(overlay['tags']) - OVERLAY_TAGS}"
-    assert overlay["onAttrs"] == [] and overlay["evil"] == 0, overlay
-    assert all(src == "" or src.startswith("blob:") for src in overlay["imgs"]), overlay["imgs"]
+    inside = overlay.frame.evaluate(INSPECT)
+    assert inside["pwned"] is None, "page-supplied markup was executed in the overlay"
+    assert set(inside["tags"]) <= OVERLAY_TAGS, f"foreign elements in the overlay: {set(inside['tags']) - OVERLAY_TAGS}"
+    assert inside["onAttrs"] == [] and inside["evil"] == 0, inside
+    assert all(src == "" or src.startswith("blob:chrome-extension://") for src in inside["imgs"]), inside["imgs"]
     for text in expect_text:
-        assert text in overlay["text"], f"{text!r} not shown as text"
-    return overlay
+        assert text in inside["text"], f"{text!r} not shown as text"
+    # The page sees a closed host and nothing of the case's files.
+    for host in page.evaluate(PAGE_HOSTS):
+        if host["order"]:
+            assert not host["open"] and host["text"] == "", host
+    return inside
 
 
 def test_markup_in_every_value_is_never_executed(paired_browser, e2e_helper):
@@ -122,19 +130,21 @@ def test_markup_in_every_value_is_never_executed(paired_browser, e2e_helper):
     (inbox / pending_name).write_bytes(b"")
     (inbox / f'<b class="jz-evil" onmouseover="{FLAG}">截图.png').write_bytes(b"shot")  # to the focused case: 待分类
     (inbox / f'{order} <svg onload="{FLAG}"> 红章证明.png').write_bytes(b"stamp")
-    page = open_overlay(paired_browser, f"{URL}?orderSn={order}&id={aftersale}", order)
-    host = page.locator("juzheng-overlay")
-    expect(host).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    page, host = open_overlay(paired_browser, f"{URL}?orderSn={order}&id={aftersale}", order)
+    expect(host.host).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    # The seller works in the overlay: the order-less screenshot is filed to this case's 待分类.
+    host.locator('[data-role="ids"]').click()
     expect(host.locator('[data-role="item"][data-kind="red_stamp_proof"]').first).to_have_attribute("data-state", "done", timeout=15_000)
     expect(host.locator('[data-role="pending"]')).to_have_count(1, timeout=15_000)
+    expect(host.locator('[data-role="unsorted"]')).to_have_count(1, timeout=15_000)
     host.locator('[data-role="pending"] summary').click()
     host.locator('[data-role="unsorted"] summary').click()
-    overlay = assert_inert(page, expect_text=[pending_name, "＜b class=＂jz-evil＂"])
+    overlay = assert_inert(page, host, expect_text=[pending_name, "＜b class=＂jz-evil＂"])
     assert overlay["order"] == order
     assert aftersale in overlay["text"] and "12345678" not in overlay["text"]  # the URL's id, not the page's junk
     # Hovering and clicking what the overlay shows runs no page-supplied handler either.
     host.locator('[data-role="item"][data-kind="red_stamp_proof"] [data-role="file"]').first.hover()
-    assert_inert(page)
+    assert_inert(page, host)
     page.close()
 
 
@@ -152,19 +162,18 @@ def test_a_pasted_evidence_number_that_is_markup_shows_as_text(paired_browser, e
     order, dispute = "3456789012345670601", "201234560601"
     deadline = time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + 8 * 3600 + 30 * 3600))
     paired_browser.serve(TB_URL, "taobao_dispute.html", ORDER_ID=order, AFTERSALE_ID=dispute, DEADLINE=deadline)
-    page = open_overlay(paired_browser, f"{TB_URL}?bizOrderId={order}&disputeId={dispute}", order)
-    host = page.locator("juzheng-overlay")
-    case_id = int(host.get_attribute("data-case-id"))
+    page, host = open_overlay(paired_browser, f"{TB_URL}?bizOrderId={order}&disputeId={dispute}", order)
+    case_id = int(host.case_id())
     # The seller corrects the scenario to one that takes a 旺旺举证号, then pastes "markup".
     host.locator('select[data-role="scenario"]').select_option("taobao.late_shipment.agreed_time")
-    expect(host).to_have_attribute("data-scenario", "taobao.late_shipment.agreed_time")
+    expect(host.host).to_have_attribute("data-scenario", "taobao.late_shipment.agreed_time")
     value = PAYLOADS[0]
     host.locator('[data-kind="wangwang_evidence_number"] input[data-role="text-value"]').first.fill(value)
     host.locator('[data-kind="wangwang_evidence_number"] form button[type="submit"]').first.click()
     expect(host.locator('[data-role="item"][data-kind="wangwang_evidence_number"]').first).to_have_attribute("data-state", "done")
     stored = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
     assert value in [e.get("value") for e in stored["evidence"]]
-    assert_inert(page, expect_text=[value])
+    assert_inert(page, host, expect_text=[value])
     page.close()
 
 
@@ -180,12 +189,12 @@ def test_a_page_that_defines_juzheng_overlay_itself(paired_browser):
   document.addEventListener('DOMContentLoaded', () => document.body.append(document.createElement('juzheng-overlay')));
 </script>"""
     paired_browser.pages[URL] = pdd_page(order, aftersale, head_extra=fake)
-    page = open_overlay(paired_browser, f"{URL}?orderSn={order}&id={aftersale}", order)
-    overlays = page.evaluate(INSPECT)
-    real = [o for o in overlays if o["order"] == order]
-    assert len(real) == 1, overlays
-    assert set(real[0]["tags"]) <= OVERLAY_TAGS and real[0]["evil"] == 0 and real[0]["onAttrs"] == []
-    assert "全部齐全" not in real[0]["text"]
+    page, overlay = open_overlay(paired_browser, f"{URL}?orderSn={order}&id={aftersale}", order)
+    hosts = page.evaluate(PAGE_HOSTS)
+    real = [h for h in hosts if h["order"] == order]
+    assert len(real) == 1 and not real[0]["open"], hosts  # under a fresh name, closed
+    inside = assert_inert(page, overlay)
+    assert inside["order"] == order and "全部齐全" not in inside["text"]
     page.close()
 
 
@@ -196,9 +205,9 @@ def test_huge_page(paired_browser):
     blob = "<p>" + ("无关文字" * 100_000) + "</p>"  # one text node of 400k characters
     paired_browser.pages[URL] = pdd_page(order, aftersale, body_extra=f"<table>{rows}</table>{blob}")
     assert len(paired_browser.pages[URL].encode()) > 5_000_000
-    page = open_overlay(paired_browser, f"{URL}?orderSn={order}&id={aftersale}", order)
-    expect(page.locator("juzheng-overlay")).to_have_attribute("data-scenario", "pinduoduo.not_received")
-    assert_inert(page)
+    page, overlay = open_overlay(paired_browser, f"{URL}?orderSn={order}&id={aftersale}", order)
+    expect(overlay.host).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    assert_inert(page, overlay)
     page.close()
 
 
@@ -214,11 +223,10 @@ def test_deeply_nested_page(paired_browser):
     + '<div><span>剩余处理时间</span><span>1天2小时</span></div><p>买家反馈未收到商品，请提供发货底单及快递签收红章证明</p>';
 </script>"""
     paired_browser.pages[URL] = f"""<!doctype html><html><head><meta charset="utf-8"></head><body><div id="deep"></div>{builder}</body></html>"""
-    page = open_overlay(paired_browser, URL, order)
-    host = page.locator("juzheng-overlay")
+    page, host = open_overlay(paired_browser, URL, order)
     expect(host.locator('[data-role="aftersale-id"]')).to_have_text(aftersale)
     assert page.evaluate("() => { let n = 0, e = document.getElementById('deep'); while (e.firstElementChild) { e = e.firstElementChild; n++; } return n; }") >= 1000
-    assert_inert(page)
+    assert_inert(page, host)
     page.close()
 
 
@@ -232,8 +240,7 @@ def test_malformed_markup(paired_browser):
 <select><option>订单编号 999999-999999999999999</select><style>订单编号 888888-888888888888888</style>
 <!-- 订单编号 777777-777777777777777 --><![CDATA[ x ]]></html>"""
     paired_browser.pages[URL] = broken
-    page = open_overlay(paired_browser, URL, order)  # the id from the broken table, not from <select>/<style>/comments
-    host = page.locator("juzheng-overlay")
-    expect(host).to_have_attribute("data-scenario", "pinduoduo.not_received")
-    assert_inert(page)
+    page, host = open_overlay(paired_browser, URL, order)  # the id from the broken table, not from <select>/<style>/comments
+    expect(host.host).to_have_attribute("data-scenario", "pinduoduo.not_received")
+    assert_inert(page, host)
     page.close()

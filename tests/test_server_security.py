@@ -278,3 +278,27 @@ def test_unknown_route_and_method_are_json_errors(module_helper):
     assert missing.status == 404 and "error" in missing.json()
     wrong = module_helper.request("PUT", "/api/cases")
     assert wrong.status == 405 and "error" in wrong.json()
+
+
+# -- no-cors probes from web pages (no Origin header, but Sec-Fetch-Site) -------------------------
+# A page's <img src>, <script src> or fetch(mode: "no-cors") GET carries no Origin, so the Origin
+# check alone let any site learn that the helper is installed from /api/health's answer.
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "same-origin"])
+@pytest.mark.parametrize("path", ["/api/health", "/api/openapi.json", "/api/cases", "/api/nope", "/"])
+def test_web_page_no_cors_probe_gets_no_answer_on_every_route(module_helper, site, path):
+    """Even a 403 would resolve the page's fetch(no-cors) and reveal the helper: it gets no HTTP answer."""
+    try:
+        status, headers, body = raw(module_helper, "GET", path, {
+            "Host": f"127.0.0.1:{module_helper.port}", "Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image",
+        }, host=False)
+    except (http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine):
+        return
+    pytest.fail(f"{path} answered a web page's probe: {status} {headers} {body[:200]!r}")
+
+
+def test_extension_requests_with_fetch_metadata_are_served(module_helper):
+    # The extension's service worker: Sec-Fetch-Site none (host permission) or cross-site with its Origin.
+    for extra in ({"Sec-Fetch-Site": "none"}, {"Sec-Fetch-Site": "cross-site", "Origin": module_helper.origin}):
+        status, _, body = raw(module_helper, "GET", "/api/health", {"Host": f"127.0.0.1:{module_helper.port}", **extra}, host=False)
+        assert status == 200, (extra, body)
+    assert module_helper.request("GET", "/api/health", auth=False).status == 200  # the CLI: no fetch metadata

@@ -7,7 +7,7 @@
   const client = ns.client;
   const MAX_FILE_MESSAGE = 48 * 1024 * 1024;
 
-  const { toBase64, fromBase64 } = ns.bytes;
+  const { toBase64 } = ns.bytes;
 
   function caseId(value) {
     const id = Number(value);
@@ -16,12 +16,6 @@
 
   function bad(error) {
     return { ok: false, state: "error", error };
-  }
-
-  /** Same reply shape as client.request, with a view noted for the badge and notifications. */
-  async function withView(res) {
-    if (res.ok && res.data && res.data.id) await ns.alerts.noteCase(res.data);
-    return res.ok ? { ok: true, data: res.data } : { ok: false, state: res.state, error: res.error, status: res.status };
   }
 
   async function openCase(id) {
@@ -34,50 +28,58 @@
     return res.ok ? bad(ns.t("noCaseUrl")) : { ok: false, state: res.state, error: res.error };
   }
 
-  const fromExtensionPage = (sender) => sender.origin === `chrome-extension://${chrome.runtime.id}` || (sender.url || "").startsWith(`chrome-extension://${chrome.runtime.id}/`);
+  const OWN_ORIGIN = `chrome-extension://${chrome.runtime.id}`;
+  const FRAME_PATH = "/overlay/overlay.html";
+
+  /** Which of the extension's contexts sent this: "frame" (the overlay frame inside a seller's tab),
+   * "extension" (popup, options, viewer), "content" (the content script of a tab's top page), or null.
+   * The overlay frame may be loaded through its dynamic address (web_accessible_resources'
+   * use_dynamic_url), so its origin is checked as well as its path. */
+  function senderKind(sender) {
+    if (!sender || sender.id !== chrome.runtime.id) return null;
+    const url = String(sender.url || "");
+    const origin = String(sender.origin || "");
+    const own = origin === OWN_ORIGIN || url.startsWith(OWN_ORIGIN + "/") || ownDynamic(url);
+    if (own) {
+      let path = "";
+      try {
+        path = new URL(url).pathname;
+      } catch (_) {
+        return null;
+      }
+      if (path === FRAME_PATH) return sender.tab && sender.frameId > 0 ? "frame" : null;
+      return "extension";
+    }
+    if (sender.tab && sender.frameId === 0 && /^https:\/\//.test(url)) return "content";
+    return null;
+  }
+
+  function ownDynamic(url) {
+    const dynamic = chrome.runtime.dynamicId;
+    return Boolean(dynamic) && url.startsWith(`chrome-extension://${dynamic}/`);
+  }
+
+  const fromExtensionPage = (sender) => senderKind(sender) === "extension";
+
+  /** What the page's content script may ask: its adapter, and to report what it read. No case data. */
+  const contentHandlers = {
+    async context(msg, sender) {
+      return { ok: true, data: await ns.rules.contextFor(sender.url || "") };
+    },
+    async pageRead(msg, sender) {
+      return ns.tabs.pageRead(msg, sender);
+    },
+  };
+
+  const frameHandlers = {
+    async overlay(msg, sender) {
+      return ns.tabs.fromFrame(msg, sender);
+    },
+  };
 
   const handlers = {
     async context(msg) {
       return { ok: true, data: await ns.rules.contextFor(msg.href) };
-    },
-
-    async detect(msg) {
-      return withView(await client.request("POST", "/api/cases/detect", { json: msg.payload }));
-    },
-
-    async case(msg) {
-      const id = caseId(msg.id);
-      if (!id) return bad("case id");
-      return withView(await client.request("GET", `/api/cases/${id}`));
-    },
-
-    async patchCase(msg) {
-      const id = caseId(msg.id);
-      if (!id) return bad("case id");
-      return withView(await client.request("PATCH", `/api/cases/${id}`, { json: msg.patch || {} }));
-    },
-
-    async confirm(msg) {
-      const id = caseId(msg.id);
-      if (!id) return bad("case id");
-      return withView(await client.request("POST", `/api/cases/${id}/confirm`, { json: msg.body }));
-    },
-
-    async addText(msg) {
-      const id = caseId(msg.id);
-      if (!id) return bad("case id");
-      const res = await client.request("POST", `/api/cases/${id}/evidence`, { json: msg.body });
-      return res.ok ? { ok: true, data: res.data } : { ok: false, state: res.state, error: res.error };
-    },
-
-    async upload(msg) {
-      const id = caseId(msg.id);
-      if (!id || typeof msg.b64 !== "string") return bad("upload");
-      const form = new FormData();
-      form.append("kind", String(msg.kind || ""));
-      form.append("file", new Blob([fromBase64(msg.b64)], { type: msg.mime || "application/octet-stream" }), String(msg.filename || "upload"));
-      const res = await client.request("POST", `/api/cases/${id}/evidence`, { form, timeout: 120000 });
-      return res.ok ? { ok: true, data: res.data } : { ok: false, state: res.state, error: res.error };
     },
 
     async fileBytes(msg) {
@@ -164,9 +166,13 @@
     },
   };
 
+  const TABLES = { content: contentHandlers, frame: frameHandlers, extension: handlers };
+
   chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-    if (sender.id !== chrome.runtime.id || !msg || typeof msg.type !== "string" || !Object.hasOwn(handlers, msg.type)) return false;
-    handlers[msg.type](msg, sender)
+    const kind = senderKind(sender);
+    const table = kind ? TABLES[kind] : null;
+    if (!table || !msg || typeof msg.type !== "string" || !Object.hasOwn(table, msg.type)) return false;
+    table[msg.type](msg, sender)
       .then(sendResponse)
       .catch((err) => {
         console.error("message failed", msg.type, err);
@@ -175,5 +181,11 @@
     return true; // the reply comes asynchronously
   });
 
-  ns.router = { openCase, handlers };
+  chrome.runtime.onConnect.addListener((port) => {
+    const kind = senderKind(port.sender);
+    if (port.name === "page" && kind === "content") ns.tabs.onPagePort(port, port.sender);
+    else if (port.name === "overlay" && kind === "frame") ns.tabs.onFramePort(port, port.sender);
+  });
+
+  ns.router = { openCase, handlers, senderKind };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -4,11 +4,13 @@ importScripts(
   "/shared/i18n.js",
   "/shared/time.js",
   "/shared/bytes.js",
+  "/shared/caseview.js",
   "/content/extract.js",
   "/background/client.js",
   "/background/rules.js",
   "/background/live.js",
   "/background/alerts.js",
+  "/background/tabs.js",
   "/background/router.js"
 );
 

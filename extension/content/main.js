@@ -1,10 +1,14 @@
-/* The content script's flow: find this page's adapter, read the page, ask the helper (through the
- * service worker: the page's origin cannot reach 127.0.0.1), show the overlay, follow SPA
- * navigation with a debounced MutationObserver and live events through a port. */
+/* The content script's flow: find this page's adapter, read the page, tell the service worker what
+ * was read (the page's origin cannot reach 127.0.0.1, and case data never comes back here), keep
+ * the overlay's host element and frame in place, and follow SPA navigation with a debounced
+ * MutationObserver.
+ *
+ * This script never holds the case: file names, thumbnails and the checklist go from the worker to
+ * the overlay frame. The one thing it receives from the worker besides layout is fillUpload: the
+ * files the seller chose to attach, on a click in the frame, for the page's own upload box.
+ */
 (function (ns) {
   "use strict";
-
-  const { toBase64, fromBase64 } = ns.bytes;
 
   if (window.top !== window || ns.started) return;
   ns.started = true;
@@ -13,14 +17,9 @@
   const DEBOUNCE_MS = 400;
   const MAX_WAIT_MS = 2000;
   const MIN_INTERVAL_MS = 2000;
-  const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
-  const THUMB_MAX_BYTES = 4 * 1024 * 1024;
-  const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp)$/i;
-  const VIDEO_NAME = /\.(mp4|mov|webm|m4v|avi)$/i;
-  const PDF_NAME = /\.pdf$/i;
 
   let ctx = null; // {state, platform, adapter}
-  let current = { sig: null, caseId: null, href: null };
+  let current = { sig: null, href: null };
   let scanning = false;
   let rescanWanted = false;
   let port = null;
@@ -35,177 +34,71 @@
     }
   }
 
-  const overlay = new ns.Overlay(
+  function toWorker(message) {
+    if (!port) return;
+    try {
+      port.postMessage(message);
+    } catch (_) {
+      /* reconnects through onDisconnect */
+    }
+  }
+
+  const placeKey = () => `overlayPlace:${location.hostname}`;
+  const host = new ns.OverlayHost(
     {
-      scenario: async (scenarioId) => {
-        const res = await send({ type: "patchCase", id: current.caseId, patch: { scenario: scenarioId } });
-        if (res.ok) {
-          overlay.showCase(res.data, ctx.platform);
-          overlay.status(t("scenarioSaved"), "ok");
-        } else overlay.status(res.error, "error");
-      },
-      confirm: async (kind, field, confirmed) => {
-        const res = await send({ type: "confirm", id: current.caseId, body: { kind, field, confirmed } });
-        if (res.ok) overlay.showCase(res.data, ctx.platform);
-        else overlay.status(res.error, "error");
-      },
-      upload: (kind, files) => upload(kind, files),
-      addText: async (kind, value) => {
-        const res = await send({ type: "addText", id: current.caseId, body: { kind, value } });
-        if (res.ok) {
-          overlay.status(t("saved"), "ok");
-          await refresh();
-        } else overlay.status(res.error, "error");
-      },
-      attach: (option) => attach(option),
-      copy: (text) => copy(text),
-      openFile: (ev) => send({ type: "openFile", caseId: current.caseId, fileId: ev.id, filename: ev.filename || "" }),
-      thumb: async (ev) => {
-        if (ev.size && ev.size > THUMB_MAX_BYTES) return null;
-        const res = await send({ type: "fileBytes", caseId: current.caseId, fileId: ev.id, maxBytes: THUMB_MAX_BYTES });
-        if (!res.ok) return null;
-        return URL.createObjectURL(new Blob([fromBase64(res.data.b64)], { type: res.data.type || "image/png" }));
-      },
-      retry: () => {
-        send({ type: "reconnect" });
-        boot(true);
-      },
-      options: () => send({ type: "openOptions" }),
-      loadPlace: async () => {
-        const key = placeKey();
-        const got = await chrome.storage.local.get(key);
-        return got[key] || null;
-      },
-      savePlace: (place) => chrome.storage.local.set({ [placeKey()]: place }),
+      load: async () => (await chrome.storage.local.get(placeKey()))[placeKey()] || null,
+      save: (place) => chrome.storage.local.set({ [placeKey()]: place }),
     },
-    null
+    (collapsed) => toWorker({ type: "layout", collapsed })
   );
 
-  function placeKey() {
-    return `overlayPlace:${location.hostname}`;
-  }
-
-  // -- actions ------------------------------------------------------------------------------------
-  async function upload(kind, files) {
-    if (!current.caseId) return;
-    let done = 0;
-    for (const file of files) {
-      if (file.size > MAX_UPLOAD_BYTES) {
-        overlay.status(t("fileTooLarge", [file.name, String(MAX_UPLOAD_BYTES / 1024 / 1024)]), "error");
-        continue;
-      }
-      overlay.status(t("uploading", [file.name]), "");
-      const b64 = toBase64(await file.arrayBuffer());
-      const res = await send({ type: "upload", id: current.caseId, kind, filename: file.name, mime: file.type, b64 });
-      if (!res.ok) {
-        overlay.status(`${file.name}：${res.error}`, "error");
-        continue;
-      }
-      done++;
+  function showHost(info) {
+    if (!info || info.state === "none") {
+      host.hide();
+      return;
     }
-    await refresh();
-    if (done) overlay.status(t("uploaded", [String(done)]), "ok");
+    host.show(info);
+    if (info.state !== "case" && info.state !== "loading") current.sig = null; // read again once the helper is back
   }
 
-  function acceptsFile(name, accepts, input) {
-    const media = accepts && accepts.length ? accepts : ["image"];
-    const ok = (media.includes("image") && IMAGE_NAME.test(name)) || (media.includes("video") && VIDEO_NAME.test(name)) || (media.includes("pdf") && PDF_NAME.test(name));
-    if (!ok) return false;
-    const accept = (input.getAttribute("accept") || "").trim();
-    if (!accept) return true;
-    return accept.split(",").map((a) => a.trim().toLowerCase()).some((a) => {
-      if (a.endsWith("/*")) return mimeOf(name).startsWith(a.slice(0, -1));
-      if (a.startsWith(".")) return name.toLowerCase().endsWith(a) || (a === ".jpg" && /\.jpeg$/i.test(name));
-      return mimeOf(name) === a;
-    });
-  }
-
-  function mimeOf(name) {
-    const ext = (name.split(".").pop() || "").toLowerCase();
-    return { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp", bmp: "image/bmp", mp4: "video/mp4", mov: "video/quicktime", webm: "video/webm", pdf: "application/pdf" }[ext] || "application/octet-stream";
-  }
-
-  /** The page's own upload box: the first file input outside the overlay, visible ones first. */
+  // -- the page's upload box: the one hand-over ---------------------------------------------------
+  /** The page's own upload box: the first enabled file input, visible ones first. */
   function pageFileInput() {
     const inputs = Array.from(document.querySelectorAll('input[type="file"]')).filter((i) => !i.disabled);
     const shown = inputs.find((i) => (i.parentElement || i).getClientRects().length > 0);
     return shown || inputs[0] || null;
   }
 
-  /** Fill the page's <input type=file> with the option's files, so only the platform's submit is left. */
-  async function attach(option) {
-    const view = overlay.view;
-    if (!view) return;
+  function fillUpload(files) {
     const input = pageFileInput();
-    if (!input) {
-      overlay.status(t("noUploadBox"), "error");
-      return;
-    }
-    const upload = view.upload || (ctx.platform && ctx.platform.upload) || null;
-    const limit = upload && upload.max_files ? upload.max_files : 1;
-    const accepts = upload ? upload.accepts : ["image"];
-    const wanted = [];
-    for (const item of option.items) {
-      if (item.form !== "file") continue;
-      for (const ev of overlay.filesOf(item)) if (ev.filename && acceptsFile(ev.filename, accepts, input)) wanted.push(ev);
-    }
-    if (!wanted.length) {
-      overlay.status(t("nothingToAttach"), "error");
-      return;
-    }
-    const max = input.multiple ? limit : 1;
-    const chosen = wanted.slice(0, max);
+    if (!input || !Array.isArray(files) || !files.length) return { ok: false };
     const dt = new DataTransfer();
-    for (const ev of chosen) {
-      const res = await send({ type: "fileBytes", caseId: view.id, fileId: ev.id });
-      if (!res.ok) {
-        overlay.status(`${ev.filename}：${res.error}`, "error");
-        return;
-      }
-      dt.items.add(new File([fromBase64(res.data.b64)], ev.filename, { type: res.data.type || mimeOf(ev.filename) }));
+    for (const f of files.slice(0, input.multiple ? files.length : 1)) {
+      dt.items.add(new File([ns.bytes.fromBase64(String(f.b64 || ""))], String(f.name || "file"), { type: String(f.type || "") }));
     }
     input.files = dt.files;
     input.dispatchEvent(new Event("input", { bubbles: true }));
     input.dispatchEvent(new Event("change", { bubbles: true }));
-    const message = wanted.length > chosen.length ? t("attachedSome", [String(chosen.length), String(wanted.length), String(max)]) : t("attached", [String(chosen.length)]);
-    overlay.status(message, "ok");
+    return { ok: true, count: dt.files.length };
   }
 
-  async function copy(text) {
-    let ok = false;
-    try {
-      await navigator.clipboard.writeText(text);
-      ok = true;
-    } catch (_) {
-      // No clipboard permission or focus: the old way, from a throw-away textarea.
-      const area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.style.cssText = "position:fixed;left:-9999px;top:0;opacity:0";
-      overlay.root.append(area);
-      area.select();
-      try {
-        ok = document.execCommand("copy");
-      } catch (_) {
-        ok = false;
-      }
-      area.remove();
+  // Requests of the service worker only: runtime messages never come from the page.
+  chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+    if (sender.id !== chrome.runtime.id || sender.tab || !msg) return false;
+    if (msg.type === "uploadBox") {
+      const input = pageFileInput();
+      sendResponse(input ? { found: true, accept: input.getAttribute("accept") || "", multiple: input.multiple } : { found: false });
+    } else if (msg.type === "fillUpload") {
+      sendResponse(fillUpload(msg.files));
     }
-    overlay.status(ok ? t("copied") : t("copyFailed"), ok ? "ok" : "error");
-  }
+    return false;
+  });
 
   // -- reading the page ---------------------------------------------------------------------------
   function hash(text) {
     let h = 0;
     for (let i = 0; i < (text || "").length; i++) h = (h * 31 + text.charCodeAt(i)) | 0;
     return h;
-  }
-
-  function problem(res) {
-    const label = ctx && ctx.platform ? ctx.platform.label : "";
-    overlay.showProblem(res.state || "error", res.error, label);
-    current.caseId = null;
-    current.sig = null; // so the page is read again once the helper is back
   }
 
   async function scan(force) {
@@ -220,8 +113,11 @@
       let found = ns.extract.extract(ctx.adapter, location);
       if (found && !found.request_text && ns.extract.needsRequest(ctx.adapter, location)) found = null;
       if (!found) {
-        if (current.sig !== "none") overlay.hide();
-        current = { sig: "none", caseId: null, href: location.href };
+        if (current.sig !== "none" || force) {
+          host.hide();
+          current = { sig: "none", href: location.href };
+          await send({ type: "pageRead", found: null });
+        }
         return;
       }
       // The page's own ticking countdown is left out: it changes every second, the case does not.
@@ -230,14 +126,10 @@
       const newCase = !current.sig || !current.sig.startsWith(found.order_id + "|");
       current.sig = sig;
       current.href = location.href;
-      if (newCase || !overlay.view) overlay.showLoading(ctx.platform.label);
-      const res = await send({ type: "detect", payload: { platform: ctx.platform.id, ...found } });
+      if (newCase || host.state !== "case") showHost({ state: "loading" });
+      const res = await send({ type: "pageRead", found });
       if (current.sig !== sig) return; // navigated on meanwhile
-      if (res.ok) {
-        current.caseId = res.data.id;
-        overlay.showCase(res.data, ctx.platform);
-        focus();
-      } else problem(res);
+      showHost(res.ok ? res.data : { state: res.state || "error" });
     } finally {
       scanning = false;
       if (rescanWanted) {
@@ -246,26 +138,6 @@
       }
     }
   }
-
-  let refreshTimer = null;
-  async function refresh() {
-    if (!current.caseId) return;
-    const res = await send({ type: "case", id: current.caseId });
-    if (res.ok && res.data.id === current.caseId) overlay.showCase(res.data, ctx.platform);
-    else if (!res.ok && res.state !== "error") problem(res);
-  }
-
-  function refreshSoon() {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refresh, 150);
-  }
-
-  /** Tell the helper which case the seller is looking at: the sorter files order-less inbox files
-   * (a screenshot named 截图 1.png) under it. */
-  function focus() {
-    if (current.caseId && document.visibilityState === "visible") send({ type: "focus", id: current.caseId });
-  }
-  document.addEventListener("visibilitychange", focus);
 
   // -- following the page -------------------------------------------------------------------------
   let debounceTimer = null;
@@ -288,58 +160,53 @@
   let observer = null;
   function observe() {
     if (observer) return;
-    observer = new MutationObserver(schedule);
+    observer = new MutationObserver((mutations) => {
+      // The overlay's own host moving or ticking is no page change.
+      if (mutations.every((m) => m.target === host.el)) return;
+      if (host.el && !host.el.isConnected && host.state) host.mount(); // the page removed it
+      schedule();
+    });
     observer.observe(document.documentElement, { childList: true, subtree: true, characterData: true });
     window.addEventListener("popstate", schedule);
     window.addEventListener("hashchange", schedule);
   }
 
-  // -- live updates through the service worker ----------------------------------------------------
+  // -- the service worker's port: helper state, host hooks, layout asked by the frame --------------
   function connect() {
     try {
-      port = chrome.runtime.connect({ name: "live" });
+      port = chrome.runtime.connect({ name: "page" });
     } catch (_) {
       return; // extension reloaded
     }
     port.onMessage.addListener((msg) => {
+      if (!msg || typeof msg !== "object") return;
       if (msg.type === "status") onStatus(msg.state);
-      else if (msg.type === "event") onEvent(msg.event);
+      else if (msg.type === "host") showHost(msg.host);
+      else if (msg.type === "reread") boot(true);
+      else if (msg.type === "rules") boot(true);
+      else if (msg.type === "size") host.resize(msg.height, msg.head);
+      else if (msg.type === "collapse") host.setCollapsed(msg.collapsed);
     });
     port.onDisconnect.addListener(() => {
       port = null;
       // The service worker was stopped; wake it again so live updates keep coming.
-      setTimeout(connect, 1000);
+      setTimeout(() => {
+        connect();
+        if (host.state) boot(true); // a fresh worker knows nothing of this tab
+      }, 1000);
     });
+    toWorker({ type: "layout", collapsed: host.collapsed });
   }
 
   // A message every 25 s keeps the service worker (and its WebSocket) alive while a case is open.
   setInterval(() => {
-    if (port && current.caseId) {
-      try {
-        port.postMessage({ type: "ping" });
-      } catch (_) {
-        /* reconnects through onDisconnect */
-      }
-    }
+    if (host.state === "case") toWorker({ type: "ping" });
   }, 25000);
 
   function onStatus(state) {
-    if (state === "online") {
-      if (!ctx || !ctx.adapter) boot(false);
-      else if (!current.caseId) scan(true);
-      else refreshSoon();
-    } else if ((state === "offline" || state === "unpaired") && current.caseId) {
-      problem({ state, error: "" });
-    }
-  }
-
-  function onEvent(event) {
-    if (!event) return;
-    if (event.type === "rules") {
-      boot(true);
-      return;
-    }
-    if (current.caseId) refreshSoon();
+    if (state !== "online") return;
+    if (!ctx || !ctx.adapter) boot(false);
+    else if (host.state !== "case") scan(true);
   }
 
   async function boot(force) {

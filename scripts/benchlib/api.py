@@ -172,4 +172,49 @@ def measure(session: Any, seconds: float, warm: bool = True) -> list[Figure]:
         "for p99 <= 10 ms, beyond the bare handler too; the paced run (~2,000 req/s) shows the unsaturated p99",
         target=Target(on="value", op="<=", limit=TARGET_P99_MS),
     ).judge())
+    figures.extend(_list_rows(session, helper, headers, seconds, LIST_SIZES_QUICK if not warm else LIST_SIZES))
     return figures
+
+
+LIST_SIZES = (20, 200, 2000)
+LIST_SIZES_QUICK = (20, 200)
+
+
+def _open_cases(helper: Any, headers: dict[str, str], count: int) -> None:
+    """Open cases until the helper has ``count`` (the popup's and the badge's list grows with the shop)."""
+    have = len(helper.request("GET", "/api/cases", headers=headers).json())
+    for i in range(have, count):
+        body = {
+            "platform": ("pinduoduo", "taobao", "douyin")[i % 3], "order_id": f"2411{i:06d}-{i:012d}", "aftersale_id": f"L{i}",
+            "remaining_text": f"剩余处理时间 {1 + i % 2}天{i % 24}小时", "request_text": "买家反馈未收到货，请商家提供快递签收底单或红章证明",
+        }
+        r = helper.request("POST", "/api/cases/detect", json_body=body, headers=headers)
+        if r.status not in (200, 201):
+            raise RuntimeError(f"detect failed: {r.status} {r.body[:300]!r}")
+
+
+def _list_rows(session: Any, helper: Any, headers: dict[str, str], seconds: float, sizes: tuple[int, ...]) -> list[Figure]:
+    """GET /api/cases at growing case counts, each against a bare handler returning the very same list bytes."""
+    rows = []
+    for size in sizes:
+        _open_cases(helper, headers, size)
+        first = helper.request("GET", "/api/cases", headers=headers)
+        if first.status != 200 or len(first.json()) < size:
+            raise RuntimeError(f"GET /api/cases: {first.status}, {len(first.json())} cases, wanted {size}")
+        proc, port = _bare_server(session, first.body)
+        try:
+            bare = wrk(f"http://127.0.0.1:{port}/api/cases", 50, seconds, headers)
+            ours = wrk(f"{helper.url}/api/cases", 50, seconds, headers)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        if ours.errors or bare.errors:
+            raise RuntimeError(f"wrk saw errors listing {size} cases: helper {ours.errors}, bare {bare.errors}\n{ours.raw}")
+        rows.append(Figure(
+            id=f"api_list_{size}", title=f"GET /api/cases with {size} open cases @50 conns", unit="req/s", stat="throughput",
+            value=ours.rps, details={"body_bytes": len(first.body), "helper_p99_ms": ours.p99_ms, "bare_p99_ms": bare.p99_ms},
+            baseline=bare.rps, baseline_title="(bare aiohttp, same bytes)",
+            baseline_why="a bare aiohttp handler returning the helper's own list bytes for this many cases" if size == sizes[0] else "",
+            target=Target(on="ratio", op=">=", limit=TARGET_RATIO),
+        ).judge())
+    return rows

@@ -86,10 +86,10 @@ def measure(browser: Any, helper: Any, iterations: int, warmup: int = 2, seed: i
         for n in range(warmup + iterations):
             load = pages.pinduoduo(rng)
             page, _ = pages.open_and_wait(browser, load)
-            state = page.evaluate(
+            frame = pages.overlay_frame(page)
+            state = frame.evaluate(
                 f"""() => {{
-                    const host = document.querySelector('juzheng-overlay');
-                    const item = host && host.shadowRoot.querySelector('[data-role="item"][data-kind="{KIND}"]');
+                    const item = document.querySelector('[data-role="item"][data-kind="{KIND}"]');
                     return item ? item.dataset.state : null;
                 }}"""
             )
@@ -102,8 +102,8 @@ def measure(browser: Any, helper: Any, iterations: int, warmup: int = 2, seed: i
             time.sleep(0.05)  # the download's own write settles before it is renamed
             t0 = time.time()
             partial.replace(inbox / name)
-            page.wait_for_function(f"() => window.__jzBench.doneAt['{KIND}'] !== undefined", timeout=15_000, polling=20)
-            done_at = page.evaluate(f"() => window.__jzBench.doneAt['{KIND}']") / 1000.0
+            frame.wait_for_function(f"() => window.__jzBench.doneAt['{KIND}'] !== undefined", timeout=15_000, polling=20)
+            done_at = frame.evaluate(f"() => window.__jzBench.doneAt['{KIND}']") / 1000.0
             seen = raw.when(name)
             page.close()
             if n < warmup:

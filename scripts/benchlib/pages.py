@@ -5,10 +5,12 @@ addresses by the browser fixture's router, with a fresh order id on every load (
 as when a seller works down a queue).
 
 Two pieces of instrumentation, both read-only:
-- an init script in every page: records ``DOMContentLoaded`` and, through a MutationObserver on the
-  overlay's open shadow root, the moment the countdown (``[data-role=countdown][data-deadline]``) and
-  checklist items (``[data-role=item][data-kind]``) exist, and when each kind's item turns
-  ``data-state=done`` (wall-clock ms, to compare with the time a file was dropped);
+- an init script in every frame: in the page it records ``DOMContentLoaded``; in the overlay's frame
+  (the extension's ``overlay/overlay.html``; the page cannot see into it) a MutationObserver records
+  the moment the countdown (``[data-role=countdown][data-deadline]``) and checklist items
+  (``[data-role=item][data-kind]``) exist, and when each kind's item turns ``data-state=done``. All
+  times are wall-clock ms (``performance.timeOrigin + now()``), so the two documents' clocks compare,
+  and so they compare with the time a file was dropped;
 - a wrapper around the service worker's one helper client (``Juzheng.client.request``) that logs the
   round trip of every call, so the same page load's ``POST /api/cases/detect`` time is known.
 """
@@ -22,31 +24,27 @@ from typing import Any
 
 INIT_SCRIPT = r"""
 (() => {
-  if (!/^https?:$/.test(location.protocol) || window.__jzBench) return;
-  const B = (window.__jzBench = { dcl: null, rendered: null, doneAt: {} });
-  document.addEventListener("DOMContentLoaded", () => { B.dcl = performance.now(); }, { once: true });
-  const ready = (root) =>
-    root.querySelector('[data-role="countdown"][data-deadline]') && root.querySelector('[data-role="item"][data-kind]');
-  const watch = (host) => {
-    const root = host.shadowRoot;
-    if (!root || root.__jzWatched) return;
-    root.__jzWatched = true;
-    const check = () => {
-      const now = performance.now();
-      if (B.rendered === null && ready(root)) B.rendered = now;
-      for (const el of root.querySelectorAll('[data-role="item"][data-kind][data-state="done"]')) {
-        if (!(el.dataset.kind in B.doneAt)) B.doneAt[el.dataset.kind] = performance.timeOrigin + now;
-      }
-    };
-    new MutationObserver(check).observe(root, {
-      childList: true, subtree: true, attributes: true, attributeFilter: ["data-deadline", "data-state", "data-kind"],
-    });
-    check();
+  if (window.__jzBench) return;
+  const wall = () => performance.timeOrigin + performance.now();
+  if (/^https?:$/.test(location.protocol)) {
+    const B = (window.__jzBench = { dcl: null });
+    document.addEventListener("DOMContentLoaded", () => { B.dcl = wall(); }, { once: true });
+    return;
+  }
+  if (location.protocol !== "chrome-extension:" || location.pathname !== "/overlay/overlay.html") return;
+  const B = (window.__jzBench = { rendered: null, doneAt: {} });
+  const ready = () =>
+    document.querySelector('[data-role="countdown"][data-deadline]') && document.querySelector('[data-role="item"][data-kind]');
+  const check = () => {
+    const now = wall();
+    if (B.rendered === null && ready()) B.rendered = now;
+    for (const el of document.querySelectorAll('[data-role="item"][data-kind][data-state="done"]')) {
+      if (!(el.dataset.kind in B.doneAt)) B.doneAt[el.dataset.kind] = now;
+    }
   };
-  new MutationObserver((mutations) => {
-    for (const m of mutations)
-      for (const n of m.addedNodes) if (n.nodeType === 1 && n.localName.startsWith("juzheng-overlay")) watch(n);
-  }).observe(document, { childList: true, subtree: true });
+  new MutationObserver(check).observe(document, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ["data-deadline", "data-state", "data-kind"],
+  });
 })();
 """
 
@@ -118,9 +116,9 @@ def taobao(rng: random.Random) -> PageLoad:
 def tmall(rng: random.Random) -> PageLoad:
     order, aftersale = _digits(rng, 19, "31"), _digits(rng, 12, "30")
     return PageLoad(
-        "tmall", "https://refund.tmall.com/dispute/detail.htm", "tmall_dispute.html",
+        "tmall", "https://refund2.tmall.com/dispute/detail.htm", "tmall_dispute.html",
         {"ORDER_ID": order, "AFTERSALE_ID": aftersale},
-        f"https://refund.tmall.com/dispute/detail.htm?disputeId={aftersale}", order,
+        f"https://refund2.tmall.com/dispute/detail.htm?disputeId={aftersale}", order,
     )
 
 
@@ -143,11 +141,19 @@ def take_log(browser: Any) -> list[dict[str, Any]] | None:
     return browser.sw(SW_TAKE_LOG)
 
 
+def overlay_frame(page: Any, timeout_s: float = 15.0) -> Any:
+    from fixtures.browser import Overlay
+
+    return Overlay(page, timeout=timeout_s).frame
+
+
 def open_and_wait(browser: Any, load: PageLoad, timeout_ms: int = 15_000) -> tuple[Any, dict[str, Any]]:
-    """Open ``load`` in a new tab; return the page and its ``__jzBench`` record once rendered."""
+    """Open ``load`` in a new tab; return the page and its record (``dcl`` and ``rendered`` wall-clock
+    ms) once the overlay's frame shows the checklist and countdown."""
     browser.serve(load.url, load.page, **load.values)
     page = browser.new_page()
     page.goto(load.open_url, wait_until="domcontentloaded")
-    page.wait_for_function("() => window.__jzBench && window.__jzBench.rendered !== null && window.__jzBench.dcl !== null",
-                           timeout=timeout_ms, polling=50)
-    return page, page.evaluate("() => window.__jzBench")
+    page.wait_for_function("() => window.__jzBench && window.__jzBench.dcl !== null", timeout=timeout_ms, polling=50)
+    frame = overlay_frame(page, timeout_ms / 1000)
+    frame.wait_for_function("() => window.__jzBench && window.__jzBench.rendered !== null", timeout=timeout_ms, polling=50)
+    return page, {"dcl": page.evaluate("() => window.__jzBench.dcl"), "rendered": frame.evaluate("() => window.__jzBench.rendered")}

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..rules import Checklist
-from ..rules.deadline_text import BEIJING
+from ..rules.deadline_text import BEIJING, MAX_YEAR, MIN_YEAR, plausible
 from ..rules.deadlines import Level
 from ..rules.models import UploadLimit
 
@@ -16,7 +16,9 @@ from ..rules.models import UploadLimit
 def _beijing_if_naive(value: datetime | None) -> datetime | None:
     # The platforms show Beijing time; a time sent without an offset means that.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=BEIJING)
+        value = value.replace(tzinfo=BEIJING)
+    if not plausible(value):
+        raise ValueError(f"时间 {value.isoformat() if value else value} 不合理：年份应在 {MIN_YEAR}–{MAX_YEAR} 之间，请核对页面上的时间")
     return value
 
 
@@ -104,10 +106,20 @@ class PendingItem(BaseModel):
     seen_at: datetime
 
 
+class RecognitionCandidate(BaseModel):
+    scenario: str
+    label: str = Field(description="卖家看到的场景名称，可直接作为「可能是：…」的选项")
+    score: float
+    words: list[str] = Field(description="文字中与该场景相符的词，最有力的在前")
+
+
 class RecognitionInfo(BaseModel):
     scenario: str | None
     matched: list[str]
     runner_up: str | None = None
+    score: float = 0
+    confidence: float = Field(default=0, description="0–1；未识别（交给卖家选择）时为 0")
+    candidates: list[RecognitionCandidate] = Field(default_factory=list, description="最可能的两三个场景，按分数从高到低")
 
 
 class CaseView(BaseModel):

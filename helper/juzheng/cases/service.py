@@ -1,8 +1,11 @@
 """The case service: detect/update a case from a page, and build the case view with its checklist.
 
 This is the one place the checklist of a stored case is computed (through ``rules.evaluate``); the
-API, the tray and the CLI all call :meth:`CaseService.view`. Views are cached per (case, data
-generation, rulebook, minute), so a page polling a case costs a dict lookup.
+API, the tray and the CLI all call :meth:`CaseService.view`. A view is cached until something it is
+computed from changes (the case, its order's evidence, the inbox's pending files, the rulebook) or
+the case crosses a boundary (a level, an expiring 举证号), so a page polling a case costs a dict
+lookup; a change to one case rebuilds only that case. ``remaining_seconds`` in a cached view is as
+of its ``computed_at``: clients count down from ``deadline_at``.
 """
 
 from __future__ import annotations
@@ -10,19 +13,21 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
-from ..events import CASE_CHANGED, EVIDENCE_CHANGED, LEVEL_CHANGED, EventBus
+from ..events import CASE_CHANGED, EVIDENCE_CHANGED, LEVEL_CHANGED, PENDING_CHANGED, EventBus
 from ..rules import Checklist, Evidence, Rulebook, compute_deadlines, evaluate, level_for, recognise
-from ..rules.deadline_text import parse_deadline_text
+from ..rules.deadline_text import MAX_YEAR, MIN_YEAR, implausible_date, parse_deadline_text
 from ..rules.deadlines import LEVEL_ORDER, Level
 from ..rules.models import Levels, Scenario
 from ..store import Case, CaseKey, EvidenceRecord, SqliteStore, utcnow
 from ..store.records import Event
+from .listing import CLOCK_SLACK, CaseList
 from .models import (
     CasePatch,
     CaseSummary,
@@ -38,7 +43,6 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-LEVELS_SETTING = "case_levels"
 FOCUS_SETTING = "focus"
 # A page's "剩余 1天23小时59分" has minute resolution: re-reading it must not move the deadline.
 DEADLINE_JITTER = timedelta(seconds=90)
@@ -83,10 +87,16 @@ class CaseService:
         self.bus = bus
         self.clock = clock
         self.evidence = evidence
-        self._generation = 0
+        self._generation = 0  # changes that may touch every view
+        self._case_gen: defaultdict[int, int] = defaultdict(int)
+        self._order_gen: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self._pending_gen = 0
         self._gen_lock = threading.Lock()
         self._cache: dict[int, _Cached] = {}
         self._levels_lock = threading.Lock()
+        self._levels: dict[int, str] | None = None  # last seen level per case, loaded once
+        self._levels_checked: tuple[int, datetime | None] | None = None
+        self._list = CaseList(store, lambda: self.rulebook().digest, self._summary)
         self._unsubscribe = bus.subscribe(self._on_event)
 
     def close(self) -> None:
@@ -94,18 +104,33 @@ class CaseService:
 
     # -- cache --------------------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
-        # Any journaled change may touch a view (evidence is per order, pending files show in every
-        # view); level events change nothing a view is computed from.
-        if event.type != LEVEL_CHANGED:
-            with self._gen_lock:
+        # Evidence belongs to an order, pending files show in every view, a case event names its
+        # case; level events change nothing a view is computed from; anything else touches all.
+        if event.type == LEVEL_CHANGED:
+            return
+        payload = event.payload if isinstance(event.payload, dict) else {}
+        with self._gen_lock:
+            if event.type == CASE_CHANGED and (event.case_id or payload.get("case_id")):
+                self._case_gen[int(event.case_id or payload["case_id"])] += 1
+            elif event.type == EVIDENCE_CHANGED and payload.get("platform") and payload.get("order_id"):
+                self._order_gen[(str(payload["platform"]), str(payload["order_id"]))] += 1
+            elif event.type == PENDING_CHANGED:
+                self._pending_gen += 1
+            else:
                 self._generation += 1
+        if event.type != PENDING_CHANGED:  # the list carries no pending files
+            self._list.changed()
 
     def invalidate(self) -> None:
         with self._gen_lock:
             self._generation += 1
+        self._list.changed()
 
-    def _cache_key(self) -> tuple:
-        return (self._generation, self.rulebook().digest)
+    def _cache_key(self, case_id: int, platform: str, order_id: str) -> tuple:
+        return (
+            self._generation, self.rulebook().digest, self._case_gen.get(case_id, 0),
+            self._order_gen.get((platform, order_id), 0), self._pending_gen,
+        )
 
     # -- reading ------------------------------------------------------------------------------
     def view(self, case_id: int) -> CaseView:
@@ -122,14 +147,23 @@ class CaseService:
         """A view is reused until the data or rules change, the minute turns (remaining seconds and
         validity warnings move), or the deadline crosses a level boundary (warn, urgent, overdue)."""
         now = self.clock()
-        key = self._cache_key()
         hit = self._cache.get(case_id)
-        if hit is not None and hit.key == key and now < hit.expires:
+        if (
+            hit is not None
+            and hit.key == self._cache_key(case_id, hit.view.platform, hit.view.order_id)
+            and now < hit.expires
+            and now + CLOCK_SLACK >= hit.view.computed_at  # the clock was set back: recompute
+        ):
             return hit
+        with self._gen_lock:  # the key before reading: a change while building makes the next read rebuild
+            key_case = (self._generation, self._case_gen.get(case_id, 0), self._pending_gen)
         case = self.store.get_case(case_id)
         if case is None:
             raise CaseError(404, f"没有编号为 {case_id} 的案子")
+        with self._gen_lock:
+            order_gen = self._order_gen.get((case.platform, case.order_id), 0)
         book = self.rulebook()
+        key = (key_case[0], book.digest, key_case[1], order_gen, key_case[2])
         view = self._build_view(case, book, now)
         entry = _Cached(key, _expires(view, book, now), view)
         if len(self._cache) > 5000:
@@ -138,28 +172,39 @@ class CaseService:
         return entry
 
     def summaries(self, status: str | None = "open") -> list[CaseSummary]:
-        out = []
-        for case in self.store.list_cases(status):
-            view = self.view(case.id)
-            checklist = view.checklist
-            out.append(
-                CaseSummary(
-                    id=case.id,
-                    platform=case.platform,
-                    order_id=case.order_id,
-                    aftersale_id=case.aftersale_id,
-                    scenario=case.scenario,
-                    scenario_label=view.scenario_label,
-                    status=case.status,
-                    deadline_at=view.deadline_at,
-                    level=view.level,
-                    complete=checklist.complete if checklist else None,
-                    missing=min((len(o.missing) for o in checklist.options), default=None) if checklist else None,
-                )
-            )
-        # By deadline, soonest first; cases without one last.
-        out.sort(key=lambda s: (s.deadline_at is None, s.deadline_at.timestamp() if s.deadline_at else 0.0, s.id))
-        return out
+        """The cases by deadline, soonest first (cases without one last)."""
+        return [e.summary for e in self._list.get(status, self.clock()).entries]
+
+    def list_json(self, status: str | None = "open") -> bytes:
+        """The list as ``GET /api/cases`` serves it: the same bytes until something changes."""
+        return self._list.get(status, self.clock()).data
+
+    def cached_list_json(self, status: str | None = "open") -> bytes | None:
+        """The list's bytes when nothing changed (no database, no thread needed), else None."""
+        hit = self._list.cached(status, self.clock())
+        return hit.data if hit is not None else None
+
+    def _summary(self, case_id: int, now: datetime) -> tuple[CaseSummary, datetime | None]:
+        try:
+            entry = self._cached(case_id)
+        except CaseError as exc:
+            raise LookupError(case_id) from exc
+        view = entry.view
+        checklist = view.checklist
+        summary = CaseSummary(
+            id=view.id,
+            platform=view.platform,
+            order_id=view.order_id,
+            aftersale_id=view.aftersale_id,
+            scenario=view.scenario,
+            scenario_label=view.scenario_label,
+            status=view.status,
+            deadline_at=view.deadline_at,
+            level=view.level,
+            complete=checklist.complete if checklist else None,
+            missing=min((len(o.missing) for o in checklist.options), default=None) if checklist else None,
+        )
+        return summary, entry.expires
 
     def _build_view(self, case: Case, book: Rulebook, now: datetime) -> CaseView:
         platform = book.platforms.get(case.platform)
@@ -291,8 +336,13 @@ class CaseService:
             scenario_id = req.scenario
         elif text:
             found = recognise(book, platform.id, text)
-            recognition = RecognitionInfo(scenario=found.scenario, matched=found.matched, runner_up=found.runner_up)
+            recognition = RecognitionInfo.model_validate(found.model_dump())
             scenario_id = found.scenario
+            if scenario_id and book.scenario_platform[scenario_id] != platform.id:
+                # A Tmall shop's case read on a taobao.com host: the case belongs to the shop.
+                platform = book.platforms[book.scenario_platform[scenario_id]]
+                req = req.model_copy(update={"platform": platform.id})
+                existing = self._existing(req)
         # A scenario the seller chose stays; the store enforces it too.
         effective = existing.scenario if existing and existing.scenario_source == "seller" else (scenario_id or (existing.scenario if existing else None))
         scenario = book.scenarios.get(effective) if effective else None
@@ -301,6 +351,9 @@ class CaseService:
         for text_value in (req.deadline_text, req.remaining_text):
             if page_deadline is None and text_value:
                 page_deadline = parse_deadline_text(text_value, now)
+                bad = implausible_date(text_value) if page_deadline is None else None
+                if bad is not None:
+                    raise CaseError(400, f"页面上的截止时间 {bad} 不是有效的举证截止时间（年份应在 {MIN_YEAR}–{MAX_YEAR} 之间）：请核对页面上的截止时间", [{"loc": ["body", "deadline_text"], "msg": "implausible date", "type": "value_error"}])
 
         # Unknown request time: when the case was first seen. Never inferred from a page deadline,
         # so "deadline == request + window" keeps meaning "the helper computed it" (see patch()).
@@ -476,45 +529,41 @@ class CaseService:
 
     # -- levels -------------------------------------------------------------------------------
     def check_levels(self) -> list[dict[str, Any]]:
-        """Publish LEVEL_CHANGED for every open case whose level got worse since last seen."""
+        """Publish LEVEL_CHANGED for every open case whose level got worse since last seen.
+
+        Runs from the open-case list, which is rebuilt only for the cases that changed or crossed
+        a boundary; with nothing changed since the last check it returns at once."""
+        listing = self._list.get("open", self.clock())
+        mark = (listing.changes, listing.computed_at)
+        if self._levels_checked == mark:
+            return []
         changes = []
-        for case in self.store.list_cases("open"):
-            try:
-                level = self.view(case.id).level
-            except CaseError:
-                continue
-            change = self._check_level(case.id, level)
+        for entry in listing.entries:
+            change = self._check_level(entry.case_id, entry.level)  # type: ignore[arg-type]
             if change:
                 changes.append(change)
+        self._levels_checked = mark
         return changes
 
     def _check_level(self, case_id: int, level: Level | None) -> dict[str, Any] | None:
         with self._levels_lock:
-            known = self._load_levels()
-            previous = known.get(str(case_id))
-            if level is None:
-                if previous is not None:
-                    known.pop(str(case_id))
-                    self._save_levels(known)
-                return None
+            if self._levels is None:
+                self._levels = self.store.case_levels()
+            previous = self._levels.get(case_id)
             if previous == level:
                 return None
-            known[str(case_id)] = level
-            self._save_levels(known)
+            if level is None:
+                self._levels.pop(case_id, None)
+            else:
+                self._levels[case_id] = level
+            self.store.set_case_level(case_id, level)
+            if level is None:
+                return None
         if LEVEL_ORDER[level] > LEVEL_ORDER.get(previous or "ok", 0):  # type: ignore[call-overload]
             payload = {"case_id": case_id, "level": level, "previous": previous}
             self.bus.publish(LEVEL_CHANGED, payload, case_id)
             return payload
         return None
-
-    def _load_levels(self) -> dict[str, str]:
-        try:
-            return json.loads(self.store.get_setting(LEVELS_SETTING) or "{}")
-        except ValueError:
-            return {}
-
-    def _save_levels(self, levels: dict[str, str]) -> None:
-        self.store.set_setting(LEVELS_SETTING, json.dumps(levels))
 
     # -- helpers ------------------------------------------------------------------------------
     def _case(self, case_id: int) -> Case:
@@ -540,14 +589,21 @@ def _attach_image_warnings(checklist: Checklist, by_ref: dict[str, list[str]]) -
 
 
 def _expires(view: CaseView, book: Rulebook, now: datetime) -> datetime:
-    next_minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    """The next moment the view stops being true by the clock alone: a level boundary of one of its
+    deadlines, or an evidence validity (举证号) running out. A day at most, as a backstop."""
     platform = book.platforms.get(view.platform)
     levels = platform.levels if platform else Levels()
     deadlines = [d.deadline_at for d in (view.checklist.deadlines if view.checklist else [])]
     if view.deadline_at is not None:
         deadlines.append(view.deadline_at)
     boundaries = [b for d in deadlines for b in (d - levels.warn_before, d - levels.urgent_before, d) if b > now]
-    return min([next_minute, *boundaries])
+    for item in view.evidence:
+        kind = book.kinds.get(item.kind) if item.kind else None
+        if kind is not None and kind.validity is not None and item.generated_at is not None:
+            expires = item.generated_at + kind.validity.valid_for
+            if expires > now:
+                boundaries.append(expires)
+    return min([now + timedelta(days=1), *boundaries])
 
 
 def _window(scenario: Scenario | None, book: Rulebook, platform_id: str | None = None) -> timedelta:

@@ -115,6 +115,8 @@ def cmd_check_scenario(args) -> int:
             "missing": [o.missing for o in result.options],
             "mode": result.mode,
             "warnings": [w.model_dump() for w in result.warnings],
+            "advice": result.advice,
+            "source_label": result.source_label,
         }
         print_json(data)
         return 0
@@ -124,8 +126,15 @@ def cmd_check_scenario(args) -> int:
         marks = "，".join(f"{'✔' if it.state == 'done' else '✘'} {it.label}" for it in option.items)
         print(f"  {i}. {marks}{'  ← 已齐全' if option.complete else ''}")
     for w in result.warnings:
-        print(f"  ⚠ {w.message}")
-    print("结论：凭证已齐全，可以提交。" if result.complete else "结论：凭证不全。")
+        if not (result.advice and w.message.endswith(result.advice)):
+            print(f"  ⚠ {w.message}")
+    print(result.source_label)
+    if not result.complete:
+        print("结论：凭证不全。")
+    elif result.advice:
+        print(f"结论：凭证已齐全，可以提交；{result.advice}。")
+    else:
+        print("结论：凭证已齐全，可以提交。")
     return 0
 
 
@@ -164,8 +173,14 @@ def cmd_detect(args) -> int:
         print_json(found.model_dump())
         return 0
     if found.scenario:
-        print(f"识别为：{book.scenarios[found.scenario].label}（{found.scenario}）")
+        print(f"识别为：{book.scenarios[found.scenario].label}（{found.scenario}），把握 {found.confidence:.0%}")
         print("依据：" + "、".join(found.matched))
     else:
-        print("未能识别场景" + (f"（部分匹配：{'、'.join(found.matched)}）" if found.matched else ""))
+        print("未能确定场景，请自行选择。")
+    others = [c for c in found.candidates if c.scenario != found.scenario]
+    if others:
+        print("可能是：")
+        for c in others:
+            words = f"（{'、'.join(c.words[:3])}）" if c.words else ""
+            print(f"  {c.label}（{c.scenario}）分数 {c.score:g}{words}")
     return 0

@@ -87,11 +87,13 @@ def _serve(args, root: Path, state_dir: Path, port: int, rules_dir: Path) -> int
 
 
 async def _run(app: web.Application, runtime, port: int, backend: str, args) -> int:
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    from ..server.connections import KEEPALIVE_TIMEOUT, GuardedSite, header_timeout_from_env
+
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
     await runner.setup()  # starts the runtime (cleanup contexts)
     # reuse_address left to asyncio: on POSIX it only skips TIME_WAIT, on Windows it stays off (it would
-    # let us share a port another program holds).
-    site = web.TCPSite(runner, "127.0.0.1", port)
+    # let us share a port another program holds). The guarded site times out and caps slow sockets.
+    site = GuardedSite(runner, "127.0.0.1", port, header_timeout=header_timeout_from_env())
     try:
         await site.start()
     except OSError as exc:

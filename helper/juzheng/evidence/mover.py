@@ -12,7 +12,9 @@ move: a plain rename replaces silently on POSIX, so we use
   (other filesystems, FAT/exFAT USB drives, shares without hard links).
 
 Just before the final step the source is checked against the size, mtime and hash recorded when it
-was planned; a file that changed meanwhile is left where it is.
+was planned; a file that changed meanwhile is left where it is. A file another process still has
+open for writing is never moved (see :class:`.osfacts.WriterCheck`): checked before the move, and
+on the copy path once more after the copy, just before the source is removed.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from ..store import SqliteStore
 from .layout import numbered
-from .osfacts import fsync_dir
+from .osfacts import WriterCheck, fsync_dir
 
 CHUNK = 1024 * 1024
 MAX_NUMBER = 10_000
@@ -78,9 +80,10 @@ def journal_path(path: Path) -> str:
 
 
 class Mover:
-    def __init__(self, store: SqliteStore, *, use_links: bool = True) -> None:
+    def __init__(self, store: SqliteStore, *, use_links: bool = True, writers: WriterCheck | None = None) -> None:
         self.store = store
         self.use_links = use_links
+        self.writers = writers or WriterCheck()
 
     # -- moving an existing file -------------------------------------------------------------------
     def move(
@@ -120,7 +123,8 @@ class Mover:
                 # elsewhere). The journal stays 'planned' so recovery finishes it later.
                 return MoveResult("stuck", src, dest, move_id, "文件正被其他程序占用")
             self.store.finish_move(move_id, "failed", _DETAILS[outcome])
-            return MoveResult(cast(MoveStatus, outcome), src, None, move_id, _DETAILS[outcome])
+            status: MoveStatus = "busy" if outcome == "writing" else outcome  # type: ignore[assignment]
+            return MoveResult(status, src, None, move_id, _DETAILS[outcome])
         raise RuntimeError(f"no free name for {name!r} in {dest_dir}")
 
     def _place(self, src: Path, dest: Path, expect: FileState, sha256: str) -> str:
@@ -129,6 +133,8 @@ class Mover:
                 return "changed"
         except FileNotFoundError:
             return "vanished"
+        if self.writers.open_for_writing(src):
+            return "writing"
         if self.use_links:
             try:
                 os.link(src, dest)
@@ -181,6 +187,10 @@ class Mover:
         if not same:
             remove_quietly(dest)
             return "vanished" if not src.exists() else "changed"
+        if self.writers.open_for_writing(src, fresh=True):
+            # Opened for writing while we copied: its next bytes would be lost with the source.
+            remove_quietly(dest)
+            return "writing"
         return self._remove_source(src, dest)
 
     def _remove_source(self, src: Path, dest: Path) -> str:
@@ -235,6 +245,7 @@ _DETAILS = {
     "changed": "文件在整理前又被修改了，先不动它，等写完再整理",
     "vanished": "文件已被移走或删除",
     "busy": "文件正被其他程序占用，稍后再试",
+    "writing": "文件仍在被写入（另一个程序还开着它），写完后会自动整理",
 }
 
 

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from ..events import CASE_CHANGED, EVIDENCE_CHANGED, PENDING_CHANGED, RULES_CHANGED, EventBus
+from ..events import CASE_CHANGED, EVIDENCE_CHANGED, RULES_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
 from ..store import Case, Event, EvidenceRecord, PendingFile, SqliteStore, utcnow
@@ -29,8 +29,9 @@ from .indexer import Indexer, payload
 from .layout import Layout, is_ignored_name, rel, safe_name
 from .mover import UPLOAD_SRC, FileState, Mover, new_batch, sha256_bytes, sha256_file
 from .osfacts import HAS_CLOSE_EVENTS, SorterLock
+from . import undo_journal
 from .recovery import recover
-from .sorter import REASON_HELD, SortContext, SortItem, Sorter, hold, unhold
+from .sorter import SortContext, SortItem, Sorter, unhold
 from .watcher import NEW_FOLDER_QUIET, Debouncer, Hint, RootWatcher, monotonic
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class EvidenceService:
         close_events: bool | None = None,
         use_links: bool = True,
         lock_path: Path | None = None,
+        writing_timeout: float = 30.0,
     ) -> None:
         self.root = Path(root).resolve()  # watchdog reports real paths (macOS: /private/var/…)
         self.store = store
@@ -104,7 +106,7 @@ class EvidenceService:
         self.sorter = Sorter(self.root, store, bus, self.mover, self.indexer, self.lock)
         self.images = ImageChecker(self.root, store)
         self._cond = threading.Condition()
-        self._debouncer = Debouncer(self.quiet, max_delay, self.close_events)
+        self._debouncer = Debouncer(self.quiet, max_delay, self.close_events, writing_timeout=writing_timeout)
         self._ops: list[_Op] = []
         self._gone: dict[Path, float] = {}  # deleted paths, forgotten once their quiet period is over
         self._rescan_requested = False
@@ -286,7 +288,9 @@ class EvidenceService:
         for moves in self.store.last_batches(last_n):
             for move in moves:
                 with self.lock:
+                    undo_journal.begin(self.store, move.id, batch)
                     results.append(self._undo_one(move, layout, batch))
+                    undo_journal.end(self.store, move.id)
         return results
 
     def _undo_one(self, move, layout: Layout, batch: str) -> UndoItem:
@@ -309,14 +313,7 @@ class EvidenceService:
         self.store.finish_move(move.id, "undone")
         self.sorter.own_paths.add(str(result.dest))
         self._after_hand_move(layout, here, result.dest)
-        try:
-            back_rel = rel(self.root, result.dest)
-        except ValueError:
-            back_rel = None
-        if back_rel and back_rel.startswith(INBOX + "/"):
-            hold(self.store, result.dest)
-            self.store.set_pending(back_rel, REASON_HELD)
-            self.bus.publish(PENDING_CHANGED, {"path": back_rel, "reason": REASON_HELD})
+        undo_journal.mark_back_in_inbox(self.store, self.bus, self.root, result.dest)
         return UndoItem(move_id=move.id, from_path=move.dest, to_path=str(result.dest), status="undone")
 
     def _after_hand_move(self, layout: Layout, old: Path, new: Path) -> None:
@@ -357,6 +354,7 @@ class EvidenceService:
                     self._after_hand_move(layout, Path(done.move.dest), Path(done.move.dest))
                 if done.outcome != "rolled_back" or done.detail:
                     log.info("recovered move %s: %s %s", done.move.id, done.outcome, done.detail)
+            undo_journal.complete(self.store, self.bus, self.root)
 
     def _inbox_files(self) -> list[Path]:
         inbox = self.root / INBOX
@@ -472,13 +470,14 @@ class EvidenceService:
             else:
                 self._guarded(self._index_one, layout, path)
         if (retry or rescan) and not paused:
-            ctx = self.sorter.context(rulebook)
             targets = self._inbox_files() if rescan else [self.root / p.path for p in self.store.list_pending()]
+            # Every case change asks for a retry: with nothing waiting, the context (all cases) is never loaded.
+            retry_ctx = self.sorter.context(rulebook) if targets else None
             for path in targets:
                 with self._cond:
                     tracked = path in self._debouncer
-                if not tracked and path.is_file():
-                    self._guarded(self._sort_when_complete, path, None, ctx, batch, from_scan=True)
+                if retry_ctx is not None and not tracked and path.is_file():
+                    self._guarded(self._sort_when_complete, path, None, retry_ctx, batch, from_scan=True)
 
     def _index_one(self, layout: Layout, path: Path) -> None:
         with self.lock:

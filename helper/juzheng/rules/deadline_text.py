@@ -27,6 +27,9 @@ _ABSOLUTE = re.compile(
     r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:\s*T?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?(?:\s*[:：]\s*(\d{1,2})\s*秒?)?)?"
 )
+# A live case's deadline lies in these years; anything else is a misread or a hostile page (and the
+# far ends, 0001-01-01 or 9999-12-31, overflow as soon as a window is added or a zone converted).
+MIN_YEAR, MAX_YEAR = 2000, 2199
 _REMAINING_MARKERS = ("剩余", "还剩", "剩下", "倒计时")
 _DEADLINE_MARKERS = ("截止", "到期", "之前", "前完成", "前提交", "结束时间", "截至")
 
@@ -88,7 +91,7 @@ def parse_absolute(text: str, now: datetime) -> datetime | None:
         year, month, day, hour, minute, second = match.groups()
         if year is None and hour is None:
             continue  # "3-7" alone is a range of days, not a date
-        if year is not None and not 2000 <= int(year) <= 2199:
+        if year is not None and not MIN_YEAR <= int(year) <= MAX_YEAR:
             continue  # not a deadline of a live case (and 9999-12-31 24:00 would overflow)
         try:
             value = _build(year, month, day, hour, minute, second, now)
@@ -103,15 +106,48 @@ def parse_absolute(text: str, now: datetime) -> datetime | None:
     return best
 
 
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+_YEAR_FIRST = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+
+
+def plausible(value: datetime | None) -> bool:
+    """True for a time a live case can have: year 2000–2199, in its own zone and in UTC."""
+    if value is None:
+        return True
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        return False
+    if value.tzinfo is not None:
+        try:
+            return MIN_YEAR <= value.astimezone(timezone.utc).year <= MAX_YEAR
+        except (OverflowError, ValueError):
+            return False
+    return True
+
+
+def implausible_date(text: str) -> str | None:
+    """The date ``text`` states explicitly (with a year) when that year cannot be a live deadline.
+
+    The caller refuses such text with a message naming the date, instead of silently using the
+    rule's window as if the page had said nothing.
+    """
+    cleaned = _clean(text)
+    for match in _YEAR_FIRST.finditer(cleaned):
+        if not MIN_YEAR <= int(match.group(1)) <= MAX_YEAR:
+            iso = _ISO.match(cleaned, match.start())
+            return (iso or match).group(0)
+    return None
+
+
 def _iso_in(text: str) -> datetime | None:
-    match = re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", text)
+    match = _ISO.search(text)
     if not match:
         return None
     try:
         value = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
     except (ValueError, OverflowError):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    value = value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    return value if plausible(value) else None
 
 
 def _build(year, month, day, hour, minute, second, now: datetime) -> datetime | None:

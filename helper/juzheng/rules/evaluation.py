@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from .deadlines import Deadline, compute_deadlines, primary_deadline
 from .loader import Rulebook
 from .models import EvidenceKind, Provenance, Scenario
+from .provenance_label import provenance_label
 
 ItemState = Literal["done", "missing", "rejected"]
 
@@ -53,6 +54,7 @@ class OptionResult(BaseModel):
     complete: bool
     missing: list[str]
     provenance: Provenance
+    source_label: str = Field(default="", description="来源，卖家可读：「来源：拼多多售后举证说明」或「通用做法，非平台规则」")
 
 
 WarningCode = Literal["rejected_kind", "caution", "expired", "expires_before_deadline", "coverage", "undated", "overdue"]
@@ -79,6 +81,8 @@ class Checklist(BaseModel):
     explanation: str
     common_practice: bool
     provenance: Provenance
+    source_label: str = Field(default="", description="来源，卖家可读：「来源：拼多多售后举证说明」或「通用做法，非平台规则」")
+    advice: str | None = Field(default=None, description="已齐全但按更严格的读法建议补充时的提醒；有它时不要只写「可以提交」")
 
 
 def evaluate(
@@ -159,8 +163,14 @@ def evaluate(
                 complete=not missing,
                 missing=missing,
                 provenance=option.provenance,
+                source_label=provenance_label(option.provenance),
             )
         )
+
+    complete = any(o.complete for o in options)
+    advice = _stricter_advice(rulebook, scenario, usable) if complete else None
+    if advice:
+        warnings.append(Warning(code="caution", message=f"任一项即算齐全，但{advice}"))
 
     return Checklist(
         scenario=scenario.id,
@@ -168,7 +178,7 @@ def evaluate(
         label=scenario.label,
         mode="any_of" if len(options) > 1 else "all_of",
         options=options,
-        complete=any(o.complete for o in options),
+        complete=complete,
         rejected=rejected_items,
         warnings=warnings,
         deadlines=deadlines,
@@ -177,7 +187,21 @@ def evaluate(
         explanation=fill_explanation(scenario, order_id=order_id, tracking_number=tracking_number),
         common_practice=scenario.common_practice,
         provenance=scenario.provenance,
+        source_label=provenance_label(scenario.provenance),
+        advice=advice,
     )
+
+
+def _stricter_advice(rulebook: Rulebook, scenario: Scenario, usable: dict[str, list[Evidence]]) -> str | None:
+    """Complete by the looser reading, but the platform's own words ask for more: say so."""
+    if scenario.stricter is None:
+        return None
+    lacking = [k for k in scenario.stricter.kinds if k not in usable]
+    if not lacking:
+        return None
+    wanted = "和".join(rulebook.kinds[k].label for k in scenario.stricter.kinds)
+    missing = "、".join(rulebook.kinds[k].label for k in lacking)
+    return f"平台举证要求写明「{scenario.stricter.quote}」，建议{wanted}都提供（还缺：{missing}）"
 
 
 def fill_explanation(scenario: Scenario, *, order_id: str | None, tracking_number: str | None) -> str:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario
+from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario, SynonymsFile, Vocabulary
+from .vocabulary_check import check_vocabulary, check_wording
 from .yaml_source import LocatedData, Path as DataPath, SourceError, YamlProblem, dotted, load_located
 
 
@@ -56,7 +57,8 @@ class RulebookError(Exception):
 class Rulebook:
     """The validated, cross-checked rulebook with lookups by ID."""
 
-    def __init__(self, kinds: list[EvidenceKind], platforms: list[Platform]) -> None:
+    def __init__(self, kinds: list[EvidenceKind], platforms: list[Platform], vocabulary: Vocabulary | None = None) -> None:
+        self.vocabulary = vocabulary or Vocabulary()
         self.kinds: dict[str, EvidenceKind] = {k.id: k for k in kinds}
         self.platforms: dict[str, Platform] = {p.id: p for p in platforms}
         self.scenarios: dict[str, Scenario] = {}
@@ -70,6 +72,7 @@ class Rulebook:
         return {
             "kinds": [k.model_dump(mode="json") for k in self.kinds.values()],
             "platforms": [p.model_dump(mode="json") for p in self.platforms.values()],
+            "vocabulary": self.vocabulary.model_dump(mode="json"),
         }
 
     @cached_property
@@ -91,6 +94,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
 
     kinds: list[tuple[str, LocatedData, EvidenceKind, int]] = []
     platforms: list[tuple[str, LocatedData, Platform]] = []
+    vocabularies: list[tuple[str, LocatedData, Vocabulary]] = []
     for path in files:
         name = _display(path, root)
         try:
@@ -110,13 +114,24 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
             model = _validate(PlatformFile, located, name, errors)
             if model:
                 platforms.append((name, located, model.platform))
+        elif isinstance(data, dict) and "synonyms" in data:
+            model = _validate(SynonymsFile, located, name, errors)
+            if model:
+                vocabularies.append((name, located, model.synonyms))
         else:
-            errors.append(SourceError(name, 1, "", "规则文件的顶层必须是 kinds: 或 platform:"))
+            errors.append(SourceError(name, 1, "", "规则文件的顶层必须是 kinds:、platform: 或 synonyms:"))
 
     errors.extend(_cross_check(kinds, platforms))
+    for name, located, platform in platforms:
+        errors.extend(check_wording(name, located, platform))
+    for name, _located, _vocabulary in vocabularies[1:]:
+        errors.append(SourceError(name, 1, "synonyms", f"词表只能有一个文件（已在 {vocabularies[0][0]} 中定义）"))
+    if vocabularies:
+        errors.extend(check_vocabulary(*vocabularies[0]))
     if errors:
         raise RulebookError(errors)
-    return Rulebook([k for _, _, k, _ in kinds], [p for _, _, p in platforms])
+    vocabulary = vocabularies[0][2] if vocabularies else None
+    return Rulebook([k for _, _, k, _ in kinds], [p for _, _, p in platforms], vocabulary)
 
 
 def _display(path: Path, root: Path) -> str:
@@ -190,6 +205,8 @@ def _kind_refs(name: str, located: LocatedData, base: DataPath, scenario: Scenar
     for r, rejection in enumerate(scenario.rejected):
         if rejection.kind:
             refs.append(((*base, "rejected", r, "kind"), rejection.kind))
+    if scenario.stricter:
+        refs += [((*base, "stricter", "kinds", k), kind) for k, kind in enumerate(scenario.stricter.kinds)]
     if scenario.deadline:
         stage_ids = {"request"}
         for st, stage in enumerate(scenario.deadline.stages):

@@ -132,6 +132,14 @@ class DeadlineRule(Strict):
     provenance: Provenance
 
 
+class Stricter(Strict):
+    """Where sources differ, the looser reading counts as complete but the checklist cautions toward this."""
+
+    kinds: list[KindId] = Field(min_length=2, description="the kinds the stricter reading wants together")
+    quote: str = Field(description="the platform's own words asking for them, quoted to the seller")
+    provenance: Provenance
+
+
 class Scenario(Strict):
     id: Id
     label: str
@@ -139,7 +147,16 @@ class Scenario(Strict):
     deadline: DeadlineRule | None = None
     on_timeout: str
     rejected: list[Rejection] = Field(default_factory=list)
+    stricter: Stricter | None = None
     wording: list[str] = Field(min_length=1, description="key phrases of the platform's request, for recognition")
+    requires_mention: list[str] = Field(
+        default_factory=list,
+        description="considered only when the text says one of these (三包大家电: 大家电、冰箱…); empty: always",
+    )
+    shared_wording: list[str] = Field(
+        default_factory=list,
+        description="phrases this scenario shares on purpose with a sibling of its platform: they describe it but never decide",
+    )
     request_text: str | None = Field(default=None, description="the platform's request as quoted in the source")
     explanation: str = Field(description="举证说明 template; {order_id} and {tracking_number} are filled in")
     common_practice: bool = Field(default=False, description="reuses common evidence sets, not a platform rule")
@@ -198,4 +215,42 @@ class PlatformFile(Strict):
     platform: Platform
 
 
-RuleFile = KindsFile | PlatformFile
+class SynonymGroup(Strict):
+    """Words sellers and pages use for one idea; recognition reads every variant as the canonical word."""
+
+    canonical: str = Field(min_length=1)
+    variants: list[str] = Field(min_length=1)
+    atomic: bool = Field(
+        default=False,
+        description="match the word only whole: 未收到 must not half-match 收到 (收到的商品 is no 未收到商品)",
+    )
+
+
+class Vocabulary(Strict):
+    """What recognition needs beyond the scenarios: synonyms, negation, and which page fields say most."""
+
+    groups: list[SynonymGroup] = Field(default_factory=list)
+    filler: list[str] = Field(default_factory=list, description="words dropped before matching (的、了…): they only add rewording noise")
+    negation_after: list[str] = Field(default_factory=list, description="words that deny what precedes them in the clause (没有问题…)")
+    questions: list[str] = Field(default_factory=list, description="words that make a clause a question (会不会…): asked, not claimed")
+    negation: list[str] = Field(default_factory=list, description="words after which a mention does not count (不是、并非…)")
+    strong_fields: list[str] = Field(default_factory=list, description="labels whose value names the dispute (退款原因…)")
+    weak_fields: list[str] = Field(default_factory=list, description="labels whose value says little (售后类型…)")
+    ordinary: list[str] = Field(
+        default_factory=list,
+        description="everyday shop and after-sale wording that is no dispute (七天无理由, 退款成功…); a text closer to it than to a scenario gets none",
+    )
+    note_titles: list[str] = Field(
+        default_factory=list,
+        description="words that, opening a text, make it a note about cases (客服培训、新人须知): it names scenarios without being one",
+    )
+    shop_markers: dict[PlatformId, list[str]] = Field(
+        default_factory=dict, description="words showing a case belongs to this platform's shop on another host (天猫)"
+    )
+
+
+class SynonymsFile(Strict):
+    synonyms: Vocabulary
+
+
+RuleFile = KindsFile | PlatformFile | SynonymsFile

@@ -1,6 +1,7 @@
 """Every defence of the local API in one middleware, applied before any handler runs.
 
-Order: canonical path → Host (DNS rebinding) → Origin (web pages, other extensions) → CORS
+Order: canonical path → Host (DNS rebinding) → fetch metadata (a web page's no-cors probe) →
+Origin (web pages, other extensions) → CORS
 preflight → API version (412) → body size (413) → credentials (401). Which credential a request
 needs is decided from the *canonical* method and path, never from what the router matched, so
 ``//api/...`` or ``/api/health/%2e%2e/cases`` cannot reach a handler without a token.
@@ -92,6 +93,13 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
         return error_response(403, "Host 不被接受：只接受 127.0.0.1、localhost 或 [::1] 加本端口（防止 DNS 重绑定）")
 
     origin = request.headers.get("Origin")
+    if web_page_probe(origin, request.headers.get("Sec-Fetch-Site")):
+        # A page's <img>/<script>/fetch(no-cors) sends no Origin; any HTTP answer, even a 403,
+        # resolves its fetch and so tells the page that the helper is installed. Closing the
+        # connection without a word looks the same to it as a port where nothing listens.
+        if request.transport is not None:
+            request.transport.abort()
+        return error_response(403, "网页不能访问本地助手")
     key = (method if method != "HEAD" else "GET", path)
     if origin is not None:
         if not EXTENSION_ORIGIN.match(origin):
@@ -138,6 +146,18 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
     if path != raw:
         return error_response(400, f"请求路径不规范（含 //、. 或编码的分隔符），请使用 {path}")
     return await handler(request)
+
+
+def web_page_probe(origin: str | None, fetch_site: str | None) -> bool:
+    """A browser request made by a web page rather than by the extension or the seller.
+
+    ``Sec-Fetch-Site`` is set by the browser, never by page script: ``none`` is the seller's own
+    navigation or an extension with host permission; anything else without an extension Origin
+    came from a page (cross-site, or another page on this machine: same-site/same-origin).
+    """
+    if fetch_site is None or fetch_site.strip().lower() == "none":
+        return False
+    return origin is None or not EXTENSION_ORIGIN.match(origin)
 
 
 def api_version_problem(value: str) -> str | None:

@@ -89,4 +89,25 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: the case list's computed summaries (a cold list reads them instead of evaluating every case)
+    # and each case's last seen deadline level (was one JSON blob in settings, re-parsed per case).
+    """
+    CREATE TABLE case_summaries (
+        case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        stamp TEXT NOT NULL,                                -- rulebook digest | case updated_at | evidence of the order
+        computed_at TEXT NOT NULL,
+        valid_until TEXT,                                   -- next level or validity boundary
+        deadline_ts REAL,                                   -- for sorting without parsing data
+        level TEXT,
+        data TEXT NOT NULL                                  -- the CaseSummary JSON
+    );
+    CREATE TABLE case_levels (
+        case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        level TEXT NOT NULL
+    );
+    INSERT OR IGNORE INTO case_levels (case_id, level)
+        SELECT CAST(j.key AS INTEGER), j.value FROM settings s, json_each(s.value) j
+        WHERE s.key = 'case_levels' AND json_valid(s.value) AND CAST(j.key AS INTEGER) IN (SELECT id FROM cases);
+    DELETE FROM settings WHERE key = 'case_levels'
+    """,
 ]

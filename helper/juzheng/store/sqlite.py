@@ -7,6 +7,7 @@ every statement here is short, so serialising them costs less than a pool would.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -15,14 +16,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from ..rules.deadline_text import plausible
 from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile, StoredEvidence
 from .schema import MIGRATIONS
+from .summaries import SummaryStoreMixin
 
 _CASE_FIELDS = (
     "scenario", "scenario_source", "request_at", "buyer_evidence_at", "deadline_at", "tracking_number",
     "url", "request_text", "status", "outcome",
 )
 
+
+log = logging.getLogger(__name__)
+_CASE_TIMES = ("request_at", "buyer_evidence_at", "deadline_at")
 
 _EVIDENCE_COLUMNS = "platform,order_id,kind,path,value,generated_at,covers_from,sha256,size,mtime_ns,how,added_at"
 
@@ -45,7 +53,34 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-class SqliteStore:
+def _stored_time(value: Any, what: str, case_id: Any) -> Any:
+    """A stored case time, or None when it cannot be a live case's (read before the boundary
+    checked it, or written by hand): the case then shows "no deadline known" instead of
+    breaking every list it is in."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except (ValueError, OverflowError):
+        parsed = None
+    if parsed is None or not plausible(parsed):
+        log.warning("case %s: ignoring implausible stored %s %r", case_id, what, value)
+        return None
+    return value
+
+
+def _case(row: sqlite3.Row) -> Case | None:
+    data = dict(row)
+    for name in _CASE_TIMES:
+        data[name] = _stored_time(data.get(name), name, data.get("id"))
+    try:
+        return Case(**data)
+    except ValidationError as exc:
+        log.warning("case %s: unreadable row skipped: %s", data.get("id"), exc)
+        return None
+
+
+class SqliteStore(SummaryStoreMixin):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,19 +185,19 @@ class SqliteStore:
 
     def get_case(self, case_id: int) -> Case | None:
         row = self._one("SELECT * FROM cases WHERE id=?", (case_id,))
-        return Case(**dict(row)) if row else None
+        return _case(row) if row else None
 
     def list_cases(self, status: str | None = "open") -> list[Case]:
         where, params = ("WHERE status=?", (status,)) if status else ("", ())
         rows = self._all(f"SELECT * FROM cases {where} ORDER BY deadline_at IS NULL, deadline_at, id", params)
-        return [Case(**dict(r)) for r in rows]
+        return [c for c in map(_case, rows) if c is not None]
 
     def cases_for_order(self, order_id: str, platform: str | None = None) -> list[Case]:
         if platform:
             rows = self._all("SELECT * FROM cases WHERE order_id=? AND platform=? ORDER BY id", (order_id, platform))
         else:
             rows = self._all("SELECT * FROM cases WHERE order_id=? ORDER BY id", (order_id,))
-        return [Case(**dict(r)) for r in rows]
+        return [c for c in map(_case, rows) if c is not None]
 
     # -- evidence -----------------------------------------------------------------------------
     def add_evidence(self, record: EvidenceRecord) -> StoredEvidence:
@@ -256,6 +291,13 @@ class SqliteStore:
 
     def moves_in_state(self, state: MoveState) -> list[Move]:
         return [Move(**dict(r)) for r in self._all("SELECT * FROM moves WHERE state=? ORDER BY id", (state,))]
+
+    def get_move(self, move_id: int) -> Move | None:
+        row = self._one("SELECT * FROM moves WHERE id=?", (move_id,))
+        return Move(**dict(row)) if row else None
+
+    def moves_in_batch(self, batch: str) -> list[Move]:
+        return [Move(**dict(r)) for r in self._all("SELECT * FROM moves WHERE batch=? ORDER BY id", (batch,))]
 
     def last_batches(self, count: int) -> list[list[Move]]:
         """The newest ``count`` batches that still have completed moves, newest first (for undo)."""

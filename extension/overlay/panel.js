@@ -1,20 +1,17 @@
-/* <juzheng-overlay>: the checklist and countdown over the platform's page.
+/* The overlay's panel inside its frame (overlay/overlay.html, the extension's own origin): the
+ * checklist, the countdown, the evidence files with their thumbnails, and every button.
  *
- * An autonomous custom element name with an OPEN shadow root (tests and assistive tools reach in).
- * Content scripts have no custom element registry, so the element stays undefined and is driven
- * from here. Every string that may come from the page or the helper is set with textContent or as
- * an attribute value: nothing is ever parsed as HTML.
+ * Every string that may come from the page or the helper is set with textContent or as an attribute
+ * value: nothing is ever parsed as HTML. The panel knows nothing of where the frame sits in the
+ * page: the content script moves it (its grip lies over this panel's head) and sizes it to the
+ * height the panel reports.
  */
 (function (ns) {
   "use strict";
 
   const t = ns.t;
   const time = ns.time;
-  const TAG = "juzheng-overlay";
-  const WIDTH = 360;
-  const MARGIN = 16;
-  const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp)$/i;
-  const SUBMIT_WORDS = /提交|举证|确认|上传凭证|申诉|submit/i;
+  const cv = ns.caseview;
 
   /** Build an element: h("div", {className, dataset, attrs, on}, ...children). Strings become text. */
   function h(tag, props, ...children) {
@@ -32,194 +29,58 @@
     return el;
   }
 
-  function intersects(a, b) {
-    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-  }
-
-  function overlapArea(a, b) {
-    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
-    const hgt = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-    return w > 0 && hgt > 0 ? w * hgt : 0;
-  }
-
-  /** The page's own submit/upload controls: the overlay must not sit on them by default. */
-  function pageControls() {
-    const rects = [];
-    const controls = document.querySelectorAll('button, input[type="submit"], input[type="button"], input[type="file"], [role="button"], a');
-    for (const el of controls) {
-      if (el.closest(TAG)) continue;
-      const label = el.tagName === "INPUT" && el.type === "file" ? "上传凭证" : (el.value || el.textContent || "").trim().slice(0, 40);
-      if (!SUBMIT_WORDS.test(label)) continue;
-      let r = el.getBoundingClientRect();
-      // A file input is often invisible inside a styled drop area: protect the area instead.
-      if (el.tagName === "INPUT" && (r.width === 0 || r.height === 0) && el.parentElement) r = el.parentElement.getBoundingClientRect();
-      if (r.width > 0 && r.height > 0) rects.push(r);
-    }
-    return rects;
-  }
-
-  /** Top-right unless that covers a submit button; then the other corners; least overlap wins. */
-  function defaultPlace(width, height) {
-    const vw = document.documentElement.clientWidth || window.innerWidth;
-    const vh = window.innerHeight;
-    const w = Math.min(width, vw - 2 * MARGIN);
-    const hh = Math.min(height, vh - 2 * MARGIN);
-    const top = Math.min(72, Math.max(MARGIN, vh - hh - MARGIN));
-    const corners = [
-      { left: vw - w - MARGIN, top },
-      { left: vw - w - MARGIN, top: vh - hh - MARGIN },
-      { left: MARGIN, top: vh - hh - MARGIN },
-      { left: MARGIN, top },
-    ];
-    const controls = pageControls();
-    let best = null;
-    for (const c of corners) {
-      const box = { left: c.left, top: c.top, right: c.left + w, bottom: c.top + hh };
-      const cost = controls.reduce((sum, r) => sum + overlapArea(box, r), 0);
-      if (cost === 0 && !controls.some((r) => intersects(box, r))) return c;
-      if (!best || cost < best.cost) best = { cost, c };
-    }
-    return best.c;
-  }
-
-  class Overlay {
-    /** handlers: scenario, confirm, upload, addText, attach, copy, openFile, thumb, retry, options, move */
-    constructor(handlers, storageKey) {
+  class Panel {
+    /** handlers: scenario, confirm, upload, addText, attach, copy, openFile, thumb, retry, options,
+     * claimPending, size(height, headHeight), collapse(collapsed) */
+    constructor(handlers) {
       this.handlers = handlers;
-      this.storageKey = storageKey;
-      this.host = null;
-      this.root = null;
+      this.root = document.documentElement;
       this.view = null;
       this.platform = null;
       this.timer = null;
-      this.placed = false;
       this.thumbs = new Map();
       this.statusTimer = null;
       this.openFields = new Set(); // kinds whose field checks the seller unfolded
+      this.build();
     }
 
-    mount() {
-      if (this.host && this.host.isConnected) return;
-      if (!this.host) {
-        this.host = document.createElement(TAG);
-        try {
-          this.root = this.host.attachShadow({ mode: "open" });
-        } catch (_) {
-          // The page defined <juzheng-overlay> itself and took the shadow root: use a fresh name.
-          this.host = document.createElement(TAG + "-" + Math.random().toString(36).slice(2, 8));
-          this.root = this.host.attachShadow({ mode: "open" });
-        }
-        this.root.append(h("style", { text: ns.overlayStyle }));
-        this.countdown = h("span", { className: "countdown", attrs: { "data-role": "countdown", role: "timer", "aria-live": "off" } });
-        this.titleEl = h("div", { className: "title" });
-        this.collapseBtn = h("button", {
-          className: "icon-btn",
-          attrs: { type: "button", "data-role": "collapse", title: t("collapse"), "aria-label": t("collapse") },
-          on: { click: (e) => { e.stopPropagation(); this.setCollapsed(this.host.dataset.collapsed !== "true"); } },
-        });
-        this.head = h("div", { className: "head", attrs: { "data-role": "handle" } }, h("div", { className: "logo", text: "证" }), this.titleEl, this.countdown, this.collapseBtn);
-        this.body = h("div", { className: "body" });
-        this.statusEl = h("div", { className: "status", attrs: { role: "status", "data-role": "status" } });
-        this.panel = h("div", { className: "panel", attrs: { role: "complementary", "aria-label": t("extName") } }, this.head, this.body, this.statusEl);
-        this.root.append(this.panel);
-        this.enableDrag();
-        this.setCollapsed(false, false);
-        this.host.style.left = "-10000px";
-        this.host.style.top = "0px";
-        window.addEventListener("resize", () => this.clamp(), { passive: true });
-      }
-      // Outside <body>: single-page apps replace the body and would take the overlay with it.
-      document.documentElement.append(this.host);
-      this.restorePlace();
-    }
-
-    async restorePlace() {
-      const saved = await this.handlers.loadPlace();
-      if (saved && typeof saved.left === "number" && typeof saved.top === "number") {
-        this.setPos(saved.left, saved.top);
-        this.placed = true;
-      }
-      if (saved && typeof saved.collapsed === "boolean") this.setCollapsed(saved.collapsed, false);
-      if (!this.placed) this.placeDefault();
-    }
-
-    placeDefault() {
-      const height = Math.min(window.innerHeight * 0.7, 640);
-      const c = defaultPlace(WIDTH, height);
-      this.setPos(c.left, c.top);
-    }
-
-    setPos(left, top) {
-      const vw = document.documentElement.clientWidth || window.innerWidth;
-      const vh = window.innerHeight;
-      const w = this.panel ? this.panel.offsetWidth || WIDTH : WIDTH;
-      const x = Math.max(0, Math.min(left, vw - Math.min(w, vw)));
-      const y = Math.max(0, Math.min(top, vh - 40));
-      this.host.style.left = `${Math.round(x)}px`;
-      this.host.style.top = `${Math.round(y)}px`;
-    }
-
-    clamp() {
-      if (!this.host) return;
-      this.setPos(parseFloat(this.host.style.left) || 0, parseFloat(this.host.style.top) || 0);
-    }
-
-    savePlace() {
-      this.handlers.savePlace({
-        left: parseFloat(this.host.style.left) || 0,
-        top: parseFloat(this.host.style.top) || 0,
-        collapsed: this.host.dataset.collapsed === "true",
-        moved: this.placed,
+    build() {
+      this.countdown = h("span", { className: "countdown", attrs: { "data-role": "countdown", role: "timer", "aria-live": "off" } });
+      this.titleEl = h("div", { className: "title" });
+      this.collapseBtn = h("button", {
+        className: "icon-btn",
+        attrs: { type: "button", "data-role": "collapse", title: t("collapse"), "aria-label": t("collapse") },
+        on: { click: (e) => { e.stopPropagation(); this.handlers.collapse(this.root.dataset.collapsed !== "true"); } },
       });
+      this.head = h("div", { className: "head", attrs: { "data-role": "handle" } }, h("div", { className: "logo", text: "证" }), this.titleEl, this.countdown, this.collapseBtn);
+      this.content = h("div", { className: "content" });
+      this.body = h("div", { className: "body" }, this.content);
+      this.statusEl = h("div", { className: "status", attrs: { role: "status", "data-role": "status" } });
+      this.panel = h("div", { className: "panel", attrs: { role: "complementary", "aria-label": t("extName") } }, this.head, this.body, this.statusEl);
+      document.body.append(this.panel);
+      this.setCollapsed(false);
+      // The content script sizes the frame to the panel, so the page around it stays clickable.
+      const report = () => this.handlers.size(this.naturalHeight(), this.head.offsetHeight);
+      const observer = new ResizeObserver(report);
+      for (const el of [this.head, this.content, this.statusEl]) observer.observe(el);
     }
 
-    enableDrag() {
-      let start = null;
-      this.head.addEventListener("pointerdown", (e) => {
-        if (e.button !== 0 || e.target.closest("button, select, input")) return;
-        start = { x: e.clientX, y: e.clientY, left: parseFloat(this.host.style.left) || 0, top: parseFloat(this.host.style.top) || 0 };
-        this.head.setPointerCapture(e.pointerId);
-        e.preventDefault();
-      });
-      this.head.addEventListener("pointermove", (e) => {
-        if (!start) return;
-        this.setPos(start.left + e.clientX - start.x, start.top + e.clientY - start.y);
-      });
-      const end = (e) => {
-        if (!start) return;
-        const moved = Math.abs(e.clientX - start.x) + Math.abs(e.clientY - start.y) > 2;
-        start = null;
-        if (moved) {
-          this.placed = true;
-          this.savePlace();
-        }
-      };
-      this.head.addEventListener("pointerup", end);
-      this.head.addEventListener("pointercancel", end);
+    naturalHeight() {
+      const border = 2;
+      const collapsed = this.root.dataset.collapsed === "true";
+      const body = collapsed ? 0 : this.content.offsetHeight;
+      const status = collapsed ? 0 : this.statusEl.offsetHeight;
+      return Math.ceil(this.head.offsetHeight + body + status + border);
     }
 
-    setCollapsed(collapsed, save = true) {
-      if (!this.host) return;
-      this.host.dataset.collapsed = String(Boolean(collapsed));
+    setCollapsed(collapsed) {
+      this.root.dataset.collapsed = String(Boolean(collapsed));
       this.collapseBtn.textContent = collapsed ? "▢" : "–";
       const label = collapsed ? t("expand") : t("collapse");
       this.collapseBtn.title = label;
       this.collapseBtn.setAttribute("aria-label", label);
       this.collapseBtn.setAttribute("aria-expanded", String(!collapsed));
-      if (save) this.savePlace();
-    }
-
-    hide() {
-      if (this.host) this.host.hidden = true;
-      this.stopTicking();
-    }
-
-    destroy() {
-      this.stopTicking();
-      for (const url of this.thumbs.values()) if (url) URL.revokeObjectURL(url);
-      this.thumbs.clear();
-      if (this.host) this.host.remove();
-      this.host = null;
+      this.handlers.size(this.naturalHeight(), this.head.offsetHeight);
     }
 
     setTitle(main, small) {
@@ -228,22 +89,21 @@
 
     // -- states ---------------------------------------------------------------------------------
     showLoading(platformLabel) {
-      this.mount();
-      this.host.hidden = false;
-      this.host.dataset.state = "loading";
+      this.view = null;
+      this.root.dataset.state = "loading";
+      this.stopTicking();
+      this.tick();
       this.setTitle(t("extName"), platformLabel || "");
-      this.body.replaceChildren(h("p", { className: "muted", text: t("loading") }));
+      this.content.replaceChildren(h("p", { className: "muted", text: t("loading") }));
     }
 
     /** Helper not running / not paired / wrong version / other: say so and how to fix it. */
     showProblem(state, message, platformLabel) {
-      this.mount();
       this.view = null;
-      this.host.hidden = false;
-      this.host.dataset.state = state;
-      this.host.dataset.scenario = "";
+      this.root.dataset.state = state;
+      this.root.dataset.scenario = "";
       this.stopTicking();
-      this.countdown.textContent = "";
+      this.tick();
       this.setTitle(t("extName"), platformLabel || "");
       const box = h("div", { className: "problem", attrs: { "data-role": "problem" } });
       const actions = h("div", { className: "actions" });
@@ -266,22 +126,21 @@
         actions.append(h("button", { className: "btn", text: t("retry"), attrs: { type: "button", "data-role": "retry" }, on: { click: () => this.handlers.retry() } }));
       }
       box.append(actions);
-      this.body.replaceChildren(box);
+      this.content.replaceChildren(box);
     }
 
     // -- the case -------------------------------------------------------------------------------
     showCase(view, platform) {
-      this.mount();
       const sameCase = this.view && this.view.id === view.id;
       if (!sameCase) this.openFields.clear();
       const scrollTop = sameCase ? this.body.scrollTop : 0;
+      const typed = sameCase ? this.typedText() : null;
       this.view = view;
       this.platform = platform || {};
-      this.host.hidden = false;
-      this.host.dataset.state = "case";
-      this.host.dataset.scenario = view.scenario || "";
-      this.host.dataset.caseId = String(view.id);
-      this.host.dataset.orderId = view.order_id || "";
+      this.root.dataset.state = "case";
+      this.root.dataset.scenario = view.scenario || "";
+      this.root.dataset.caseId = String(view.id);
+      this.root.dataset.orderId = view.order_id || "";
       this.setTitle(t("extName"), view.platform_label || "");
 
       const content = [];
@@ -321,9 +180,32 @@
       }
       const extra = this.renderFolderNotes(view);
       if (extra) content.push(extra);
-      this.body.replaceChildren(...content);
-      if (sameCase) this.body.scrollTop = scrollTop;
+      this.content.replaceChildren(...content);
+      if (sameCase) {
+        this.body.scrollTop = scrollTop;
+        this.restoreTyped(typed);
+      }
       this.startTicking();
+    }
+
+    /** What the seller is typing survives a live update of the same case (a re-render). */
+    typedText() {
+      const typed = new Map();
+      for (const input of this.content.querySelectorAll('input[data-role="text-value"]')) {
+        const kind = input.closest("[data-kind]").dataset.kind;
+        if (input.value && !typed.has(kind)) typed.set(kind, { value: input.value, focused: input === document.activeElement });
+      }
+      return typed;
+    }
+
+    restoreTyped(typed) {
+      for (const input of this.content.querySelectorAll('input[data-role="text-value"]')) {
+        const kind = input.closest("[data-kind]").dataset.kind;
+        const was = typed.get(kind);
+        if (!was || input.value) continue;
+        input.value = was.value;
+        if (was.focused) input.focus();
+      }
     }
 
     renderScenario(view) {
@@ -375,16 +257,12 @@
     }
 
     uploadLimit() {
-      const upload = (this.view && this.view.upload) || (this.platform && this.platform.upload);
+      const upload = cv.uploadOf(this.view, this.platform);
       return upload && upload.max_files ? upload.max_files : 1;
     }
 
-    /** Evidence records of the folder that count for this item (refs are the store's ids). */
     filesOf(item) {
-      const byId = new Map((this.view.evidence || []).map((e) => [String(e.id), e]));
-      const refs = (item.evidence || []).map((r) => byId.get(String(r))).filter(Boolean);
-      if (refs.length) return refs;
-      return (this.view.evidence || []).filter((e) => e.kind === item.kind && item.state !== "missing");
+      return cv.filesOf(this.view, item);
     }
 
     renderItem(item, rejectedSection) {
@@ -444,7 +322,7 @@
         attrs: { type: "button", title: t("openFile", [name]), "data-role": "file", "data-evidence-id": String(ev.id) },
         on: { click: () => this.handlers.openFile(ev) },
       });
-      if (ev.filename && IMAGE_NAME.test(ev.filename) && ev.url) {
+      if (ev.filename && cv.IMAGE_NAME.test(ev.filename) && ev.url) {
         const img = h("img", { attrs: { alt: "", loading: "lazy" } });
         button.append(img);
         this.loadThumb(ev, img);
@@ -467,7 +345,11 @@
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         const value = input.value.trim();
-        if (value) this.handlers.addText(item.kind, value);
+        if (!value) return;
+        Promise.resolve(this.handlers.addText(item.kind, value)).then((saved) => {
+          if (!saved) return;
+          for (const el of this.content.querySelectorAll(`[data-kind="${CSS.escape(item.kind)}"] input[data-role="text-value"]`)) el.value = "";
+        });
       });
       return form;
     }
@@ -520,7 +402,8 @@
       if (view.pending && view.pending.length) {
         notes.push(h("details", { attrs: { "data-role": "pending" } },
           h("summary", { text: t("pendingFiles", [String(view.pending.length)]) }),
-          h("ul", {}, view.pending.slice(0, 20).map((p) => h("li", { text: `${p.path}：${p.reason}` })))));
+          h("ul", {}, view.pending.slice(0, 20).map((p) => h("li", { text: `${p.path}：${p.reason}` }))),
+          h("button", { className: "btn", text: t("claimPending"), attrs: { type: "button", "data-role": "claim-pending", title: t("claimPendingHint") }, on: { click: () => this.handlers.claimPending() } })));
       }
       return notes.length ? h("div", { className: "footnote" }, notes) : null;
     }
@@ -545,26 +428,31 @@
       this.timer = null;
     }
 
+    /** The countdown carries the host element's hooks too, so a test or tool inside the frame
+     * reads the same state, scenario, order, deadline, level and deadline source. */
     tick() {
       const view = this.view;
+      const el = this.countdown;
+      el.dataset.state = this.root.dataset.state || "";
+      el.dataset.scenario = view ? view.scenario || "" : "";
+      el.dataset.orderId = view ? view.order_id || "" : "";
       if (!view || !view.deadline_at) {
-        this.countdown.textContent = "";
-        this.countdown.removeAttribute("data-deadline");
-        this.countdown.removeAttribute("data-level");
+        el.textContent = "";
+        for (const name of ["data-deadline", "data-level", "data-deadline-source"]) el.removeAttribute(name);
         return;
       }
       const ms = time.remainingMs(view.deadline_at);
       if (ms === null) return;
       const levels = (this.platform && this.platform.levels) || time.DEFAULT_LEVELS;
       const level = view.status && view.status !== "open" ? "ok" : time.levelFor(ms, levels);
-      this.countdown.dataset.deadline = view.deadline_at;
-      this.countdown.dataset.level = level;
+      el.dataset.deadline = view.deadline_at;
+      el.dataset.level = level;
+      el.dataset.deadlineSource = view.deadline_source || "";
       const text = ms > 0 ? `${t("remaining")} ${time.formatRemaining(ms, t("dayUnit"))}` : `${t("overdue")} ${time.formatRemaining(ms, t("dayUnit"))}`;
-      if (this.countdown.textContent !== text) this.countdown.textContent = text;
-      this.countdown.title = `${t("deadlineAt")} ${time.formatDeadline(view.deadline_at)}（${t("level_" + level)}）`;
+      if (el.textContent !== text) el.textContent = text;
+      el.title = `${t("deadlineAt")} ${time.formatDeadline(view.deadline_at)}（${t("level_" + level)}）`;
     }
   }
 
-  ns.Overlay = Overlay;
-  ns.overlayInternals = { h, defaultPlace, pageControls };
+  ns.Panel = Panel;
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -1,0 +1,342 @@
+/* One session per tab that shows a seller page: what its content script read, the case the helper
+ * made of it, and the overlay frame (extension/overlay/) that shows that case.
+ *
+ * The page's content script only reports what it read and gets back what the host element in the
+ * page may carry (state, scenario, order id, deadline, level, deadline source). Case data, file
+ * names, thumbnails and every action live between this worker and the frame, which runs in the
+ * extension's own origin: the page can neither read nor drive it. The one hand-over of bytes to the
+ * page is attach(): on the seller's click in the frame, this tab's case's files go into the page's
+ * upload box.
+ */
+(function (ns) {
+  "use strict";
+
+  const client = ns.client;
+  const t = ns.t;
+  const cv = ns.caseview;
+  const REFRESH_MS = 150;
+  const THUMB_MAX_BYTES = 4 * 1024 * 1024;
+  const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
+  const MAX_ATTACH_BYTES = 48 * 1024 * 1024;
+  const sessions = new Map(); // tabId -> session
+
+  function session(tabId) {
+    let s = sessions.get(tabId);
+    if (!s) {
+      s = { tabId, state: "none", view: null, platform: null, error: "", frames: new Set(), page: null, collapsed: false, seq: 0, refreshTimer: null, read: false };
+      sessions.set(tabId, s);
+    }
+    return s;
+  }
+
+  function caseIdOf(s) {
+    return s.state === "case" && s.view ? s.view.id : null;
+  }
+
+  // -- what each side is told ---------------------------------------------------------------------
+  function frameMessage(s) {
+    return { type: "render", state: s.state, view: s.state === "case" ? s.view : null, platform: s.platform, error: s.error, collapsed: s.collapsed };
+  }
+
+  /** The host element's hooks: nothing about files, nothing the page did not show itself. */
+  function hostInfo(s) {
+    const v = s.state === "case" ? s.view : null;
+    return {
+      state: s.state,
+      scenario: v ? v.scenario || "" : "",
+      order_id: v ? v.order_id || "" : "",
+      deadline_at: v ? v.deadline_at || "" : "",
+      deadline_source: v ? v.deadline_source || "" : "",
+      closed: Boolean(v && v.status && v.status !== "open"),
+      levels: s.platform ? s.platform.levels || null : null,
+    };
+  }
+
+  function post(port, message) {
+    try {
+      port.postMessage(message);
+      return true;
+    } catch (_) {
+      return false;
+    }
+  }
+
+  function toFrames(s, message) {
+    for (const port of s.frames) if (!post(port, message)) s.frames.delete(port);
+  }
+
+  function toPage(s, message) {
+    if (s.page && !post(s.page, message)) s.page = null;
+  }
+
+  function push(s) {
+    toFrames(s, frameMessage(s));
+    toPage(s, { type: "host", host: hostInfo(s) });
+  }
+
+  async function setView(s, view) {
+    await ns.alerts.noteCase(view);
+    s.view = view;
+    s.state = "case";
+    s.error = "";
+  }
+
+  function problem(s, res) {
+    s.state = res.state || "error";
+    s.error = res.error || "";
+    s.view = null;
+  }
+
+  // -- from the page's content script -------------------------------------------------------------
+  /** What the content script read ({found} or found: null); the platform follows from the tab's address. */
+  async function pageRead(msg, sender) {
+    const s = session(sender.tab.id);
+    const seq = ++s.seq;
+    s.read = true;
+    const ctx = await ns.rules.contextFor(sender.url || "");
+    s.platform = ctx.platform;
+    const found = msg.found && typeof msg.found === "object" ? msg.found : null;
+    if (!found || !ctx.platform) {
+      s.state = "none";
+      s.view = null;
+      push(s);
+      return { ok: true, data: hostInfo(s) };
+    }
+    if (s.state !== "case" || !s.view || s.view.order_id !== found.order_id) {
+      s.state = "loading";
+      s.view = null;
+      push(s);
+    }
+    const res = await client.request("POST", "/api/cases/detect", { json: { ...found, platform: ctx.platform.id } });
+    if (seq !== s.seq) return { ok: true, data: hostInfo(s) }; // the page moved on meanwhile
+    if (res.ok) await setView(s, res.data);
+    else problem(s, res);
+    push(s);
+    return { ok: true, data: hostInfo(s) };
+  }
+
+  async function refresh(s) {
+    const id = caseIdOf(s);
+    if (!id) return;
+    const res = await client.request("GET", `/api/cases/${id}`);
+    if (caseIdOf(s) !== id) return;
+    if (res.ok && res.data && res.data.id === id) await setView(s, res.data);
+    else if (!res.ok && res.state !== "error") problem(s, res);
+    else return;
+    push(s);
+  }
+
+  function refreshSoon(s) {
+    clearTimeout(s.refreshTimer);
+    s.refreshTimer = setTimeout(() => refresh(s), REFRESH_MS);
+  }
+
+  // -- from the overlay frame (the seller's own clicks) -------------------------------------------
+  /** The frame names the case it shows; a click that arrives after the tab moved on acts on nothing. */
+  function current(msg, sender) {
+    const s = sessions.get(sender.tab.id);
+    const id = s ? caseIdOf(s) : null;
+    if (!id || Number(msg.caseId) !== id) return null;
+    return s;
+  }
+
+  const stale = () => ({ ok: false, state: "error", error: t("caseChanged") });
+  const failed = (res) => ({ ok: false, state: res.state, error: res.error });
+
+  async function afterChange(s, res) {
+    if (!res.ok) return failed(res);
+    if (res.data && res.data.id === caseIdOf(s)) {
+      await setView(s, res.data);
+      push(s);
+    } else await refresh(s);
+    return { ok: true };
+  }
+
+  async function fileBytes(s, fileId, maxBytes) {
+    const res = await client.request("GET", `/api/cases/${s.view.id}/files/${Number(fileId)}`, { raw: true, timeout: 60000 });
+    if (!res.ok) return failed(res);
+    if (res.data.byteLength > maxBytes) return { ok: false, state: "error", error: t("fileTooLargeToSend") };
+    return { ok: true, data: { b64: ns.bytes.toBase64(res.data), type: res.headers.get("Content-Type") || "", size: res.data.byteLength } };
+  }
+
+  /** Fill the page's upload box with this case's files of one checklist option, within the limits. */
+  async function attach(s, optionIndex) {
+    const view = s.view;
+    const options = (view.checklist && view.checklist.options) || [];
+    const option = options[Number(optionIndex)];
+    if (!option) return stale();
+    let box;
+    try {
+      box = await chrome.tabs.sendMessage(s.tabId, { type: "uploadBox" }, { frameId: 0 });
+    } catch (_) {
+      box = null;
+    }
+    if (!box || !box.found) return { ok: false, state: "error", error: t("noUploadBox") };
+    const upload = cv.uploadOf(view, s.platform);
+    const limit = upload && upload.max_files ? upload.max_files : 1;
+    const accepts = upload ? upload.accepts : ["image"];
+    const wanted = [];
+    for (const item of option.items) {
+      if (item.form !== "file") continue;
+      for (const ev of cv.filesOf(view, item)) if (ev.filename && ev.url && cv.acceptsFile(ev.filename, accepts, box.accept)) wanted.push(ev);
+    }
+    if (!wanted.length) return { ok: false, state: "error", error: t("nothingToAttach") };
+    const max = box.multiple ? limit : 1;
+    const chosen = wanted.slice(0, max);
+    const files = [];
+    for (const ev of chosen) {
+      const got = await fileBytes(s, ev.id, MAX_ATTACH_BYTES);
+      if (!got.ok) return { ok: false, state: "error", error: `${ev.filename}：${got.error}` };
+      files.push({ name: ev.filename, type: got.data.type || cv.mimeOf(ev.filename), b64: got.data.b64 });
+    }
+    if (caseIdOf(s) !== view.id) return stale();
+    let filled;
+    try {
+      filled = await chrome.tabs.sendMessage(s.tabId, { type: "fillUpload", files }, { frameId: 0 });
+    } catch (_) {
+      filled = null;
+    }
+    if (!filled || !filled.ok) return { ok: false, state: "error", error: t("noUploadBox") };
+    const message = wanted.length > chosen.length ? t("attachedSome", [String(chosen.length), String(wanted.length), String(max)]) : t("attached", [String(chosen.length)]);
+    return { ok: true, data: { message } };
+  }
+
+  const frameHandlers = {
+    async scenario(s, msg) {
+      const res = await client.request("PATCH", `/api/cases/${s.view.id}`, { json: { scenario: String(msg.scenario || "") } });
+      return afterChange(s, res);
+    },
+    async patch(s, msg) {
+      const patch = msg.patch && typeof msg.patch === "object" ? msg.patch : {};
+      const res = await client.request("PATCH", `/api/cases/${s.view.id}`, { json: patch });
+      return afterChange(s, res);
+    },
+    async confirm(s, msg) {
+      const body = { kind: String(msg.kind || ""), field: String(msg.field || ""), confirmed: Boolean(msg.confirmed) };
+      return afterChange(s, await client.request("POST", `/api/cases/${s.view.id}/confirm`, { json: body }));
+    },
+    async addText(s, msg) {
+      const res = await client.request("POST", `/api/cases/${s.view.id}/evidence`, { json: { kind: String(msg.kind || ""), value: String(msg.value || "") } });
+      if (!res.ok) return failed(res);
+      await refresh(s);
+      return { ok: true };
+    },
+    async upload(s, msg) {
+      if (typeof msg.b64 !== "string") return { ok: false, state: "error", error: "upload" };
+      const bytes = ns.bytes.fromBase64(msg.b64);
+      if (bytes.byteLength > MAX_UPLOAD_BYTES) return { ok: false, state: "error", error: t("fileTooLarge", [String(msg.filename || ""), String(MAX_UPLOAD_BYTES / 1024 / 1024)]) };
+      const form = new FormData();
+      form.append("kind", String(msg.kind || ""));
+      form.append("file", new Blob([bytes], { type: String(msg.mime || "application/octet-stream") }), String(msg.filename || "upload"));
+      const res = await client.request("POST", `/api/cases/${s.view.id}/evidence`, { form, timeout: 120000 });
+      if (!res.ok) return failed(res);
+      return { ok: true };
+    },
+    async uploaded(s) {
+      await refresh(s);
+      return { ok: true };
+    },
+    async thumb(s, msg) {
+      const ev = cv.shownFile(s.view, msg.fileId);
+      if (!ev) return stale();
+      if (ev.size && ev.size > THUMB_MAX_BYTES) return { ok: false, state: "error", error: t("fileTooLargeToSend") };
+      return fileBytes(s, ev.id, THUMB_MAX_BYTES);
+    },
+    async openFile(s, msg) {
+      const ev = cv.shownFile(s.view, msg.fileId);
+      if (!ev) return stale();
+      const q = new URLSearchParams({ case: String(s.view.id), file: String(ev.id), name: String(ev.filename || "") });
+      await chrome.tabs.create({ url: chrome.runtime.getURL(`viewer/viewer.html?${q}`), openerTabId: s.tabId });
+      return { ok: true };
+    },
+    async attach(s, msg) {
+      return attach(s, msg.option);
+    },
+    /** The seller works in this case's overlay: order-less inbox files (截图 1.png) go to it. */
+    async focus(s) {
+      const res = await client.request("POST", "/api/focus", { json: { case_id: s.view.id } });
+      return res.ok ? { ok: true } : failed(res);
+    },
+  };
+
+  /** A request from the overlay frame of sender.tab; the frame's own origin is checked by the router. */
+  async function fromFrame(msg, sender) {
+    const s = sessions.get(sender.tab.id) || session(sender.tab.id);
+    if (msg.action === "retry") {
+      ns.live.reconnectNow();
+      toPage(s, { type: "reread" });
+      return { ok: true };
+    }
+    if (msg.action === "options") {
+      await chrome.runtime.openOptionsPage();
+      return { ok: true };
+    }
+    if (!Object.hasOwn(frameHandlers, msg.action)) return { ok: false, state: "error", error: "action" };
+    const live = current(msg, sender);
+    if (!live) return stale();
+    return frameHandlers[msg.action](live, msg);
+  }
+
+  // -- ports: the content script's ("page") and the frame's ("overlay") ----------------------------
+  function onPagePort(port, sender) {
+    const s = session(sender.tab.id);
+    s.page = port;
+    port.onDisconnect.addListener(() => {
+      if (s.page === port) s.page = null;
+    });
+    port.onMessage.addListener((msg) => {
+      if (!msg || typeof msg !== "object") return;
+      if (msg.type === "layout") {
+        s.collapsed = Boolean(msg.collapsed);
+        toFrames(s, { type: "layout", collapsed: s.collapsed });
+      }
+      // pings only keep the worker alive while a case is shown
+    });
+    post(port, { type: "status", state: client.stateNow().state });
+    ns.live.connect();
+  }
+
+  function onFramePort(port, sender) {
+    const s = session(sender.tab.id);
+    s.frames.add(port);
+    port.onDisconnect.addListener(() => s.frames.delete(port));
+    port.onMessage.addListener((msg) => {
+      if (!msg || typeof msg !== "object") return;
+      // Layout only: where the frame sits is the content script's business, not the frame's.
+      if (msg.type === "size") toPage(s, { type: "size", height: Number(msg.height) || 0, head: Number(msg.head) || 0 });
+      else if (msg.type === "collapse") toPage(s, { type: "collapse", collapsed: Boolean(msg.collapsed) });
+    });
+    post(port, frameMessage(s));
+    // A restarted worker has forgotten the tab: the content script reads the page again.
+    if (!s.read) toPage(s, { type: "reread" });
+    ns.live.connect();
+  }
+
+  // -- the helper's state and live events ---------------------------------------------------------
+  client.onState((state) => {
+    for (const s of sessions.values()) {
+      toPage(s, { type: "status", state });
+      if (state === "online") refreshSoon(s);
+      else if ((state === "offline" || state === "unpaired") && s.state === "case") {
+        problem(s, { state, error: "" });
+        push(s);
+      }
+    }
+  });
+
+  ns.live.onEvent((event) => {
+    if (!event) return;
+    for (const s of sessions.values()) {
+      if (event.type === "rules") toPage(s, { type: "rules" });
+      else if (caseIdOf(s)) refreshSoon(s);
+    }
+  });
+
+  chrome.tabs.onRemoved.addListener((tabId) => {
+    const s = sessions.get(tabId);
+    if (s) clearTimeout(s.refreshTimer);
+    sessions.delete(tabId);
+  });
+
+  ns.tabs = { pageRead, fromFrame, onPagePort, onFramePort, sessions };
+})((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -1,0 +1,180 @@
+/* The overlay frame's wiring: one port to the service worker, which says what to show for this tab
+ * (the tab is the sender's, not anything the page could name), and one request per seller action.
+ *
+ * The frame never listens to postMessage: the page around it can send anything, and nothing it sends
+ * is a command. Only events the seller makes in this frame (which the page cannot forge across the
+ * origin boundary) lead to actions.
+ */
+(function (ns) {
+  "use strict";
+
+  const t = ns.t;
+  const { toBase64, fromBase64 } = ns.bytes;
+  const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
+  const THUMB_MAX_BYTES = 4 * 1024 * 1024;
+  const FOCUS_EVERY_MS = 60 * 1000;
+
+  let port = null;
+  let lastFocus = { caseId: null, at: 0 };
+
+  async function act(action, extra) {
+    const caseId = panel.view ? panel.view.id : null;
+    try {
+      const reply = await chrome.runtime.sendMessage({ type: "overlay", action, caseId, ...(extra || {}) });
+      return reply || { ok: false, state: "error", error: t("noReply") };
+    } catch (_) {
+      return { ok: false, state: "error", error: t("extensionReloaded") };
+    }
+  }
+
+  function layout(message) {
+    if (!port) return;
+    try {
+      port.postMessage(message);
+    } catch (_) {
+      /* reconnects through onDisconnect */
+    }
+  }
+
+  async function upload(kind, files) {
+    let done = 0;
+    for (const file of files) {
+      if (file.size > MAX_UPLOAD_BYTES) {
+        panel.status(t("fileTooLarge", [file.name, String(MAX_UPLOAD_BYTES / 1024 / 1024)]), "error");
+        continue;
+      }
+      panel.status(t("uploading", [file.name]), "");
+      const b64 = toBase64(await file.arrayBuffer());
+      const res = await act("upload", { kind, filename: file.name, mime: file.type, b64 });
+      if (!res.ok) {
+        panel.status(`${file.name}：${res.error}`, "error");
+        continue;
+      }
+      done++;
+    }
+    await act("uploaded");
+    if (done) panel.status(t("uploaded", [String(done)]), "ok");
+  }
+
+  async function copy(text) {
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    } catch (_) {
+      // No focus for the async clipboard: the extension's clipboardWrite permission allows this.
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.cssText = "position:fixed;left:-9999px;top:0;opacity:0";
+      document.body.append(area);
+      area.select();
+      try {
+        ok = document.execCommand("copy");
+      } catch (_) {
+        ok = false;
+      }
+      area.remove();
+    }
+    panel.status(ok ? t("copied") : t("copyFailed"), ok ? "ok" : "error");
+  }
+
+  /** The seller works in this case's overlay: order-less inbox files (截图 1.png) are filed to it. */
+  function focusCase(force) {
+    const id = panel.view ? panel.view.id : null;
+    if (!id) return Promise.resolve({ ok: false });
+    const now = Date.now();
+    if (!force && lastFocus.caseId === id && now - lastFocus.at < FOCUS_EVERY_MS) return Promise.resolve({ ok: true });
+    lastFocus = { caseId: id, at: now };
+    return act("focus");
+  }
+
+  const panel = new ns.Panel({
+    scenario: async (scenario) => {
+      const res = await act("scenario", { scenario });
+      panel.status(res.ok ? t("scenarioSaved") : res.error, res.ok ? "ok" : "error");
+    },
+    confirm: async (kind, field, confirmed) => {
+      const res = await act("confirm", { kind, field, confirmed });
+      if (!res.ok) panel.status(res.error, "error");
+    },
+    upload: (kind, files) => upload(kind, files),
+    addText: async (kind, value) => {
+      const res = await act("addText", { kind, value });
+      panel.status(res.ok ? t("saved") : res.error, res.ok ? "ok" : "error");
+      return res.ok;
+    },
+    attach: async (option) => {
+      const index = panel.view && panel.view.checklist ? panel.view.checklist.options.indexOf(option) : -1;
+      const res = await act("attach", { option: index });
+      panel.status(res.ok ? res.data.message : res.error, res.ok ? "ok" : "error");
+    },
+    copy: (text) => copy(text),
+    openFile: (ev) => act("openFile", { fileId: ev.id }),
+    thumb: async (ev) => {
+      if (ev.size && ev.size > THUMB_MAX_BYTES) return null;
+      const res = await act("thumb", { fileId: ev.id });
+      if (!res.ok) return null;
+      // A blob: address of this frame's origin: the page can neither see nor fetch it.
+      return URL.createObjectURL(new Blob([fromBase64(res.data.b64)], { type: res.data.type || "image/png" }));
+    },
+    retry: () => act("retry"),
+    options: () => act("options"),
+    claimPending: async () => {
+      const res = await focusCase(true);
+      if (res.ok) panel.status(t("pendingClaimed"), "ok");
+      else if (res.error) panel.status(res.error, "error");
+    },
+    size: (height, head) => layout({ type: "size", height, head }),
+    collapse: (collapsed) => layout({ type: "collapse", collapsed }),
+  });
+
+  let shownState = null;
+  function render(msg) {
+    const label = msg.platform ? msg.platform.label : "";
+    if (msg.state === "case" && msg.view) {
+      panel.showCase(msg.view, msg.platform);
+    } else if (msg.state === "loading") {
+      if (shownState !== "loading") panel.showLoading(label);
+    } else if (msg.state === "none") {
+      panel.showLoading(label);
+    } else {
+      panel.showProblem(msg.state, msg.error, label);
+    }
+    shownState = msg.state;
+    panel.setCollapsed(Boolean(msg.collapsed));
+  }
+
+  function connect() {
+    try {
+      port = chrome.runtime.connect({ name: "overlay" });
+    } catch (_) {
+      return; // extension reloaded: this frame is orphaned
+    }
+    port.onMessage.addListener((msg) => {
+      if (!msg || typeof msg !== "object") return;
+      if (msg.type === "render") render(msg);
+      else if (msg.type === "layout") panel.setCollapsed(Boolean(msg.collapsed));
+    });
+    port.onDisconnect.addListener(() => {
+      port = null;
+      setTimeout(connect, 500); // the service worker was stopped; it answers again when woken
+    });
+    layout({ type: "size", height: panel.naturalHeight(), head: panel.head.offsetHeight });
+  }
+
+  // Working in the overlay is the seller's own doing: trusted events only (the page cannot
+  // dispatch events into this frame; isTrusted guards against this frame's own synthetic ones).
+  for (const type of ["pointerdown", "keydown", "drop"]) {
+    document.addEventListener(type, (e) => {
+      if (e.isTrusted) focusCase(false);
+    }, true);
+  }
+
+  // Keeps the service worker (and its WebSocket) alive while a case is shown.
+  setInterval(() => {
+    if (port && panel.view) layout({ type: "ping" });
+  }, 25000);
+
+  connect();
+})((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -1,0 +1,170 @@
+"""A BM25 index over character 2- and 3-grams of each scenario's description.
+
+The description is built from the rulebook itself (label, key phrases, the platform's request,
+option notes, kind labels), so editing a rule changes recognition with no training step. Character
+n-grams survive the rewording platforms and sellers do (sentence order, 的/了, synonyms once
+canonicalised) where literal phrase lookup does not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from operator import add
+
+from .loader import Rulebook
+from .models import Scenario
+from .text_prep import TextPrep, normalise
+
+# How much each part of a scenario's description counts, as term frequency. Key phrases are written
+# to be recognised by; the request is long and partly boilerplate; kind labels are shared widely.
+PART_WEIGHTS = {"wording": 3.0, "label": 2.0, "shared": 1.0, "request": 0.7, "notes": 0.5, "kinds": 0.3}
+K1 = 1.2
+B = 1.0
+# A gram shared by few ideas is worth far more than one most requests use (请提供、申请平台介入):
+# plain BM25 idf separates them too little when there are only ~20 ideas, so it is raised to a power.
+IDF_POWER = 1.0
+BIGRAM_WEIGHT = 1.0
+
+
+_TOKENS = re.compile("[\ue000-\uf8ff]")
+
+
+def grams(text: str) -> Counter[str]:
+    """Character bigrams and trigrams (C-level map over slices: this runs on every page read)."""
+    if len(text) < 2:
+        return Counter(_TOKENS.findall(text))
+    bigrams = list(map(add, text, text[1:]))
+    counts = Counter(bigrams)
+    counts.update(map(add, bigrams, text[2:]))
+    counts.update(_TOKENS.findall(text))  # an atomic word is one character: it counts on its own
+    return counts
+
+
+def describe(scenario: Scenario, rulebook: Rulebook, prep: TextPrep) -> dict[str, list[str]]:
+    kinds = {k for option in scenario.requires for k in option.kinds}
+    label = scenario.label.split("（")[0]  # 「（通用做法）」 describes provenance, not the dispute
+    parts = {
+        "label": [label],
+        "wording": list(scenario.wording),
+        "shared": list(scenario.shared_wording),
+        "request": [scenario.request_text] if scenario.request_text else [],
+        "notes": [o.note for o in scenario.requires if o.note],
+        "kinds": [rulebook.kinds[k].label for k in sorted(kinds) if k in rulebook.kinds],
+    }
+    return {name: [prep.canonicalise(normalise(t)) for t in texts] for name, texts in parts.items()}
+
+
+ORDINARY = ""  # the pseudo-scenario of texts that are no dispute
+
+
+def _concept(scenario_id: str) -> str:
+    """taobao.quality_issue and tmall.quality_issue are one idea: a word they share is no less telling."""
+    return scenario_id.split(".", 1)[1] if "." in scenario_id else scenario_id
+
+
+def _page_chrome(rulebook: Rulebook) -> list[str]:
+    """Labels every after-sale page shows whatever the dispute: counted as common, never scored."""
+    words: list[str] = []
+    for platform in rulebook.platforms.values():
+        for page in platform.pages:
+            words += page.request_markers + page.order_id.labels
+            for rule in (page.aftersale_id, page.remaining, page.deadline, page.request_text):
+                words += rule.labels if rule else []
+    return words
+
+
+BOILERPLATE_SHARE = 3  # a gram in this many of a platform's requests is its boilerplate
+
+
+def _boilerplate(rulebook: Rulebook, described: dict[str, dict[str, list[str]]]) -> dict[str, set[str]]:
+    """Grams a platform's requests all carry (举证时长48小时，超时未举证…): they tell the platform,
+    not the dispute, and would otherwise pull every text toward the scenarios quoted at length."""
+    out: dict[str, set[str]] = {p: set() for p in rulebook.platforms}
+    for platform in rulebook.platforms:
+        counts: Counter[str] = Counter()
+        for sid, parts in described.items():
+            if rulebook.scenario_platform[sid] == platform:
+                counts.update({g for text in parts["request"] for g in grams(text)})
+        out[platform] = {g for g, n in counts.items() if n >= BOILERPLATE_SHARE}
+    return out
+
+
+@dataclass
+class ScenarioIndex:
+    ids: list[str]
+    platform_of: list[str]
+    postings: dict[str, list[tuple[int, float]]]  # gram → (scenario index, BM25 weight without query part)
+    doc_grams: list[dict[str, float]] = field(default_factory=list)  # gram → its weight in that scenario
+    unique: frozenset[str] = frozenset()  # grams of exactly one idea: mentioning it names that idea
+    gates: dict[int, list[str]] = field(default_factory=dict)  # scenario → words one of which the text must say
+
+    def mentioned(self, doc: int, text: str) -> bool:
+        words = self.gates.get(doc)
+        if not words:
+            return True
+        assert self.prep is not None
+        folded = self.prep.canonicalise(normalise(text))
+        return any(w in folded for w in words)
+    prep: TextPrep | None = None
+
+    @classmethod
+    def build(cls, rulebook: Rulebook) -> ScenarioIndex:
+        prep = TextPrep(rulebook.vocabulary)
+        ids = list(rulebook.scenarios)
+        described = {sid: describe(rulebook.scenarios[sid], rulebook, prep) for sid in ids}
+        boilerplate = _boilerplate(rulebook, described)
+        tfs: list[dict[str, float]] = []
+        for sid in ids:
+            tf: dict[str, float] = defaultdict(float)  # weighted counts
+            common = boilerplate[rulebook.scenario_platform[sid]]
+            for part, texts in described[sid].items():
+                for text in texts:
+                    for gram, count in grams(text).items():
+                        if part == "request" and gram in common:
+                            continue
+                        tf[gram] += count * PART_WEIGHTS[part]
+            tfs.append(tf)
+        ordinary: dict[str, float] = defaultdict(float)
+        for text in rulebook.vocabulary.ordinary:
+            for gram, count in grams(prep.canonicalise(normalise(text))).items():
+                ordinary[gram] += count * PART_WEIGHTS["wording"]
+        if ordinary:
+            ids.append(ORDINARY)
+            tfs.append(ordinary)
+        lengths = [sum(tf.values()) for tf in tfs]
+        average = sum(lengths) / max(len(lengths), 1)
+        # Document frequency over ideas, not files, plus the page chrome as one more "idea".
+        concept_grams: dict[str, set[str]] = {}
+        for sid, tf in zip(ids, tfs, strict=True):
+            concept_grams.setdefault(_concept(sid) if sid else "\0ordinary", set()).update(tf)
+        chrome: set[str] = set()
+        for text in _page_chrome(rulebook):
+            chrome.update(grams(prep.canonicalise(normalise(text))))
+        concept_grams["\0chrome"] = chrome
+        df: Counter[str] = Counter(g for gs in concept_grams.values() for g in gs)
+        n = len(concept_grams)
+        postings: dict[str, list[tuple[int, float]]] = {}
+        doc_grams: list[dict[str, float]] = [{} for _ in tfs]
+        for i, tf in enumerate(tfs):
+            norm = K1 * (1 - B + B * lengths[i] / average)
+            for gram, f in tf.items():
+                idf = math.log(1 + (n - df[gram] + 0.5) / (df[gram] + 0.5)) ** IDF_POWER
+                value = idf * f * (K1 + 1) / (f + norm) * (BIGRAM_WEIGHT if len(gram) == 2 else 1.0)
+                postings.setdefault(gram, []).append((i, value))
+                doc_grams[i][gram] = value
+        return cls(
+            ids=ids,
+            platform_of=[rulebook.scenario_platform[s] if s else "" for s in ids],
+            postings=postings,
+            doc_grams=doc_grams,
+            unique=frozenset(g for g, count in df.items() if count == 1),
+            gates={
+                i: [prep.canonicalise(normalise(w)) for w in rulebook.scenarios[sid].requires_mention]
+                for i, sid in enumerate(ids)
+                if sid and rulebook.scenarios[sid].requires_mention
+            },
+            prep=prep,
+        )
