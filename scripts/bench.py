@@ -4,7 +4,7 @@
     scripts/bench --quick             # small sizes, a smoke run (≈ 1–2 minutes)
     scripts/bench --only api,index    # some measurements only
 
-Measurements (one module each in scripts/benchlib/): overlay, drop, api, index, burst, idle, scaling.
+Measurements (one module each in scripts/benchlib/): overlay, drop, api, index, burst, idle, scaling, detect.
 Prints a table and writes bench-results.json (figures, baselines, ratios, targets, pass/fail).
 Exit status: 0 when every measurement ran (targets missed are reported, not an error), 1 when one
 failed to run; ``--strict`` also exits 1 when a target is missed.
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib.results import Figure, Run, machine, table  # noqa: E402
 from benchlib.session import REPO, Session  # noqa: E402
 
-ALL = ("overlay", "drop", "api", "index", "burst", "idle", "scaling")
+ALL = ("overlay", "drop", "api", "index", "burst", "idle", "scaling", "detect")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
     """Each measurement as a thunk; shared set-up (browser helper, the big tree) made once, lazily."""
-    from benchlib import api, burst, drop, idle, index, overlay, scaling
+    from benchlib import api, burst, detect, drop, idle, index, overlay, scaling
 
     cache: dict[str, object] = {}
 
@@ -137,9 +137,12 @@ def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
     def run_scaling() -> list[Figure]:
         return scaling.measure(session.workdir, quick=args.quick)
 
+    def run_detect() -> list[Figure]:
+        return [detect.measure(60 if args.quick else 400)]
+
     return {
         "overlay": run_overlay, "drop": run_drop, "api": run_api, "index": run_index, "burst": run_burst,
-        "idle": run_idle, "scaling": run_scaling,
+        "idle": run_idle, "scaling": run_scaling, "detect": run_detect,
     }
 
 

@@ -13,5 +13,6 @@ pytest_plugins: list[str] = [
     "fixtures.evidence",
     "fixtures.browser",
     "fixtures.desktop_session",
+    "fixtures.page_reader",
     "fixtures.tiers",
 ]

@@ -22,22 +22,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(480)
 def test_bench_quick_runs_every_measurement(tmp_path):
-    only = ["index", "burst", "api", "idle", "scaling"] + (["overlay", "drop"] if CHROMIUM.exists() else [])
+    only = ["index", "burst", "api", "idle", "scaling", "detect"] + (["overlay", "drop"] if CHROMIUM.exists() else [])
     out = tmp_path / "bench-results.json"
     done = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "bench.py"), "--quick", "--only", ",".join(only), "--files", "500",
          "--burst", "100", "--wrk-seconds", "1", "--idle-seconds", "1", "--iterations", "2", "--out", str(out),
          "--workdir", str(tmp_path / "work")],
-        capture_output=True, text=True, timeout=230, cwd=REPO, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=460, cwd=REPO, stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     run = Run.model_validate(json.loads(out.read_text(encoding="utf-8")))
     assert run.quick and run.skipped == {} and run.finished_at is not None
     ids = {f.id for f in run.figures}
     expected = {"first_index_s", "burst_files_per_s", "api_rps_50", "api_p99_50", "api_rps_200", "api_p99_200", "api_p99_200_paced",
-                "idle_cpu_pct", "rss_mb"}
+                "idle_cpu_pct", "rss_mb", "detect_p95_ms", "api_list_20", "api_list_200",
+                "scaling_list_warm", "scaling_levels", "scaling_detect", "scaling_list_cold", "scaling_list_unsummarised"}
     if CHROMIUM.exists():
         expected |= {"overlay_ms", "drop_to_done_ms"}
     assert ids == expected

@@ -31,6 +31,7 @@ def engine(extension_browser):
 
 def run(page, html: str, platform: str = "pinduoduo", url: str = "https://mms.pinduoduo.com/aftersales-ssr/detail") -> dict | None:
     page.set_content(f"<!doctype html><html><head><meta charset=utf-8></head><body>{html}</body></html>")
+    page.add_script_tag(path=str(EXTENSION_DIR / "content" / "countdown.js"))
     page.add_script_tag(path=str(EXTENSION_DIR / "content" / "extract.js"))
     return page.evaluate(
         "([adapter, href]) => Juzheng.extract.extract(adapter, new URL(href))",
@@ -58,11 +59,12 @@ def test_ids_from_varied_markup(engine, html):
     assert (found["order_id"], found["aftersale_id"]) == (PDD, "12345678")
 
 
+# The countdown is sent in one canonical form the helper's parser reads (剩余 D天H小时M分S秒 / 截止 …).
 REMAINING = {
-    "days hours minutes in ems": ("<div><span>剩余处理时间</span><span><em>1</em>天<em>23</em>小时<em>59</em>分</span></div>", "1天23小时59分"),
-    "clock in a cell below": ("<table><tr><th>剩余举证时间</th></tr><tr><td>47:59:59</td></tr></table>", "47:59:59"),
-    "inside a sentence": ("<p>平台介入中，剩余 5 小时，请尽快处理</p>", "5 小时，请尽快处理"),
-    "longest label wins": ("<p>剩余库存 12 件</p><p>剩余举证时间：23:00:00</p>", "23:00:00"),
+    "days hours minutes in ems": ("<div><span>剩余处理时间</span><span><em>1</em>天<em>23</em>小时<em>59</em>分</span></div>", "剩余 1天23小时59分0秒"),
+    "clock in a cell below": ("<table><tr><th>剩余举证时间</th></tr><tr><td>47:59:59</td></tr></table>", "剩余 1天23小时59分59秒"),
+    "inside a sentence": ("<p>平台介入中，剩余 5 小时，请尽快处理</p>", "剩余 0天5小时0分0秒"),
+    "longest label wins": ("<p>剩余库存 12 件</p><p>剩余举证时间：23:00:00</p>", "剩余 0天23小时0分0秒"),
 }
 
 
@@ -80,7 +82,7 @@ def test_absolute_deadline_and_request_text(engine):
         platform="taobao",
         url="https://refund2.taobao.com/dispute/detail.htm",
     )
-    assert found["deadline_text"] == "2026-11-25 18:00"
+    assert found["deadline_text"] == "截止 2026-11-25 18:00"
     assert "揽件时间红章证明" in found["request_text"]
     assert "版权所有" not in found["request_text"] and "版权所有" in found["page_text"]
 
@@ -111,6 +113,7 @@ def test_no_order_no_case(engine):
 def test_adapter_choice_by_whole_host(engine):
     page = engine
     page.goto("about:blank")
+    page.add_script_tag(path=str(EXTENSION_DIR / "content" / "countdown.js"))
     page.add_script_tag(path=str(EXTENSION_DIR / "content" / "extract.js"))
     pick = "([platforms, href]) => { const f = Juzheng.extract.pickAdapter(platforms, new URL(href)); return f && f.platform.id; }"
     platforms = RULES["platforms"]

@@ -374,16 +374,27 @@ def test_helper_stopped_and_restarted(case_page, overlay, e2e_helper, browser):
     expect(overlay.host).to_have_attribute("data-state", "offline", timeout=15_000)
     expect(overlay.locator('[data-role="problem"]')).to_contain_text("本地助手未运行")
     expect(overlay.locator('[data-role="problem"]')).to_contain_text("scripts/run")
+    # The last checklist and countdown of this case stay, marked 离线, and cannot be acted on.
+    expect(overlay.locator('[data-role="offline"]')).to_contain_text("离线")
+    expect(item(overlay, "shipping_slip", 0)).to_have_attribute("data-state", "done")
+    expect(overlay.locator('[data-role="countdown"]')).to_have_attribute("data-deadline", re.compile(r"^\d{4}-"))
+    expect(overlay.host).to_have_attribute("data-deadline", re.compile(r"^\d{4}-"))
+    expect(overlay.locator('[data-role="option"][data-option="0"] [data-role="attach"]')).to_be_disabled()
+    expect(overlay.locator('[data-role="retry"]')).to_be_enabled()
     browser.screenshot(case_page, "overlay-helper-offline")
-    fresh = browser.new_page()  # a case page opened while the helper is down says so too
+    fresh = browser.new_page()  # a case page opened while the helper is down: the same, from the cache
     fresh.goto(OPEN_URL)
-    expect(fresh.locator("juzheng-overlay")).to_have_attribute("data-state", "offline")
+    fresh_overlay = overlay_of(fresh)
+    expect(fresh_overlay.host).to_have_attribute("data-state", "offline")
+    expect(fresh_overlay.locator('[data-role="offline"]')).to_be_visible()
+    expect(item(fresh_overlay, "shipping_slip", 0)).to_have_attribute("data-state", "done")
 
     e2e_helper.start()  # same port, same state: the token still holds
     expect(overlay.host).to_have_attribute("data-state", "case", timeout=20_000)
     expect(overlay.host).to_have_attribute("data-scenario", "pinduoduo.not_received")
     expect(item(overlay, "shipping_slip", 0)).to_have_attribute("data-state", "done")
     expect(fresh.locator("juzheng-overlay")).to_have_attribute("data-state", "case", timeout=20_000)
+    expect(fresh_overlay.locator('[data-role="offline"]')).to_have_count(0)
     fresh.close()
 
     # Live updates flow again without a reload: another inbox file turns an item done.

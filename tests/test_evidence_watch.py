@@ -150,6 +150,7 @@ def test_hand_renames_moves_and_deletions_update_the_index(ev):
     ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"stamp")
     path = ev.root / RED_DIR / f"{PDD_ORDER} 红章证明.jpg"
     record = wait_for(lambda: ev.store.evidence_by_path(f"{RED_DIR}/{path.name}"))
+    wait_for(lambda: not (ev.inbox / path.name).exists())  # the sorter's move finished: now a hand rename
     renamed = path.with_name("红章 正面.jpg")
     os.replace(path, renamed)
     wait_for(lambda: ev.store.evidence_by_path(f"{RED_DIR}/红章 正面.jpg"))

@@ -20,7 +20,7 @@ LOCALES = {
 SCRIPTS = sorted(p for p in EXTENSION_DIR.rglob("*.js"))
 PAGES = sorted(p for p in EXTENSION_DIR.rglob("*.html"))
 # Keys built from a value: item states and deadline levels as the helper sends them.
-DYNAMIC = {"state_": ("done", "missing", "rejected"), "level_": ("ok", "warn", "urgent", "overdue")}
+DYNAMIC = {"state_": ("done", "missing", "rejected"), "level_": ("ok", "warn", "urgent", "overdue", "estimate")}
 
 
 def test_manifest_is_mv3_with_a_fixed_key():

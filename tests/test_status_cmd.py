@@ -23,7 +23,7 @@ TOP_KEYS = {
 }
 CASE_KEYS = {
     "id", "platform", "platform_label", "order_id", "aftersale_id", "scenario", "scenario_label", "deadline_at",
-    "remaining", "level", "complete", "missing",
+    "remaining", "level", "complete", "missing", "deadline_source", "deadline_conflict",
 }
 
 
@@ -43,7 +43,8 @@ def state(tmp_path) -> Path:
     state_dir = tmp_path / "state"
     store = open_store(state_dir)
     add = lambda order, hours, **kw: store.upsert_case(  # noqa: E731
-        CaseKey(platform="pinduoduo", order_id=order), deadline_at=NOW + timedelta(hours=hours), **kw
+        CaseKey(platform="pinduoduo", order_id=order), deadline_at=NOW + timedelta(hours=hours),
+        page_deadline_at=NOW + timedelta(hours=hours), deadline_source="page", **kw
     )[0]
     add("230101-000000000000001", 1.5, scenario="pinduoduo.not_received")
     add("230101-000000000000002", 6, scenario="pinduoduo.empty_package")
@@ -136,3 +137,19 @@ def test_a_bad_now_says_what_to_fix(tmp_path):
     result = juzheng("status", "--state-dir", str(tmp_path), "--now", "tomorrow")
     assert result.returncode == 2
     assert "--now 不是 ISO 8601 时间" in result.stderr
+
+
+def test_an_estimated_deadline_is_never_green_and_says_so(tmp_path):
+    state_dir = tmp_path / "state"
+    store = open_store(state_dir)
+    # First seen now, nothing read from the page: the deadline is first seen + the window.
+    store.upsert_case(CaseKey(platform="pinduoduo", order_id="230101-000000000000009"), request_at=NOW,
+                      deadline_at=NOW + timedelta(hours=48), scenario="pinduoduo.not_received")
+    store.close()
+    (tmp_path / "root").mkdir()
+    data = status_json(state_dir, "--root", str(tmp_path / "root"))
+    assert data["level"] == "ok" and data["colour"] == "amber"
+    assert "1 个截止时间为估算" in data["tooltip"]
+    assert data["cases"][0]["deadline_source"] == "estimate"
+    text = juzheng("status", "--state-dir", str(state_dir), "--now", NOW.isoformat(), "--root", str(tmp_path / "root"))
+    assert "（估算）" in text.stdout

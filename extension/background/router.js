@@ -18,6 +18,14 @@
     return { ok: false, state: "error", error };
   }
 
+  /** Same reply shape as client.request, with a view noted for the badge and notifications. */
+  async function withView(res) {
+    if (res.ok && res.data && res.data.id) await ns.alerts.noteCase(res.data);
+    return res.ok
+      ? { ok: true, data: res.data }
+      : { ok: false, state: res.state, error: res.error, status: res.status, code: (res.data && res.data.code) || null };
+  }
+
   async function openCase(id) {
     const res = await client.request("GET", `/api/cases/${id}`);
     client.request("POST", "/api/focus", { json: { case_id: id } });
@@ -69,6 +77,9 @@
     async pageRead(msg, sender) {
       return ns.tabs.pageRead(msg, sender);
     },
+    async askOrder(msg, sender) {
+      return ns.tabs.askOrder(msg, sender);
+    },
   };
 
   const frameHandlers = {
@@ -80,6 +91,14 @@
   const handlers = {
     async context(msg) {
       return { ok: true, data: await ns.rules.contextFor(msg.href) };
+    },
+
+    /** The popup's 标记已提交 / 已结案（赢/输）/ 重新打开. */
+    async caseAction(msg) {
+      const id = caseId(msg.id);
+      if (!id) return bad("case id");
+      if (!["submitted", "won", "lost", "closed", "reopen"].includes(msg.action)) return bad("action");
+      return withView(await client.request("POST", `/api/cases/${id}/action`, { json: { action: msg.action } }));
     },
 
     async fileBytes(msg) {

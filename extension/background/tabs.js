@@ -14,7 +14,6 @@
   const client = ns.client;
   const t = ns.t;
   const cv = ns.caseview;
-  const REFRESH_MS = 150;
   const THUMB_MAX_BYTES = 4 * 1024 * 1024;
   const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
   const MAX_ATTACH_BYTES = 48 * 1024 * 1024;
@@ -23,7 +22,10 @@
   function session(tabId) {
     let s = sessions.get(tabId);
     if (!s) {
-      s = { tabId, state: "none", view: null, platform: null, error: "", frames: new Set(), page: null, collapsed: false, seq: 0, refreshTimer: null, read: false };
+      s = {
+        tabId, state: "none", view: null, offline: null, candidates: null, platform: null, error: "",
+        frames: new Set(), page: null, collapsed: false, seq: 0, refreshTimer: null, read: false,
+      };
       sessions.set(tabId, s);
     }
     return s;
@@ -35,12 +37,16 @@
 
   // -- what each side is told ---------------------------------------------------------------------
   function frameMessage(s) {
-    return { type: "render", state: s.state, view: s.state === "case" ? s.view : null, platform: s.platform, error: s.error, collapsed: s.collapsed };
+    return {
+      type: "render", state: s.state, view: s.state === "case" ? s.view : null, platform: s.platform, error: s.error,
+      collapsed: s.collapsed, offline: s.state !== "case" ? s.offline : null, candidates: s.state === "choose-order" ? s.candidates : null,
+    };
   }
 
   /** The host element's hooks: nothing about files, nothing the page did not show itself. */
   function hostInfo(s) {
-    const v = s.state === "case" ? s.view : null;
+    // Offline with the last view of this case: the countdown still runs from its absolute deadline.
+    const v = s.state === "case" ? s.view : s.offline;
     return {
       state: s.state,
       scenario: v ? v.scenario || "" : "",
@@ -75,13 +81,40 @@
   }
 
   async function setView(s, view) {
+    // Recognition comes with detect only: later views of the same case keep what it said.
+    const before = s.view || s.offline;
+    if (!view.recognition && before && before.id === view.id && before.recognition) view = { ...view, recognition: before.recognition };
     await ns.alerts.noteCase(view);
     s.view = view;
+    s.offline = null;
     s.state = "case";
     s.error = "";
+    remember(view);
+  }
+
+  /** With the helper gone, the overlay keeps this case's last checklist and countdown, marked 离线.
+   * Kept in chrome.storage.session: the worker may restart meanwhile, and content scripts (the
+   * page's side) cannot read that storage area. */
+  const cacheKey = (platform, orderId) => `lastView:${platform}:${orderId}`;
+
+  function remember(view) {
+    if (!view || !view.platform || !view.order_id) return;
+    chrome.storage.session.set({ [cacheKey(view.platform, view.order_id)]: { view, at: Date.now() } }).catch(() => {});
+  }
+
+  async function recall(platform, orderId) {
+    if (!platform || !orderId) return null;
+    try {
+      const key = cacheKey(platform, orderId);
+      const got = await chrome.storage.session.get(key);
+      return got[key] ? got[key].view : null;
+    } catch (_) {
+      return null;
+    }
   }
 
   function problem(s, res) {
+    if (s.view && (res.state === "offline" || res.state === "error")) s.offline = s.view;
     s.state = res.state || "error";
     s.error = res.error || "";
     s.view = null;
@@ -97,20 +130,50 @@
     s.platform = ctx.platform;
     const found = msg.found && typeof msg.found === "object" ? msg.found : null;
     if (!found || !ctx.platform) {
-      s.state = "none";
-      s.view = null;
+      none(s);
       push(s);
       return { ok: true, data: hostInfo(s) };
     }
+    // A Tmall shop's case read on a Taobao host (refund2.taobao.com, 千牛) is the Tmall shop's.
+    const platform = msg.platform === "tmall" && ctx.platform.id === "taobao" ? "tmall" : ctx.platform.id;
     if (s.state !== "case" || !s.view || s.view.order_id !== found.order_id) {
       s.state = "loading";
       s.view = null;
+      s.offline = null;
       push(s);
     }
-    const res = await client.request("POST", "/api/cases/detect", { json: { ...found, platform: ctx.platform.id } });
+    const res = await client.request("POST", "/api/cases/detect", { json: { ...found, platform } });
     if (seq !== s.seq) return { ok: true, data: hostInfo(s) }; // the page moved on meanwhile
     if (res.ok) await setView(s, res.data);
-    else problem(s, res);
+    else if (res.data && res.data.code === "no_live_case") none(s); // a finished after-sale never tracked
+    else {
+      const last = s.view || (await recall(platform, found.order_id));
+      if (seq !== s.seq) return { ok: true, data: hostInfo(s) };
+      s.view = last;
+      problem(s, res);
+    }
+    push(s);
+    return { ok: true, data: hostInfo(s) };
+  }
+
+  function none(s) {
+    s.state = "none";
+    s.view = null;
+    s.offline = null;
+    s.candidates = null;
+  }
+
+  /** The page names two orders and nothing prefers one: the frame asks the seller. */
+  async function askOrder(msg, sender) {
+    const s = session(sender.tab.id);
+    const candidates = (Array.isArray(msg.candidates) ? msg.candidates : []).map(String).filter((c) => c && c.length <= 64).slice(0, 6);
+    if (candidates.length < 2) return { ok: false, state: "error", error: "candidates" };
+    s.seq++;
+    s.read = true;
+    s.platform = (await ns.rules.contextFor(sender.url || "")).platform;
+    none(s);
+    s.state = "choose-order";
+    s.candidates = candidates;
     push(s);
     return { ok: true, data: hostInfo(s) };
   }
@@ -126,9 +189,35 @@
     push(s);
   }
 
+  /** Refresh at once, one request at a time: events that arrive while one is in flight fold into
+   * one more request after it, so a burst costs two fetches and a single drop waits for no timer. */
   function refreshSoon(s) {
-    clearTimeout(s.refreshTimer);
-    s.refreshTimer = setTimeout(() => refresh(s), REFRESH_MS);
+    if (s.refreshing) {
+      s.refreshAgain = true;
+      return;
+    }
+    s.refreshing = true;
+    refresh(s)
+      .catch(() => {})
+      .finally(() => {
+        s.refreshing = false;
+        if (s.refreshAgain) {
+          s.refreshAgain = false;
+          refreshSoon(s);
+        }
+      });
+  }
+
+  /** Whether a helper event can change what this tab shows (another case's events cannot). */
+  function concerns(s, event) {
+    const id = caseIdOf(s);
+    if (!id) return false;
+    const payload = event.payload || {};
+    if (event.type === "case" || event.type === "level") return Number(event.case_id || payload.case_id) === id;
+    if (event.type === "evidence" && payload.order_id && s.view) {
+      return payload.order_id === s.view.order_id && (!payload.platform || payload.platform === s.view.platform);
+    }
+    return true; // pending files and anything new show in every case view
   }
 
   // -- from the overlay frame (the seller's own clicks) -------------------------------------------
@@ -206,10 +295,17 @@
       const res = await client.request("PATCH", `/api/cases/${s.view.id}`, { json: { scenario: String(msg.scenario || "") } });
       return afterChange(s, res);
     },
-    async patch(s, msg) {
-      const patch = msg.patch && typeof msg.patch === "object" ? msg.patch : {};
-      const res = await client.request("PATCH", `/api/cases/${s.view.id}`, { json: patch });
-      return afterChange(s, res);
+    /** 标记已提交 / 已结案（赢/输）/ 重新打开, as the seller says. */
+    async caseAction(s, msg) {
+      const patch = { submitted: { status: "submitted" }, won: { status: "closed", outcome: "won" }, lost: { status: "closed", outcome: "lost" }, reopen: { status: "open" } }[msg.caseAction];
+      if (!patch) return { ok: false, state: "error", error: "action" };
+      return afterChange(s, await client.request("PATCH", `/api/cases/${s.view.id}`, { json: patch }));
+    },
+    /** The deadline the platform shows, typed by the seller (source: seller); null withdraws it. */
+    async deadline(s, msg) {
+      const at = msg.deadlineAt === null ? null : String(msg.deadlineAt || "");
+      if (at !== null && Number.isNaN(Date.parse(at))) return { ok: false, state: "error", error: t("deadlineUnreadable") };
+      return afterChange(s, await client.request("PATCH", `/api/cases/${s.view.id}`, { json: { deadline_at: at } }));
     },
     async confirm(s, msg) {
       const body = { kind: String(msg.kind || ""), field: String(msg.field || ""), confirmed: Boolean(msg.confirmed) };
@@ -271,6 +367,12 @@
       await chrome.runtime.openOptionsPage();
       return { ok: true };
     }
+    if (msg.action === "chooseOrder") {
+      const orderId = String(msg.orderId || "");
+      if (s.state !== "choose-order" || !(s.candidates || []).includes(orderId)) return stale();
+      toPage(s, { type: "orderChosen", orderId });
+      return { ok: true };
+    }
     if (!Object.hasOwn(frameHandlers, msg.action)) return { ok: false, state: "error", error: "action" };
     const live = current(msg, sender);
     if (!live) return stale();
@@ -328,15 +430,13 @@
     if (!event) return;
     for (const s of sessions.values()) {
       if (event.type === "rules") toPage(s, { type: "rules" });
-      else if (caseIdOf(s)) refreshSoon(s);
+      else if (concerns(s, event)) refreshSoon(s);
     }
   });
 
   chrome.tabs.onRemoved.addListener((tabId) => {
-    const s = sessions.get(tabId);
-    if (s) clearTimeout(s.refreshTimer);
     sessions.delete(tabId);
   });
 
-  ns.tabs = { pageRead, fromFrame, onPagePort, onFramePort, sessions };
+  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -9,7 +9,10 @@
   "use strict";
 
   const SKIP_TAGS = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "TEXTAREA", "SELECT", "OPTION", "SVG", "JUZHENG-OVERLAY"]);
-  const BLOCK_TAGS = new Set(["P", "DIV", "LI", "TD", "DD", "SECTION", "ARTICLE", "BLOCKQUOTE", "TR", "DL", "UL", "FORM", "BODY"]);
+  const BLOCK_TAGS = new Set([
+    "P", "DIV", "LI", "TD", "TH", "DD", "DT", "SECTION", "ARTICLE", "BLOCKQUOTE", "TR", "DL", "UL", "OL", "FORM", "BODY",
+    "H1", "H2", "H3", "H4", "H5", "H6", "HEADER", "FOOTER", "MAIN", "ASIDE", "NAV", "TABLE",
+  ]);
   const SEPARATORS = /^[\s:：\-—|｜]+/;
   const MAX_PAGE_TEXT = 15000;
   const MAX_REQUEST_TEXT = 5000;
@@ -240,31 +243,349 @@
 
   const ID_SAFE = /^[0-9A-Za-z_-]{1,64}$/;
 
+  // -- the page's text as lines: a block's inline pieces joined (<b>2</b>天 → 2天) ---------------
+  const MAX_LINES_CHARS = 60000;
+
+  /** Lines of text, one per block run, each with the block element it came from. */
+  function linesOf(page) {
+    if (page.lines) return page.lines;
+    const lines = [];
+    const blocks = new Map();
+    let current = null;
+    let total = 0;
+    for (const node of page.nodes) {
+      const parent = node.parentElement;
+      let block = blocks.get(parent);
+      if (block === undefined) {
+        block = blockOf(node);
+        blocks.set(parent, block);
+      }
+      if (!current || current.block !== block) {
+        current = { block, text: "" };
+        lines.push(current);
+      }
+      current.text += node.nodeValue;
+      total += node.nodeValue.length;
+      if (total > MAX_LINES_CHARS) break;
+    }
+    for (const line of lines) line.text = ns.countdown.normalise(line.text).replace(/\s+/g, " ").trim();
+    page.lines = lines.filter((l) => l.text);
+    return page.lines;
+  }
+
+  // -- the countdown / deadline ---------------------------------------------------------------------
+  const GENERIC_LABELS = [
+    "剩余举证时间", "剩余处理时间", "剩余处理时长", "剩余举证时长", "剩余时间", "还剩", "距超时", "距离超时", "处理时限",
+    "举证时限", "举证截止时间", "举证截止", "截止时间", "超时时间", "到期时间",
+  ];
+
+  /** Labelled countdowns: each value that reads as a duration or a date, with its label's box visible. */
+  function labelledCountdowns(page, labels, nowMs) {
+    const out = [];
+    const present = (labels || []).filter((l) => l && page.joined.includes(l)).sort((a, b) => b.length - a.length);
+    for (const label of present) {
+      for (const node of page.nodes) {
+        if (!node.nodeValue.includes(label)) continue;
+        if (!visible(node.parentElement)) continue;
+        for (const candidate of candidates(node, label)) {
+          const found = candidate && ns.countdown.readValue(candidate, nowMs);
+          if (found) {
+            out.push({ ...found, label });
+            break;
+          }
+        }
+        if (out.length > 20) return out;
+      }
+    }
+    return out;
+  }
+
+  /** Countdowns in sentences (10小时22分05秒后，系统将…, 请在12月02日 14:30前完成举证) on visible lines. */
+  function sentenceCountdowns(page, nowMs) {
+    const out = [];
+    const checked = new Map();
+    for (const line of linesOf(page)) {
+      if (!/\d/.test(line.text)) continue;
+      const found = ns.countdown.findAll(line.text, nowMs);
+      if (!found.length) continue;
+      let shown = checked.get(line.block);
+      if (shown === undefined) {
+        shown = visible(line.block);
+        checked.set(line.block, shown);
+      }
+      if (shown) out.push(...found);
+    }
+    return out;
+  }
+
+  function earliest(list) {
+    return list.length ? list.reduce((best, c) => (c.at < best.at ? c : best)) : null;
+  }
+
+  /** The page's deadline: the adapter's labels first, then generic labels, then sentences; within a
+   * tier the earliest, so a deadline shown is never later than one the page states. */
+  function findCountdown(page, adapter, nowMs) {
+    const own = [...((adapter.remaining && adapter.remaining.labels) || []), ...((adapter.deadline && adapter.deadline.labels) || [])];
+    return (
+      earliest(labelledCountdowns(page, own, nowMs)) ||
+      earliest(labelledCountdowns(page, GENERIC_LABELS, nowMs)) ||
+      earliest(sentenceCountdowns(page, nowMs))
+    );
+  }
+
+  // -- the order -------------------------------------------------------------------------------------
+  /** Every visible labelled value of ``rule``: [{value, node}]. */
+  function labelledAll(page, rule, needDigit) {
+    const out = [];
+    if (!rule || !Array.isArray(rule.labels)) return out;
+    const labels = [...rule.labels].filter((l) => l && page.joined.includes(l)).sort((a, b) => b.length - a.length);
+    const seenNodes = new Set();
+    for (const label of labels) {
+      for (const node of page.nodes) {
+        if (seenNodes.has(node) || !node.nodeValue.includes(label)) continue;
+        if (!visible(node.parentElement)) continue;
+        for (const candidate of candidates(node, label)) {
+          const value = accept(candidate, rule, needDigit);
+          if (value) {
+            seenNodes.add(node);
+            if (ID_SAFE.test(value)) out.push({ value, node });
+            break;
+          }
+        }
+        if (out.length > 50) return out;
+      }
+    }
+    return out;
+  }
+
+  function commonAncestor(a, b) {
+    const chain = new Set();
+    for (let e = a; e; e = e.parentElement) chain.add(e);
+    for (let e = b; e; e = e.parentElement) if (chain.has(e)) return e;
+    return null;
+  }
+
+  /** What marks the page's main detail block: the after-sale id's text and the request's blocks. */
+  function anchorsOf(page, aftersaleId, adapter) {
+    const anchors = [];
+    if (aftersaleId) {
+      for (const node of page.nodes) {
+        if (node.nodeValue.includes(aftersaleId)) {
+          anchors.push(node.parentElement);
+          if (anchors.length > 3) break;
+        }
+      }
+    }
+    const markers = (adapter.request_markers || []).filter((m) => m && page.joined.includes(m));
+    if (markers.length) {
+      for (const node of page.nodes) {
+        if (markers.some((m) => node.nodeValue.includes(m))) {
+          anchors.push(node.parentElement);
+          if (anchors.length > 8) break;
+        }
+      }
+    }
+    return anchors.filter(Boolean);
+  }
+
+  /** How far an element is from the main block: the text size of their smallest common ancestor. */
+  function distance(el, anchors) {
+    let best = Infinity;
+    for (const anchor of anchors) {
+      const common = commonAncestor(el, anchor);
+      if (!common || common === document.body || common === document.documentElement) continue;
+      best = Math.min(best, (common.textContent || "").length);
+    }
+    return best;
+  }
+
+  /**
+   * The order of this page from its labelled values: one value is taken; several different ones
+   * are ranked by how close they sit to the after-sale id or the request (a header reminder, a chat
+   * message or a history list of other orders sits further away). Two close ones with nothing to
+   * prefer either: {candidates} so the seller is asked. {list: true} for a page of many orders.
+   */
+  function chooseOrder(page, rule, anchors) {
+    const found = labelledAll(page, rule, true);
+    const values = [...new Set(found.map((f) => f.value))];
+    if (!values.length) return { id: null };
+    if (values.length === 1) return { id: values[0], node: found[0].node };
+    const ranked = values
+      .map((value) => {
+        const nodes = found.filter((f) => f.value === value);
+        const d = Math.min(...nodes.map((f) => distance(f.node.parentElement, anchors)));
+        return { value, d, node: nodes[0].node };
+      })
+      .sort((a, b) => a.d - b.d);
+    if (!anchors.length || ranked[0].d === Infinity) {
+      return values.length >= 3 ? { id: null, list: true } : { id: null, candidates: values.slice(0, 5) };
+    }
+    const [first, second] = ranked;
+    if (second.d > first.d * 1.5 + 20) return { id: first.value, node: first.node };
+    return { id: null, candidates: ranked.filter((r) => r.d <= first.d * 1.5 + 20).map((r) => r.value).slice(0, 5) };
+  }
+
+  // -- the case's state ------------------------------------------------------------------------------
+  const STATUS_LABELS = ["售后状态", "退款状态", "纠纷状态", "维权状态", "处理状态", "工单状态", "当前状态", "售后单状态", "状态"];
+  const STATES = [
+    ["won", /商家胜诉|卖家胜诉|判定商家胜|判商家胜/],
+    ["lost", /买家胜诉|判定买家胜|判买家胜/],
+    ["closed", /退款成功|售后关闭|售后已关闭|退款关闭|退款已关闭|已撤销|撤销了|已撤回|售后完成|售后已完成|纠纷已结束|已完结|已结案|交易关闭/],
+    ["requested", /待商家举证|待卖家举证|请商家举证|请卖家举证|需商家举证|需卖家举证|商家举证中|待商家补充凭证|待商家上传凭证|平台介入.{0,12}举证/],
+    ["submitted", /已举证|已提交凭证|凭证已提交|举证已提交|待平台处理|等待平台处理|平台处理中|待小二处理|小二处理中|平台审核中/],
+  ];
+  const DATED = /\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}/;
+
+  function classify(text) {
+    for (const [state, re] of STATES) if (re.test(text)) return state;
+    return null;
+  }
+
+  /** The state the page shows: its labelled status, else the first short status-like text outside
+   * the history (dated entries). ``other`` is a labelled status that is none of ours (待买家退货). */
+  function findState(page) {
+    const labelled = findLabelled(page, { labels: STATUS_LABELS }, false);
+    if (labelled) {
+      const state = classify(labelled.slice(0, 40));
+      if (state) return state;
+    }
+    for (const line of linesOf(page)) {
+      if (line.text.length > 40 || DATED.test(line.text)) continue;
+      const state = classify(line.text);
+      if (state && visible(line.block)) return state;
+    }
+    return labelled ? "other" : null;
+  }
+
+  // -- tracking number and history ----------------------------------------------------------------------
+  const TRACKING = {
+    labels: ["退货物流单号", "退货运单号", "退货单号", "退回单号", "寄回单号", "快递单号", "运单号", "运单编号", "物流单号", "发货单号"],
+    value_pattern: "([A-Za-z]{0,4}\\d{9,22})",
+  };
+  const COURIER = /(?:^|[^A-Za-z0-9])((?:SF|YT|JT|JDV?|ZTO|YD|DPK|EMS|KYE|DBL|TT)\d{10,18})(?![0-9])/;
+
+  function findTracking(page) {
+    const labelled = findLabelled(page, TRACKING, true);
+    if (labelled) return labelled;
+    for (const line of linesOf(page)) {
+      if (!/快递|物流|运单|单号/.test(line.text)) continue;
+      const m = COURIER.exec(line.text);
+      if (m) return m[1];
+    }
+    return null;
+  }
+
+  const HISTORY_LINE = /(?:\d{4}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}/;
+
+  /** The dated entries of 协商历史 / 售后日志 / 服务进度, whatever their markup: lines with a date and time. */
+  function findHistory(page) {
+    const out = [];
+    let size = 0;
+    const lines = linesOf(page);
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i].text;
+      if (text.length > 240 || !HISTORY_LINE.test(text)) continue;
+      // A time alone on its line: the entry's words are on the next lines (time, actor, action cells).
+      const entry = text.length < 24 ? [text, lines[i + 1] && lines[i + 1].text, lines[i + 2] && lines[i + 2].text].filter(Boolean).join(" ") : text;
+      out.push(entry.slice(0, 240));
+      size += entry.length;
+      if (out.length >= 60 || size > 6000) break;
+    }
+    return out.join("\n");
+  }
+
   /**
    * Apply one adapter to the page. Returns what the helper's POST /api/cases/detect takes (without
-   * ``platform``), or null when the page names no order (not an after-sale page).
+   * ``platform``) plus ``_meta`` for the content script only, or null when this is no case page
+   * (no order named, or a list of many orders). ``order_id`` is null when the seller must choose
+   * among ``_meta.order_candidates``.
    */
-  function extract(adapter, loc, root) {
+  function extract(adapter, loc, root, nowMs) {
+    const now = nowMs ?? Date.now();
     const page = pageOf(root || document.body);
     const params = urlParams(loc);
     const urlIds = adapter.url_params || {};
     const orderRule = adapter.order_id;
     // The address names the case the seller opened; it also changes first on SPA navigation.
-    const orderId = fromUrl(params, urlIds.order_id, orderRule) || findLabelled(page, orderRule, true);
-    if (!orderId || !ID_SAFE.test(orderId)) return null;
-    let aftersaleId = fromUrl(params, urlIds.aftersale_id, adapter.aftersale_id) || findLabelled(page, adapter.aftersale_id, true) || "";
+    const urlOrder = fromUrl(params, urlIds.order_id, orderRule);
+    let aftersaleId = fromUrl(params, urlIds.aftersale_id, adapter.aftersale_id) || "";
+    const fromAddress = Boolean(urlOrder || aftersaleId);
+    if (!aftersaleId) {
+      const labelled = labelledAll(page, adapter.aftersale_id, true);
+      const distinct = [...new Set(labelled.map((l) => l.value))];
+      if (distinct.length >= 3 && !fromAddress) return null; // a list of after-sales, not one case
+      aftersaleId = distinct[0] || "";
+    }
     if (!ID_SAFE.test(aftersaleId)) aftersaleId = "";
+    if (!fromAddress && manyOrders(page, orderRule)) return null;
+    const anchors = anchorsOf(page, aftersaleId, adapter);
+    let order = urlOrder && ID_SAFE.test(urlOrder) ? { id: urlOrder } : chooseOrder(page, orderRule, anchors);
+    if (order.list && !fromAddress) return null;
+    if (order.list) order = { id: null };
+    if (!order.id && !order.candidates) return null;
+
+    const countdown = findCountdown(page, adapter, now);
+    const state = findState(page);
+    const requestText = findRequest(page, adapter) || null;
     const pageText = clean(page.joined.slice(0, MAX_PAGE_TEXT * 2)).slice(0, MAX_PAGE_TEXT);
+    const mainBlock = order.node ? mainBlockOf(order.node.parentElement, anchors) : null;
+    const tmall = /天猫/.test(mainBlock ? mainBlock.textContent || "" : "") || /天猫(?:店铺|商家|商城|旗舰店)|店铺类型\s*[:：]?\s*天猫/.test(page.joined);
     return {
       url: loc.href.slice(0, 4000),
-      order_id: orderId,
+      order_id: order.id,
       aftersale_id: aftersaleId,
-      remaining_text: findLabelled(page, adapter.remaining, true),
-      deadline_text: findLabelled(page, adapter.deadline, true),
-      request_text: findRequest(page, adapter) || null,
+      remaining_text: countdown && countdown.kind === "remaining" ? countdown.text : null,
+      deadline_text: countdown && countdown.kind === "deadline" ? countdown.text : null,
+      request_text: requestText,
       page_text: pageText || null,
+      history_text: findHistory(page) || null,
+      tracking_number: findTracking(page),
+      page_state: state === "other" ? null : state || (requestText ? "requested" : null),
+      _meta: {
+        order_candidates: order.candidates || null,
+        deadline_ms: countdown ? countdown.at : null,
+        deadline_found_by: countdown ? countdown.label || countdown.trigger : null,
+        status: state,
+        marketplace: tmall ? "tmall" : null,
+      },
     };
   }
 
-  ns.extract = { clean, hostMatches, pickAdapter, needsRequest, urlParams, collectTextNodes, pageOf, findLabelled, findRequest, extract };
+  /** A list page: three or more different order numbers, the order label heading a column or
+   * repeated for each row. A detail page quoting one or two other orders is no list. */
+  function manyOrders(page, rule) {
+    if (!rule || !rule.value_pattern) return false;
+    const re = safeRegExp(rule.value_pattern);
+    if (!re) return false;
+    const global = new RegExp(re.source, "g");
+    const values = new Set();
+    for (const node of page.nodes) {
+      if (!re.test(node.nodeValue) || !visible(node.parentElement)) continue;
+      for (const m of node.nodeValue.matchAll(global)) values.add(m[1] !== undefined ? m[1] : m[0]);
+      if (values.size >= 3) break;
+    }
+    if (values.size < 3) return false;
+    let labels = 0;
+    for (const node of page.nodes) {
+      if (!(rule.labels || []).some((l) => node.nodeValue.includes(l))) continue;
+      if (node.parentElement && node.parentElement.closest("th, thead")) return true;
+      if (++labels >= 3) return true;
+    }
+    return false;
+  }
+
+  /** The block holding the order id and the after-sale id or request: for reading what else it says. */
+  function mainBlockOf(el, anchors) {
+    let best = null;
+    for (const anchor of anchors) {
+      const common = commonAncestor(el, anchor);
+      if (common && common !== document.body && (!best || (common.textContent || "").length < (best.textContent || "").length)) best = common;
+    }
+    return best;
+  }
+
+  ns.extract = {
+    clean, hostMatches, pickAdapter, needsRequest, urlParams, collectTextNodes, pageOf, findLabelled, findRequest,
+    linesOf, findCountdown, findState, findTracking, findHistory, chooseOrder, extract,
+  };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -240,7 +240,7 @@
       const hooks = { ...this.hooks, level: "" };
       if (hooks.deadline) {
         const ms = ns.time.remainingMs(hooks.deadline);
-        if (ms !== null) hooks.level = this.closed ? "ok" : ns.time.levelFor(ms, this.levels || ns.time.DEFAULT_LEVELS);
+        if (ms !== null) hooks.level = ns.time.displayLevel(ms, this.levels || ns.time.DEFAULT_LEVELS, hooks.deadlineSource, this.closed);
       }
       for (const name of HOOKS) {
         const value = hooks[name] || "";

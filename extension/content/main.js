@@ -17,9 +17,11 @@
   const DEBOUNCE_MS = 400;
   const MAX_WAIT_MS = 2000;
   const MIN_INTERVAL_MS = 2000;
+  // A countdown re-read that moves the deadline by more than this is a new reading, not a tick.
+  const COUNTDOWN_JUMP_MS = 90 * 1000;
 
   let ctx = null; // {state, platform, adapter}
-  let current = { sig: null, href: null };
+  let current = { sig: null, href: null, deadlineMs: null };
   let scanning = false;
   let rescanWanted = false;
   let port = null;
@@ -58,7 +60,7 @@
       return;
     }
     host.show(info);
-    if (info.state !== "case" && info.state !== "loading") current.sig = null; // read again once the helper is back
+    if (!["case", "loading", "choose-order"].includes(info.state)) current.sig = null; // read again once the helper is back
   }
 
   // -- the page's upload box: the one hand-over ---------------------------------------------------
@@ -110,24 +112,27 @@
     scanning = true;
     lastScanAt = Date.now();
     try {
-      let found = ns.extract.extract(ctx.adapter, location);
-      if (found && !found.request_text && ns.extract.needsRequest(ctx.adapter, location)) found = null;
+      const found = await readPage();
       if (!found) {
         if (current.sig !== "none" || force) {
-          host.hide();
-          current = { sig: "none", href: location.href };
-          await send({ type: "pageRead", found: null });
+          if (host.state !== "choose-order") host.hide();
+          current = { sig: "none", href: location.href, deadlineMs: null };
+          if (host.state !== "choose-order") await send({ type: "pageRead", found: null });
         }
         return;
       }
-      // The page's own ticking countdown is left out: it changes every second, the case does not.
-      const sig = [found.order_id, found.aftersale_id, found.deadline_text || "", hash(found.request_text)].join("|");
-      if (!force && sig === current.sig) return;
-      const newCase = !current.sig || !current.sig.startsWith(found.order_id + "|");
+      const { platform, payload, deadlineMs } = found;
+      // The page's own ticking countdown is left out: it changes every second, the case does not;
+      // a countdown that appears (late hydration, a drawer opened) or jumps is sent again.
+      const sig = [payload.order_id, payload.aftersale_id, payload.deadline_text || "", payload.page_state || "", hash(payload.request_text)].join("|");
+      const jumped = deadlineMs !== null && (current.deadlineMs == null || Math.abs(deadlineMs - current.deadlineMs) > COUNTDOWN_JUMP_MS);
+      if (!force && sig === current.sig && !jumped) return;
+      const newCase = !current.sig || !current.sig.startsWith(payload.order_id + "|");
       current.sig = sig;
       current.href = location.href;
+      current.deadlineMs = deadlineMs;
       if (newCase || host.state !== "case") showHost({ state: "loading" });
-      const res = await send({ type: "pageRead", found });
+      const res = await send({ type: "pageRead", found: payload, platform });
       if (current.sig !== sig) return; // navigated on meanwhile
       showHost(res.ok ? res.data : { state: res.state || "error" });
     } finally {
@@ -137,6 +142,47 @@
         schedule();
       }
     }
+  }
+
+  /** What this page says, ready for the helper: null when it is no case (a list, a finished page
+   * never opened as a case is left to the helper), the order asked of the seller when the page names
+   * two, a Tmall shop's case seen on a Taobao host sent as tmall. */
+  async function readPage() {
+    const found = ns.extract.extract(ctx.adapter, location);
+    if (!found) return null;
+    const { _meta: meta = {}, ...payload } = found;
+    if (!payload.request_text && !payload.page_state && ns.extract.needsRequest(ctx.adapter, location)) return null;
+    if (!payload.order_id) {
+      payload.order_id = await pickOrder(meta.order_candidates || []);
+      if (!payload.order_id) return null;
+    }
+    const tmall = meta.marketplace === "tmall" && ctx.platform.id === "taobao";
+    for (const key of Object.keys(payload)) if (payload[key] === null) delete payload[key];
+    return { platform: tmall ? "tmall" : ctx.platform.id, payload, deadlineMs: meta.deadline_ms ?? null };
+  }
+
+  const orderKey = (candidates) => `orderChoice:${location.host}${location.pathname}:${[...candidates].sort().join(",")}`;
+
+  /** Two order ids and nothing on the page to prefer one: the seller's answer (given in the overlay
+   * frame), kept for this page. Until then the overlay asks, and there is no case. */
+  async function pickOrder(candidates) {
+    if (!candidates.length) return null;
+    const key = orderKey(candidates);
+    const saved = (await chrome.storage.local.get(key))[key];
+    if (saved && candidates.includes(saved)) return saved;
+    if (pendingChoice && pendingChoice.key === key) return null; // asked already; the seller has not answered
+    pendingChoice = { key, candidates };
+    showHost({ state: "choose-order" });
+    await send({ type: "askOrder", candidates });
+    return null;
+  }
+
+  let pendingChoice = null;
+  async function orderChosen(orderId) {
+    if (!pendingChoice || !pendingChoice.candidates.includes(orderId)) return;
+    await chrome.storage.local.set({ [pendingChoice.key]: orderId });
+    pendingChoice = null;
+    scan(true);
   }
 
   // -- following the page -------------------------------------------------------------------------
@@ -183,6 +229,7 @@
       if (msg.type === "status") onStatus(msg.state);
       else if (msg.type === "host") showHost(msg.host);
       else if (msg.type === "reread") boot(true);
+      else if (msg.type === "orderChosen") orderChosen(String(msg.orderId || ""));
       else if (msg.type === "rules") boot(true);
       else if (msg.type === "size") host.resize(msg.height, msg.head);
       else if (msg.type === "collapse") host.setCollapsed(msg.collapsed);
@@ -200,7 +247,7 @@
 
   // A message every 25 s keeps the service worker (and its WebSocket) alive while a case is open.
   setInterval(() => {
-    if (host.state === "case") toWorker({ type: "ping" });
+    if (host.state) toWorker({ type: "ping" });
   }, 25000);
 
   function onStatus(state) {

@@ -126,14 +126,35 @@
       else if (res.error) panel.status(res.error, "error");
     },
     size: (height, head) => layout({ type: "size", height, head }),
+    deadline: async (deadlineAt) => {
+      const res = await act("deadline", { deadlineAt });
+      panel.status(res.ok ? t("deadlineSaved") : res.error, res.ok ? "ok" : "error");
+    },
+    caseAction: async (caseAction) => {
+      const res = await act("caseAction", { caseAction });
+      panel.status(res.ok ? t("caseActionSaved") : res.error, res.ok ? "ok" : "error");
+    },
+    chooseOrder: async (orderId) => {
+      const res = await act("chooseOrder", { orderId });
+      if (!res.ok) panel.status(res.error, "error");
+    },
     collapse: (collapsed) => layout({ type: "collapse", collapsed }),
   });
 
   let shownState = null;
   function render(msg) {
     const label = msg.platform ? msg.platform.label : "";
+    panel.offline = false;
     if (msg.state === "case" && msg.view) {
       panel.showCase(msg.view, msg.platform);
+    } else if (msg.state === "offline" && msg.offline) {
+      // The helper is away: this case's last checklist and countdown, marked 离线, under the
+      // problem's explanation (how to start the helper).
+      panel.offline = true;
+      panel.showCase(msg.offline, msg.platform);
+      panel.prependProblem(msg.state, msg.error);
+    } else if (msg.state === "choose-order" && msg.candidates) {
+      panel.showChooseOrder(msg.candidates, label);
     } else if (msg.state === "loading") {
       if (shownState !== "loading") panel.showLoading(label);
     } else if (msg.state === "none") {
@@ -142,6 +163,7 @@
       panel.showProblem(msg.state, msg.error, label);
     }
     shownState = msg.state;
+    panel.root.dataset.offline = String(panel.offline);
     panel.setCollapsed(Boolean(msg.collapsed));
   }
 

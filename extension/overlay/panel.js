@@ -29,9 +29,21 @@
     return el;
   }
 
+  /** 1天23小时 / 5小时3分 / 12分: a rough time left, for an estimate. */
+  function approx(ms) {
+    const total = Math.floor(Math.abs(ms) / 60000);
+    const d = Math.floor(total / 1440);
+    const hh = Math.floor((total % 1440) / 60);
+    const m = total % 60;
+    if (d > 0) return `${d}${t("unitDay")}${hh}${t("unitHour")}`;
+    if (hh > 0) return `${hh}${t("unitHour")}${m}${t("unitMinute")}`;
+    return `${m}${t("unitMinute")}`;
+  }
+
   class Panel {
     /** handlers: scenario, confirm, upload, addText, attach, copy, openFile, thumb, retry, options,
-     * claimPending, size(height, headHeight), collapse(collapsed) */
+     * claimPending, size(height, headHeight), collapse(collapsed), deadline(iso|null),
+     * caseAction(action), chooseOrder(orderId) */
     constructor(handlers) {
       this.handlers = handlers;
       this.root = document.documentElement;
@@ -41,6 +53,7 @@
       this.thumbs = new Map();
       this.statusTimer = null;
       this.openFields = new Set(); // kinds whose field checks the seller unfolded
+      this.offline = false; // showing the last view of a case while the helper is away
       this.build();
     }
 
@@ -105,6 +118,15 @@
       this.stopTicking();
       this.tick();
       this.setTitle(t("extName"), platformLabel || "");
+      this.content.replaceChildren(this.problemBox(state, message));
+    }
+
+    /** Above a cached view: why it is not live, and how to fix that. */
+    prependProblem(state, message) {
+      this.content.prepend(this.problemBox(state, message));
+    }
+
+    problemBox(state, message) {
       const box = h("div", { className: "problem", attrs: { "data-role": "problem" } });
       const actions = h("div", { className: "actions" });
       if (state === "offline") {
@@ -126,7 +148,7 @@
         actions.append(h("button", { className: "btn", text: t("retry"), attrs: { type: "button", "data-role": "retry" }, on: { click: () => this.handlers.retry() } }));
       }
       box.append(actions);
-      this.content.replaceChildren(box);
+      return box;
     }
 
     // -- the case -------------------------------------------------------------------------------
@@ -137,14 +159,18 @@
       const typed = sameCase ? this.typedText() : null;
       this.view = view;
       this.platform = platform || {};
-      this.root.dataset.state = "case";
+      this.root.dataset.state = this.offline ? "offline" : "case";
+      this.root.dataset.offline = String(Boolean(this.offline));
       this.root.dataset.scenario = view.scenario || "";
       this.root.dataset.caseId = String(view.id);
       this.root.dataset.orderId = view.order_id || "";
       this.setTitle(t("extName"), view.platform_label || "");
 
       const content = [];
+      if (this.offline) content.push(h("div", { className: "warnings danger", attrs: { "data-role": "offline", role: "alert" }, text: t("offlineBanner") }));
       content.push(this.renderScenario(view));
+      const maybe = this.renderMaybe(view);
+      if (maybe) content.push(maybe);
       content.push(
         h("div", { className: "ids", attrs: { "data-role": "ids" } },
           h("span", {}, `${t("orderId")} `, h("b", { attrs: { "data-role": "order-id" }, text: view.order_id })),
@@ -152,6 +178,9 @@
           view.deadline_at ? h("span", {}, `${t("deadlineAt")} `, h("b", { attrs: { "data-role": "deadline-text" }, text: time.formatDeadline(view.deadline_at) })) : null
         )
       );
+      content.push(this.renderDeadline(view));
+      const caseStatus = this.renderCaseStatus(view);
+      if (caseStatus) content.push(caseStatus);
       const checklist = view.checklist;
       if (checklist) {
         if (checklist.deadlines && checklist.deadlines.length > 1) content.push(this.renderStages(checklist.deadlines));
@@ -180,12 +209,128 @@
       }
       const extra = this.renderFolderNotes(view);
       if (extra) content.push(extra);
+      content.push(this.renderCaseActions(view));
       this.content.replaceChildren(...content);
+      if (this.offline) for (const el of this.content.querySelectorAll("button, input, select")) el.disabled = true;
       if (sameCase) {
         this.body.scrollTop = scrollTop;
         this.restoreTyped(typed);
       }
       this.startTicking();
+    }
+
+    /** Where the deadline came from; an estimate says so in words and asks for the platform's time;
+     * two disagreeing sources say the earlier is used. Degrades to nothing extra when the helper
+     * sends no source. */
+    renderDeadline(view) {
+      const source = view.deadline_source || "";
+      const box = h("div", { className: source === "estimate" ? "deadline estimate" : "deadline", attrs: { "data-role": "deadline", "data-source": source } });
+      if (!view.deadline_at && !source) return box;
+      if (source) {
+        const label = { page: "deadlineSourcePage", request: "deadlineSourceRequest", seller: "deadlineSourceSeller", estimate: "deadlineSourceEstimate" }[source];
+        if (label) box.append(h("span", { className: source === "estimate" ? "tag estimate" : source === "seller" ? "tag seller" : "tag", attrs: { "data-role": "deadline-source" }, text: t(label) }));
+      }
+      if (source === "estimate" && view.deadline_at) {
+        this.estimateEl = h("p", { className: "estimate-note", attrs: { "data-role": "deadline-estimate" } });
+        box.append(this.estimateEl);
+        this.renderEstimate();
+      } else this.estimateEl = null;
+      const conflict = view.deadline_conflict;
+      if (conflict) {
+        const text = conflict.message || t("deadlineConflictUsed", [time.formatDeadline(view.deadline_at)]);
+        box.append(h("p", { className: "warnings", attrs: { "data-role": "deadline-conflict", "data-used": conflict.used || "" }, text: `⚠ ${text}` }));
+      }
+      const form = this.renderDeadlineForm(view);
+      if (source === "estimate" || !view.deadline_at) box.append(form);
+      else box.append(h("details", { attrs: { "data-role": "deadline-correct" } }, h("summary", { text: t("deadlineCorrect") }), form));
+      return box;
+    }
+
+    renderEstimate() {
+      const view = this.view;
+      if (!this.estimateEl || !view || !view.deadline_at) return;
+      const ms = time.remainingMs(view.deadline_at);
+      if (ms === null) return;
+      const note = t("deadlineEstimateText", [approx(ms), view.deadline_note || t("deadlineEstimateDefaultNote")]);
+      const text = ms > 0 ? note : `${t("overdue")} ${note}`;
+      if (this.estimateEl.textContent !== text) this.estimateEl.textContent = text;
+    }
+
+    renderDeadlineForm(view) {
+      const input = h("input", { attrs: { type: "text", "data-role": "deadline-input", placeholder: t("deadlineTypeHint"), maxlength: "40", "aria-label": t("deadlineTypeLabel") } });
+      const form = h("form", { className: "text-form deadline-form", attrs: { "data-role": "deadline-form" } },
+        input, h("button", { className: "btn", text: t("deadlineTypeSave"), attrs: { type: "submit", "data-role": "deadline-save" } }));
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const got = ns.deadlineInput.parseTypedDeadline(input.value);
+        if (got.error) {
+          this.status(t(got.error === "out_of_range" ? "deadlineOutOfRange" : "deadlineUnreadable"), "error");
+          input.focus();
+          return;
+        }
+        this.handlers.deadline(got.at);
+      });
+      const wrap = h("div", { className: "deadline-type" }, h("label", { className: "muted", text: t("deadlineTypeLabel") }), form);
+      if (view.deadline_source === "seller") {
+        wrap.append(h("button", { className: "btn link", text: t("deadlineWithdraw"), attrs: { type: "button", "data-role": "deadline-withdraw" }, on: { click: () => this.handlers.deadline(null) } }));
+      }
+      return wrap;
+    }
+
+    /** The seller's word on where the case stands (the page may say it too). */
+    renderCaseStatus(view) {
+      const key = view.status === "submitted" ? "statusSubmitted"
+        : view.status === "closed" ? (view.outcome === "won" ? "statusClosedWon" : view.outcome === "lost" ? "statusClosedLost" : "statusClosed") : null;
+      return key ? h("p", { className: "case-status", attrs: { "data-role": "case-status", "data-status": view.status, "data-outcome": view.outcome || "" }, text: t(key) }) : null;
+    }
+
+    renderCaseActions(view) {
+      const button = (action, label, primary) => h("button", {
+        className: primary ? "btn primary" : "btn",
+        text: t(label),
+        attrs: { type: "button", "data-role": "case-action", "data-action": action },
+        on: { click: () => this.handlers.caseAction(action) },
+      });
+      const row = h("div", { className: "actions case-actions", attrs: { "data-role": "case-actions" } });
+      if (view.status === "open" || !view.status) row.append(button("submitted", "markSubmitted", false));
+      if (view.status !== "closed") row.append(button("won", "closedWon", false), button("lost", "closedLost", false));
+      if (view.status && view.status !== "open") row.append(button("reopen", "reopenCase", false));
+      return row;
+    }
+
+    /** Recognition abstained (or barely decided): the likeliest scenarios, one tap each. */
+    renderMaybe(view) {
+      const rec = view.recognition;
+      const candidates = rec && Array.isArray(rec.candidates) ? rec.candidates.filter((c) => c && c.scenario && c.scenario !== view.scenario) : [];
+      const abstained = !view.scenario || (rec && rec.scenario === null);
+      if (!candidates.length || !abstained || view.scenario_source === "seller") return null;
+      return h("div", { className: "maybe", attrs: { "data-role": "maybe" } },
+        h("span", { className: "muted", text: t("maybeScenario") }),
+        candidates.slice(0, 3).map((c) => h("button", {
+          className: "btn",
+          text: c.label || c.scenario,
+          attrs: { type: "button", "data-role": "scenario-choice", "data-scenario": c.scenario, title: (c.words || []).join("、") },
+          on: { click: () => this.handlers.scenario(c.scenario) },
+        })));
+    }
+
+    /** The page names two orders and nothing prefers one: which is this case? */
+    showChooseOrder(candidates, platformLabel) {
+      this.view = null;
+      this.root.dataset.state = "choose-order";
+      this.root.dataset.scenario = "";
+      this.stopTicking();
+      this.tick();
+      this.setTitle(t("extName"), platformLabel || "");
+      this.content.replaceChildren(h("div", { className: "problem", attrs: { "data-role": "choose-order" } },
+        h("h3", { text: t("chooseOrderTitle") }),
+        h("div", { className: "actions" }, candidates.map((id) => h("button", {
+          className: "btn primary",
+          text: id,
+          attrs: { type: "button", "data-role": "order-choice", "data-order-id": id },
+          on: { click: () => this.handlers.chooseOrder(id) },
+        }))),
+        h("p", { className: "muted", text: t("chooseOrderHint") })));
     }
 
     /** What the seller is typing survives a live update of the same case (a re-render). */
@@ -444,11 +589,15 @@
       const ms = time.remainingMs(view.deadline_at);
       if (ms === null) return;
       const levels = (this.platform && this.platform.levels) || time.DEFAULT_LEVELS;
-      const level = view.status && view.status !== "open" ? "ok" : time.levelFor(ms, levels);
+      const source = view.deadline_source || "";
+      const level = time.displayLevel(ms, levels, source, Boolean(view.status && view.status !== "open"));
       el.dataset.deadline = view.deadline_at;
       el.dataset.level = level;
-      el.dataset.deadlineSource = view.deadline_source || "";
-      const text = ms > 0 ? `${t("remaining")} ${time.formatRemaining(ms, t("dayUnit"))}` : `${t("overdue")} ${time.formatRemaining(ms, t("dayUnit"))}`;
+      el.dataset.deadlineSource = source;
+      // An estimate is not a clock: no seconds ticking as if the platform had said so.
+      const shown = source === "estimate" ? t("deadlineEstimateShort", [approx(ms)]) : time.formatRemaining(ms, t("dayUnit"));
+      const text = ms > 0 ? `${t("remaining")} ${shown}` : `${t("overdue")} ${shown}`;
+      this.renderEstimate();
       if (el.textContent !== text) el.textContent = text;
       el.title = `${t("deadlineAt")} ${time.formatDeadline(view.deadline_at)}（${t("level_" + level)}）`;
     }

@@ -27,6 +27,14 @@
     return "ok";
   }
 
+  /** The level to show: a closed case is calm; an estimated deadline is never "ok" (never green),
+   * the same as the helper's display_level. */
+  function displayLevel(remaining, levels, source, closed) {
+    if (closed) return "ok";
+    const level = levelFor(remaining, levels);
+    return source === "estimate" && level === "ok" ? "estimate" : level;
+  }
+
   function remainingMs(deadlineIso, now) {
     const at = Date.parse(deadlineIso);
     if (Number.isNaN(at)) return null;
@@ -60,5 +68,5 @@
     return (LEVEL_ORDER[a] ?? -1) >= (LEVEL_ORDER[b] ?? -1) ? a : b;
   }
 
-  ns.time = { LEVEL_ORDER, DEFAULT_LEVELS, parseDuration, levelFor, remainingMs, formatRemaining, formatDeadline, worse };
+  ns.time = { LEVEL_ORDER, DEFAULT_LEVELS, parseDuration, levelFor, displayLevel, remainingMs, formatRemaining, formatDeadline, worse };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

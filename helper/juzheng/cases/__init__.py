@@ -4,6 +4,7 @@ Only this package computes a stored case's checklist; the server, the tray and t
 """
 
 from .models import (
+    CaseAction,
     CasePatch,
     CaseSummary,
     CaseView,
@@ -20,6 +21,7 @@ from .service import FOCUS_SETTING, CaseError, CaseService, EvidenceServiceLike
 
 __all__ = [
     "FOCUS_SETTING",
+    "CaseAction",
     "CaseError",
     "CasePatch",
     "CaseService",

@@ -11,6 +11,7 @@ from ..rules import Checklist
 from ..rules.deadline_text import BEIJING, MAX_YEAR, MIN_YEAR, plausible
 from ..rules.deadlines import Level
 from ..rules.models import UploadLimit
+from .deadline_sources import DeadlineCandidate, DeadlineConflict, DeadlineSource
 
 
 def _beijing_if_naive(value: datetime | None) -> datetime | None:
@@ -22,9 +23,13 @@ def _beijing_if_naive(value: datetime | None) -> datetime | None:
     return value
 
 
+DisplayLevel = Literal["ok", "warn", "urgent", "overdue", "estimate"]
 AwareTime = Annotated[datetime, AfterValidator(_beijing_if_naive)]
 ShortText = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=20_000)]
+
+
+PageState = Literal["requested", "submitted", "closed", "won", "lost"]
 
 
 class Request(BaseModel):
@@ -45,7 +50,18 @@ class DetectRequest(Request):
     request_text: LongText | None = Field(default=None, description="平台的举证要求原文，用于识别场景")
     page_text: LongText | None = Field(default=None, description="页面其余文字，用于识别场景")
     scenario: ShortText | None = Field(default=None, description="页面已明确的场景 ID（可选）")
-    tracking_number: Annotated[str, Field(max_length=64)] | None = None
+    tracking_number: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="页面上的快递单号/运单号/退货单号（如有）"
+    )
+    history_text: LongText | None = Field(
+        default=None,
+        description="页面的协商历史/售后日志/服务进度（带时间的记录），助手从中读出平台发起举证的时间",
+    )
+    page_state: PageState | None = Field(
+        default=None,
+        description="页面显示的售后状态：requested（待商家举证/要求举证）、submitted（已举证/待平台处理）、"
+        "closed（退款成功/售后关闭/已撤销）、won（商家胜诉）、lost（买家胜诉）",
+    )
 
 
 class CasePatch(Request):
@@ -57,6 +73,17 @@ class CasePatch(Request):
     tracking_number: Annotated[str, Field(max_length=64)] | None = None
     request_at: AwareTime | None = None
     buyer_evidence_at: AwareTime | None = None
+    deadline_at: AwareTime | None = Field(
+        default=None, description="卖家照平台页面填写的截止时间（来源记为 seller）；null 表示撤销卖家填写的时间"
+    )
+
+
+class CaseAction(Request):
+    """The seller's word on where a case stands: evidence sent, or the platform decided."""
+
+    action: Literal["submitted", "won", "lost", "closed", "reopen"] = Field(
+        description="submitted 标记已提交；won/lost 已结案（赢/输）；closed 已结案（不记输赢）；reopen 重新打开"
+    )
 
 
 class ConfirmRequest(Request):
@@ -137,8 +164,24 @@ class CaseView(BaseModel):
     url: str | None
     tracking_number: str | None
     request_at: datetime | None
+    request_source: Literal["page", "seller", "first_seen"] = Field(
+        default="first_seen", description="request_at 的来源：页面历史记录、卖家填写、或首次打开的时间"
+    )
     deadline_at: datetime | None
-    level: Level | None
+    deadline_source: DeadlineSource | None = Field(
+        default=None,
+        description="截止时间来源：page（页面倒计时/截止时间）、request（按页面上的申请时间推算）、"
+        "seller（卖家填写）、estimate（按首次打开时间+举证时长估算，仅供参考）",
+    )
+    deadline_note: str | None = Field(default=None, description="估算时给卖家看的说明")
+    deadline_conflict: DeadlineConflict | None = Field(
+        default=None, description="两个来源相差超过几分钟时：采用较早的，并说明"
+    )
+    deadline_candidates: list[DeadlineCandidate] = Field(default_factory=list, description="各来源的截止时间")
+    level: Level | None = Field(description="按截止时间算的紧急程度（提醒用）；显示请用 display_level")
+    display_level: DisplayLevel | None = Field(
+        default=None, description="显示用：同 level，但估算且未到提醒线时为 estimate（不显示为绿色）"
+    )
     checklist: Checklist | None = Field(description="场景未识别时为 null：请卖家在 scenarios_for_platform 中选择")
     evidence: list[EvidenceItem]
     unsorted: list[EvidenceItem] = Field(default_factory=list, description="本订单文件夹中尚未分类的文件（待分类）")
@@ -159,6 +202,10 @@ class CaseSummary(BaseModel):
     scenario_label: str | None
     status: str
     deadline_at: datetime | None
+    deadline_source: DeadlineSource | None = None
+    deadline_conflict: bool = False
     level: Level | None
+    display_level: DisplayLevel | None = None
+    outcome: str | None = None
     complete: bool | None
     missing: int | None = Field(description="最接近齐全的一组还缺几项")

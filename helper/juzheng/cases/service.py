@@ -23,12 +23,15 @@ from typing import Any, Protocol
 from ..events import CASE_CHANGED, EVIDENCE_CHANGED, LEVEL_CHANGED, PENDING_CHANGED, EventBus
 from ..rules import Checklist, Evidence, Rulebook, compute_deadlines, evaluate, level_for, recognise
 from ..rules.deadline_text import MAX_YEAR, MIN_YEAR, implausible_date, parse_deadline_text
+from ..rules.request_time import request_time_in
 from ..rules.deadlines import LEVEL_ORDER, Level
 from ..rules.models import Levels, Scenario
 from ..store import Case, CaseKey, EvidenceRecord, SqliteStore, utcnow
 from ..store.records import Event
+from .deadline_sources import ResolvedDeadline, estimate_note, resolve_deadline
 from .listing import CLOCK_SLACK, CaseList
 from .models import (
+    CaseAction,
     CasePatch,
     CaseSummary,
     CaseView,
@@ -49,13 +52,15 @@ DEADLINE_JITTER = timedelta(seconds=90)
 
 
 class CaseError(Exception):
-    """Bad input from a client: ``status`` 400/404/409/503, a zh-CN message, optional detail."""
+    """Bad input from a client: ``status`` 400/404/409/503, a zh-CN message, optional detail and a
+    stable ``code`` for clients that act on the kind of refusal."""
 
-    def __init__(self, status: int, message: str, detail: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, status: int, message: str, detail: list[dict[str, Any]] | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.detail = detail or []
+        self.code = code
 
 
 class EvidenceServiceLike(Protocol):
@@ -200,7 +205,11 @@ class CaseService:
             scenario_label=view.scenario_label,
             status=view.status,
             deadline_at=view.deadline_at,
+            deadline_source=view.deadline_source,
+            deadline_conflict=view.deadline_conflict is not None,
             level=view.level,
+            display_level=view.display_level,
+            outcome=view.outcome,
             complete=checklist.complete if checklist else None,
             missing=min((len(o.missing) for o in checklist.options), default=None) if checklist else None,
         )
@@ -244,8 +253,14 @@ class CaseService:
             level = level_for(deadline_at - now, platform.levels if platform else Levels())
         else:
             deadline_at, level = None, None
+        resolved = self._resolve(case, scenario, book, now)
+        source = resolved.source
+        if scenario is not None and scenario.deadline and scenario.deadline.stages and source is not None:
+            # Staged scenarios run from the request time, whatever a page's single countdown said.
+            source = "estimate" if case.request_source == "first_seen" else "request"
         if case.status != "open":
             level = None  # a submitted or closed case is no longer racing a deadline
+        display_level = "estimate" if source == "estimate" and level == "ok" else level
         items = [self._item(case, r, book, self._image_warnings(r)) for r in records]
         if checklist is not None:
             _attach_image_warnings(checklist, {str(i.id): i.warnings for i in items if i.warnings})
@@ -264,8 +279,14 @@ class CaseService:
             url=case.url,
             tracking_number=case.tracking_number,
             request_at=case.request_at,
+            request_source=case.request_source,
             deadline_at=deadline_at,
+            deadline_source=source,
+            deadline_note=estimate_note(_window(scenario, book, case.platform)) if source == "estimate" else None,
+            deadline_conflict=resolved.conflict,
+            deadline_candidates=resolved.candidates,
             level=level,
+            display_level=display_level,
             checklist=checklist,
             evidence=[i for i in items if i.kind],
             unsorted=[i for i in items if not i.kind],
@@ -347,6 +368,8 @@ class CaseService:
         effective = existing.scenario if existing and existing.scenario_source == "seller" else (scenario_id or (existing.scenario if existing else None))
         scenario = book.scenarios.get(effective) if effective else None
 
+        status_fields = self._page_state_fields(req, existing)
+
         page_deadline = req.deadline_at
         for text_value in (req.deadline_text, req.remaining_text):
             if page_deadline is None and text_value:
@@ -354,22 +377,34 @@ class CaseService:
                 bad = implausible_date(text_value) if page_deadline is None else None
                 if bad is not None:
                     raise CaseError(400, f"页面上的截止时间 {bad} 不是有效的举证截止时间（年份应在 {MIN_YEAR}–{MAX_YEAR} 之间）：请核对页面上的截止时间", [{"loc": ["body", "deadline_text"], "msg": "implausible date", "type": "value_error"}])
+        if page_deadline is None and existing is not None:
+            page_deadline = existing.page_deadline_at  # a countdown read once stays known (drawer closed again)
+        elif page_deadline is not None and existing and existing.page_deadline_at:
+            if abs(existing.page_deadline_at - page_deadline) < DEADLINE_JITTER:
+                page_deadline = existing.page_deadline_at  # a ticking countdown re-read must not move the deadline
 
-        # Unknown request time: when the case was first seen. Never inferred from a page deadline,
-        # so "deadline == request + window" keeps meaning "the helper computed it" (see patch()).
-        request_at = req.request_at or (existing.request_at if existing else None) or now
+        # The request time: stated, or read from the page's history; else when first seen (an estimate).
+        request_at = req.request_at or request_time_in(req.history_text, now)
+        request_source = "page" if request_at is not None else None
+        if request_at is None and existing is not None:
+            request_at, request_source = existing.request_at, existing.request_source
+        if request_at is None:
+            request_at, request_source = now, "first_seen"
+        if request_source is None:
+            request_source = "first_seen"
 
-        scenario_changed = existing is not None and effective != existing.scenario
-        if page_deadline is not None:
-            deadline_at = page_deadline
-            if existing and existing.deadline_at and abs(existing.deadline_at - page_deadline) < DEADLINE_JITTER:
-                deadline_at = existing.deadline_at
-        elif existing and existing.deadline_at and not scenario_changed and req.request_at is None:
-            deadline_at = existing.deadline_at
-        else:
-            deadline_at = _computed_deadline(scenario, book, platform.id, request_at, now)
-
-        fields: dict[str, Any] = {"request_at": request_at, "deadline_at": deadline_at}
+        resolved = self._resolve_values(
+            scenario, book, platform.id, request_at, request_source, page_deadline,
+            existing.seller_deadline_at if existing else None, now,
+        )
+        fields: dict[str, Any] = {
+            "request_at": request_at,
+            "request_source": request_source,
+            "page_deadline_at": page_deadline,
+            "deadline_at": resolved.deadline_at,
+            "deadline_source": resolved.source,
+            **status_fields,
+        }
         if scenario_id:
             fields.update(scenario=scenario_id, scenario_source="detected")
         if req.url:
@@ -386,6 +421,58 @@ class CaseService:
         view = self.view(case.id)
         self._check_level(case.id, view.level)
         return view.model_copy(update={"recognition": recognition, "created": created})
+
+    def _page_state_fields(self, req: DetectRequest, existing: Case | None) -> dict[str, Any]:
+        """What the page's own state says about the case: finished pages close it, a page showing
+        the evidence was sent marks it submitted. A finished page never opens a case."""
+        state = req.page_state
+        if state in ("closed", "won", "lost"):
+            if existing is None:
+                raise CaseError(
+                    404,
+                    "这个售后已经结束，不需要举证：助手不会为它建案子。",
+                    _field_error("page_state", "case finished"),
+                    code="no_live_case",
+                )
+            fields: dict[str, Any] = {"status": "closed"}
+            if state in ("won", "lost"):
+                fields["outcome"] = state
+            return fields
+        if state == "submitted" and (existing is None or existing.status == "open"):
+            return {"status": "submitted"}
+        if state == "requested" and existing is not None and existing.status == "submitted":
+            # The platform asked again (补充举证) after the evidence went in: a request newer than the
+            # submission reopens the case, so its countdown runs again. The same old request does not.
+            asked = req.request_at or request_time_in(req.history_text, self.clock())
+            if asked is not None and asked > existing.updated_at:
+                return {"status": "open"}
+        return {}
+
+    def _resolve(self, case: Case, scenario: Scenario | None, book: Rulebook, now: datetime) -> ResolvedDeadline:
+        return self._resolve_values(
+            scenario, book, case.platform, case.request_at or case.created_at, case.request_source,
+            case.page_deadline_at, case.seller_deadline_at, now,
+        )
+
+    @staticmethod
+    def _resolve_values(
+        scenario: Scenario | None,
+        book: Rulebook,
+        platform_id: str,
+        request_at: datetime,
+        request_source: str,
+        page_deadline: datetime | None,
+        seller_deadline: datetime | None,
+        now: datetime,
+    ) -> ResolvedDeadline:
+        from_request = _computed_deadline(scenario, book, platform_id, request_at, now)
+        known_request = request_source != "first_seen"
+        return resolve_deadline(
+            page=page_deadline,
+            request=from_request if known_request else None,
+            seller=seller_deadline,
+            estimate=None if known_request else from_request,
+        )
 
     def _existing(self, req: DetectRequest) -> Case | None:
         cases = self.store.cases_for_order(req.order_id, req.platform)
@@ -419,18 +506,48 @@ class CaseService:
                 raise CaseError(400, "scenario 不能为空：请选择一个场景", _field_error("scenario", "must not be null"))
             self._require_scenario(book, data["scenario"], case.platform)
             fields.update(scenario=data["scenario"], scenario_source="seller")
-            # A deadline the helper computed follows the new scenario's window; one the page stated stays.
-            if case.deadline_at is not None and case.request_at is not None:
-                old = book.scenarios.get(case.scenario) if case.scenario else None
-                if case.deadline_at == _computed_deadline(old, book, case.platform, case.request_at, case.request_at):
-                    new = book.scenarios[data["scenario"]]
-                    fields["deadline_at"] = _computed_deadline(new, book, case.platform, case.request_at, self.clock())
         for name in ("status", "outcome", "tracking_number", "request_at", "buyer_evidence_at"):
             if name in data and data[name] is not None:
                 fields[name] = data[name]
+        if "request_at" in fields:
+            fields["request_source"] = "seller"
+        if "deadline_at" in data:
+            fields["seller_deadline_at"] = data["deadline_at"]
+        if {"scenario", "request_at", "seller_deadline_at"} & set(fields):
+            # Every deadline source is re-weighed: a computed one follows the new window or request
+            # time; the page's and the seller's stay as they were stated.
+            scenario_id = fields.get("scenario", case.scenario)
+            resolved = self._resolve_values(
+                book.scenarios.get(scenario_id) if scenario_id else None,
+                book,
+                case.platform,
+                fields.get("request_at", case.request_at or case.created_at),
+                fields.get("request_source", case.request_source),
+                case.page_deadline_at,
+                fields.get("seller_deadline_at", case.seller_deadline_at),
+                self.clock(),
+            )
+            fields.update(deadline_at=resolved.deadline_at, deadline_source=resolved.source)
         if fields:
             self.store.update_case(case_id, **fields)
             self.bus.publish(CASE_CHANGED, {"case_id": case_id, "fields": sorted(fields)}, case_id)
+        view = self.view(case_id)
+        self._check_level(case_id, view.level)
+        return view
+
+    def act(self, case_id: int, req: CaseAction) -> CaseView:
+        """标记已提交 / 已结案（赢/输）/ 重新打开: the seller's word, kept until the seller changes it."""
+        self._case(case_id)
+        by_action: dict[str, dict[str, Any]] = {
+            "submitted": {"status": "submitted"},
+            "won": {"status": "closed", "outcome": "won"},
+            "lost": {"status": "closed", "outcome": "lost"},
+            "closed": {"status": "closed"},
+            "reopen": {"status": "open", "outcome": None},
+        }
+        fields = by_action[req.action]
+        self.store.update_case(case_id, **fields)
+        self.bus.publish(CASE_CHANGED, {"case_id": case_id, "action": req.action}, case_id)
         view = self.view(case_id)
         self._check_level(case_id, view.level)
         return view
@@ -621,6 +738,9 @@ def _computed_deadline(scenario: Scenario | None, book: Rulebook, platform_id: s
 
 
 def _differs(before: Case, after: Case) -> bool:
-    keys = ("scenario", "scenario_source", "request_at", "deadline_at", "url", "request_text", "tracking_number", "status")
+    keys = (
+        "scenario", "scenario_source", "request_at", "deadline_at", "url", "request_text", "tracking_number", "status",
+        "outcome", "deadline_source", "page_deadline_at",
+    )
     return any(getattr(before, k) != getattr(after, k) for k in keys)
 

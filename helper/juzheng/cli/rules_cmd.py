@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..rules import Evidence, RulebookError, compute_deadlines, evaluate, load_rulebook, recognise
-from ..rules.deadlines import LEVEL_LABELS
+from ..cases.deadline_sources import resolve_deadline
+from ..rules.deadline_text import parse_deadline_text
+from ..rules.deadlines import LEVEL_LABELS, make_deadline
 from ..rules.schema import rules_schema_text
 from .common import add_rules_option, fail, parse_time, print_json, require_id, rulebook_from
 
@@ -40,6 +42,7 @@ def register(sub) -> None:
     add_rules_option(p)
     p.add_argument("--scenario", required=True)
     p.add_argument("--from", dest="start", required=True, metavar="ISO8601", help="平台发起举证要求的时间")
+    p.add_argument("--page", metavar="TEXT", help="页面上的倒计时或截止时间文字（如 剩余 10小时22分）：与申请时间比较，取较早的")
     p.add_argument("--now", metavar="ISO8601")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_deadline)
@@ -145,6 +148,13 @@ def cmd_deadline(args) -> int:
     now = parse_time(args.now, "--now") if args.now else datetime.now(timezone.utc)
     deadlines = compute_deadlines(book.scenarios[scenario], book.platform_of(scenario), start, now)
     first = deadlines[0]
+    page = parse_deadline_text(args.page, now) if args.page else None
+    if args.page and page is None:
+        print(f"读不出 --page 的时间：{args.page!r}（例如 剩余 10小时22分、2026-12-02 14:30）", file=sys.stderr)
+        return 2
+    resolved = resolve_deadline(page=page, request=first.deadline_at)
+    if resolved.source == "page" and resolved.deadline_at is not None:
+        first = make_deadline(first.id, first.label, resolved.deadline_at, now, book.platform_of(scenario).levels, first.kinds)
     if args.json:
         print_json(
             {
@@ -152,9 +162,13 @@ def cmd_deadline(args) -> int:
                 "remaining_seconds": first.remaining_seconds,
                 "level": first.level,
                 "deadlines": [d.model_dump(mode="json") for d in deadlines],
+                "deadline_source": resolved.source,
+                "deadline_conflict": resolved.conflict.model_dump(mode="json") if resolved.conflict else None,
             }
         )
         return 0
+    if resolved.conflict:
+        print(resolved.conflict.message)
     for d in deadlines:
         hours, rest = divmod(max(d.remaining_seconds, 0), 3600)
         print(f"{d.label}：{d.deadline_at:%Y-%m-%d %H:%M}（剩余 {hours} 小时 {rest // 60} 分，{LEVEL_LABELS[d.level]}）")

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..cases import CaseService, CaseSummary
+from ..cases.deadline_sources import SOURCE_LABELS
 from ..events import EventBus
 from ..instance import read_info
 from ..paths import default_root
@@ -44,6 +45,8 @@ class CaseLine(BaseModel):
     scenario: str | None
     scenario_label: str | None
     deadline_at: datetime | None
+    deadline_source: str | None = None
+    deadline_conflict: bool = False
     remaining: str | None
     level: Level | None
     complete: bool | None
@@ -116,7 +119,13 @@ def build_report(state_dir: Path, now: datetime, *, rules_dir: str | Path | None
     state = tray_state(
         TrayInputs(
             now=now,
-            cases=[CaseDeadline(case_id=c.id, level=c.level, deadline_at=c.deadline_at) for c in cases],
+            cases=[
+                CaseDeadline(
+                    case_id=c.id, level=c.level, deadline_at=c.deadline_at,  # type: ignore[arg-type]
+                    estimate=c.deadline_source == "estimate", conflict=c.deadline_conflict,
+                )
+                for c in cases
+            ],
             pending=len(pending),
             paused=paused,
             rules_error=rules_error,
@@ -188,6 +197,10 @@ def render(report: StatusReport) -> str:
             parts.append(case.scenario_label or "（场景未识别）")
             if case.remaining:
                 parts.append(case.remaining if case.remaining.startswith("已超时") else f"剩余 {case.remaining}")
+                if case.deadline_source in SOURCE_LABELS:
+                    parts.append(f"（{SOURCE_LABELS[case.deadline_source]}）")
+            if case.deadline_conflict:
+                parts.append("截止时间来源不一致，已按较早的计")
             if case.complete:
                 parts.append("凭证已齐")
             elif case.missing:

@@ -86,7 +86,7 @@ class Sorter:
     # -- context --------------------------------------------------------------------------------
     def context(self, rulebook: Rulebook, now: datetime | None = None) -> SortContext:
         now = now or utcnow()
-        known = [KnownCase(c.platform, c.order_id, c.scenario) for c in self.store.list_cases(status=None)]
+        known = [KnownCase(*key) for key in self.store.case_keys()]
         return SortContext(
             rulebook=rulebook, layout=Layout(self.root, rulebook), known=known, focus=self._focus(),
             now=now, pending={p.path: p.reason for p in self.store.list_pending()}, held=read_held(self.store),

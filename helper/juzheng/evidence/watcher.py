@@ -49,7 +49,9 @@ WATCHED_EVENTS: list[type[FileSystemEvent]] = [
 warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning, module="watchdog")
 
 Hint = str  # 'created' | 'modified' | 'closed' | 'moved_in' | 'recheck'
-SETTLE = 0.2  # after a close or a move-in: just long enough to batch a burst
+# After a close or a move-in the file is complete: act at once, with just enough delay that files
+# closed in the same instant (a multi-file paste) are sorted in one round and one undo batch.
+SETTLE = 0.03
 # Files found in a folder that has just appeared: their first writes may predate the folder's
 # watch, so "no event for a quiet period" proves little. Waiting this long lets a writer that pauses
 # between chunks show itself through the (now active) watch before the file is taken as complete.

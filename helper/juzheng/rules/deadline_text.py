@@ -22,7 +22,7 @@ _UNITS = re.compile(
     r"(?:" + _NUM + r"\s*秒)?"
 )
 # 23:59:59 or 23:59 (hours may exceed 24 on some pages: 47:59:59), optionally after 1天.
-_CLOCK = re.compile(r"(?:(\d{1,3})\s*天\s*)?(\d{1,3}):([0-5]\d)(?::([0-5]\d))?")
+_CLOCK = re.compile(r"(?:(\d{1,3})\s*天\s*)?(\d{1,3})\s*:\s*([0-5]\d)(?:\s*:\s*([0-5]\d))?")
 _ABSOLUTE = re.compile(
     r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:\s*T?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?(?:\s*[:：]\s*(\d{1,2})\s*秒?)?)?"
@@ -30,13 +30,17 @@ _ABSOLUTE = re.compile(
 # A live case's deadline lies in these years; anything else is a misread or a hostile page (and the
 # far ends, 0001-01-01 or 9999-12-31, overflow as soon as a window is added or a zone converted).
 MIN_YEAR, MAX_YEAR = 2000, 2199
-_REMAINING_MARKERS = ("剩余", "还剩", "剩下", "倒计时")
+_REMAINING_MARKERS = ("剩余", "还剩", "剩下", "倒计时", "距超时", "距离超时", "距截止", "距离截止", "处理时限", "举证时限")
 _DEADLINE_MARKERS = ("截止", "到期", "之前", "前完成", "前提交", "结束时间", "截至")
+
+
+_TAG = re.compile(r"<[^<>]{1,200}>")
 
 
 def _clean(text: str) -> str:
     # Full-width digits and colons (２３：５９) are common in copied page text.
-    return unicodedata.normalize("NFKC", text or "").replace("：", ":")
+    # Copied markup (还剩<b>2</b>天) reads as its text.
+    return unicodedata.normalize("NFKC", _TAG.sub("", text or "")).replace("：", ":")
 
 
 def parse_remaining(text: str) -> timedelta | None:

@@ -130,8 +130,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         errors.extend(check_vocabulary(*vocabularies[0]))
     if errors:
         raise RulebookError(errors)
-    vocabulary = vocabularies[0][2] if vocabularies else None
-    return Rulebook([k for _, _, k, _ in kinds], [p for _, _, p in platforms], vocabulary)
+    return Rulebook([k for _, _, k, _ in kinds], [p for _, _, p in platforms], vocabularies[0][2] if vocabularies else None)
 
 
 def _display(path: Path, root: Path) -> str:

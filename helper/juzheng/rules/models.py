@@ -226,6 +226,14 @@ class SynonymGroup(Strict):
     )
 
 
+class ShopMarker(Strict):
+    """A shop's cases shown on another platform's pages (天猫 orders on refund2.taobao.com and 千牛)."""
+
+    shop: PlatformId
+    seen_on: list[PlatformId] = Field(min_length=1, description="the platforms whose pages also show this shop's cases")
+    words: list[str] = Field(min_length=1, description="words on the page that say the case is this shop's")
+
+
 class Vocabulary(Strict):
     """What recognition needs beyond the scenarios: synonyms, negation, and which page fields say most."""
 
@@ -244,9 +252,7 @@ class Vocabulary(Strict):
         default_factory=list,
         description="words that, opening a text, make it a note about cases (客服培训、新人须知): it names scenarios without being one",
     )
-    shop_markers: dict[PlatformId, list[str]] = Field(
-        default_factory=dict, description="words showing a case belongs to this platform's shop on another host (天猫)"
-    )
+    shop_markers: list[ShopMarker] = Field(default_factory=list)
 
 
 class SynonymsFile(Strict):

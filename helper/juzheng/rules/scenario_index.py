@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from operator import add
 
@@ -33,14 +33,32 @@ _TOKENS = re.compile("[\ue000-\uf8ff]")
 
 
 def grams(text: str) -> Counter[str]:
-    """Character bigrams and trigrams (C-level map over slices: this runs on every page read)."""
-    if len(text) < 2:
-        return Counter(_TOKENS.findall(text))
-    bigrams = list(map(add, text, text[1:]))
-    counts = Counter(bigrams)
-    counts.update(map(add, bigrams, text[2:]))
-    counts.update(_TOKENS.findall(text))  # an atomic word is one character: it counts on its own
+    """Character bigrams and trigrams within each space-separated run (C-level map over slices:
+    this runs on every page read); an atomic word's single character counts on its own."""
+    counts: Counter[str] = Counter(_TOKENS.findall(text))
+    for run in text.split():
+        if len(run) < 2:
+            continue
+        bigrams = list(map(add, run, run[1:]))
+        counts.update(bigrams)
+        counts.update(map(add, bigrams, run[2:]))
     return counts
+
+
+def present_grams(text: str, vocabulary: frozenset[str]) -> set[str]:
+    """The grams of a text that any description has: set operations in C, for whole pages. A gram
+    spanning a space is in no description, so spaces need no splitting here."""
+    if len(text) < 2:
+        return set(_TOKENS.findall(text)) & vocabulary
+    # Only presence counts, so a run of text the page repeats (menus, labels, list rows) is read once.
+    runs = text.split()
+    if len(runs) > 64:
+        text = " ".join(set(runs))
+    bigrams = list(map(add, text, text[1:]))
+    found = set(bigrams)
+    found.update(map(add, bigrams, text[2:]))
+    found.update(_TOKENS.findall(text))
+    return found & vocabulary
 
 
 def describe(scenario: Scenario, rulebook: Rulebook, prep: TextPrep) -> dict[str, list[str]]:
@@ -92,6 +110,22 @@ def _boilerplate(rulebook: Rulebook, described: dict[str, dict[str, list[str]]])
     return out
 
 
+def _level_shared(rulebook: Rulebook, ids: list[str], doc_grams: list[dict[str, float]], prep: TextPrep) -> None:
+    """A phrase two scenarios share on purpose must weigh the same in both, or length normalisation
+    would let it decide after all."""
+    holders: dict[str, list[int]] = {}
+    for i, sid in enumerate(ids):
+        if sid:
+            for phrase in rulebook.scenarios[sid].shared_wording:
+                for gram in grams(prep.canonicalise(normalise(phrase))):
+                    holders.setdefault(gram, []).append(i)
+    for gram, docs in holders.items():
+        if len(docs) > 1:
+            level = min(doc_grams[i][gram] for i in docs)
+            for i in docs:
+                doc_grams[i][gram] = level
+
+
 @dataclass
 class ScenarioIndex:
     ids: list[str]
@@ -100,14 +134,11 @@ class ScenarioIndex:
     doc_grams: list[dict[str, float]] = field(default_factory=list)  # gram → its weight in that scenario
     unique: frozenset[str] = frozenset()  # grams of exactly one idea: mentioning it names that idea
     gates: dict[int, list[str]] = field(default_factory=dict)  # scenario → words one of which the text must say
+    vocabulary: frozenset[str] = frozenset()
 
-    def mentioned(self, doc: int, text: str) -> bool:
+    def mentioned(self, doc: int, canonical_text: str) -> bool:
         words = self.gates.get(doc)
-        if not words:
-            return True
-        assert self.prep is not None
-        folded = self.prep.canonicalise(normalise(text))
-        return any(w in folded for w in words)
+        return not words or any(w in canonical_text for w in words)
     prep: TextPrep | None = None
 
     @classmethod
@@ -118,19 +149,19 @@ class ScenarioIndex:
         boilerplate = _boilerplate(rulebook, described)
         tfs: list[dict[str, float]] = []
         for sid in ids:
-            tf: dict[str, float] = defaultdict(float)  # weighted counts
+            tf: dict[str, float] = {}
             common = boilerplate[rulebook.scenario_platform[sid]]
             for part, texts in described[sid].items():
                 for text in texts:
                     for gram, count in grams(text).items():
                         if part == "request" and gram in common:
                             continue
-                        tf[gram] += count * PART_WEIGHTS[part]
+                        tf[gram] = tf.get(gram, 0.0) + count * PART_WEIGHTS[part]
             tfs.append(tf)
-        ordinary: dict[str, float] = defaultdict(float)
+        ordinary: dict[str, float] = {}
         for text in rulebook.vocabulary.ordinary:
             for gram, count in grams(prep.canonicalise(normalise(text))).items():
-                ordinary[gram] += count * PART_WEIGHTS["wording"]
+                ordinary[gram] = ordinary.get(gram, 0.0) + count * PART_WEIGHTS["wording"]
         if ordinary:
             ids.append(ORDINARY)
             tfs.append(ordinary)
@@ -153,14 +184,18 @@ class ScenarioIndex:
             for gram, f in tf.items():
                 idf = math.log(1 + (n - df[gram] + 0.5) / (df[gram] + 0.5)) ** IDF_POWER
                 value = idf * f * (K1 + 1) / (f + norm) * (BIGRAM_WEIGHT if len(gram) == 2 else 1.0)
-                postings.setdefault(gram, []).append((i, value))
                 doc_grams[i][gram] = value
+        _level_shared(rulebook, ids, doc_grams, prep)
+        for i, values in enumerate(doc_grams):
+            for gram, value in values.items():
+                postings.setdefault(gram, []).append((i, value))
         return cls(
             ids=ids,
             platform_of=[rulebook.scenario_platform[s] if s else "" for s in ids],
             postings=postings,
             doc_grams=doc_grams,
             unique=frozenset(g for g, count in df.items() if count == 1),
+            vocabulary=frozenset(postings),
             gates={
                 i: [prep.canonicalise(normalise(w)) for w in rulebook.scenarios[sid].requires_mention]
                 for i, sid in enumerate(ids)

@@ -9,7 +9,6 @@ of its clause, so it cannot vote for the scenario it denies.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from .models import Vocabulary
@@ -18,23 +17,92 @@ _NOISE = re.compile(r"[\s\u3000,，.。;；:：!！?？、\"'“”‘’()（�
 # Order and tracking numbers: long digit runs, with any letters glued to them. They carry no
 # meaning, and their digits would otherwise match the 48 / 72 of a request's time limit.
 _CODES = re.compile(r"[a-z]*\d{4,}[a-z0-9]*")
+# Codes and noise in one pass (this runs on whole pages); see _CODES and _NOISE.
+_CODES_OR_NOISE = re.compile(_CODES.pattern + "|" + _NOISE.pattern)
+_CLAUSE_WORDS = ("而是", "但是", "只是")
 _CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜]|而是|但是|但|只是|是")
-_TOKEN_BASE = 0xE000  # Unicode private-use area: never in page text after NFKC
+_TOKEN_BASE = 0xE000  # Unicode private-use area, removed from every text by fold()
 NOTE_HEAD = 10  # characters of a text's opening in which a note's title is looked for
-_CLAUSES = re.compile(r"([,，.。;；!！?？\n|｜])")
+_ENDS = r",，.。;；!！?？\n|｜"
+_ANY_LABEL = re.compile(r"(?<=\s)[\u4e00-\u9fff]{2,8}\s*[:：]")  # the next 「 标签：」 on the same line
 _SEPARATOR = re.compile(r"[|｜\n;；]|\s{2,}")
 
 
+def alternation(words: list[str]) -> str:
+    """A regex matching any of ``words``, longest first, as a trie: Python's re tries the branches
+    of a flat alternation one by one at every position, which is slow on a whole page."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(c) + build(child) for c, child in sorted(node.items()) if c != ""]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
+# Full-width ASCII forms and the ideographic space to their half-width selves: what NFKC does to
+# after-sale text, at a fraction of its cost on a whole page (str.translate is a table lookup).
+# Private-use characters are dropped: they stand for atomic words inside, and a page must not fake one.
+_HALF_WIDTH: dict[int, int | None] = (
+    {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20} | dict.fromkeys(range(0xE000, 0xE100))
+)
+
+
+def fold(text: str) -> str:
+    """Half-width, lower case: the one folding rule texts and page texts both go through."""
+    return text.translate(_HALF_WIDTH).lower()
+
+
 def normalise(text: str) -> str:
-    """Full-width → half-width, lower case, codes, punctuation and spaces removed."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return _NOISE.sub("", _CODES.sub(" ", folded))
+    """Full-width → half-width, lower case, codes removed; punctuation and spaces become one space,
+    a boundary no n-gram crosses (「订单 商品」 is two words, not the gram 单商)."""
+    folded = fold(text)
+    return _NOISE.sub(" ", _CODES.sub(" ", folded)).strip()
+
+
+_END_CHARS = frozenset(",，.。;；!！?？\n|｜")
+_NEXT_END = re.compile(f"[{_ENDS}]")
+
+
+MAX_CLAUSE = 120  # characters: a hostile page without punctuation must not make every search scan it all
+
+
+def _clause_start(text: str, at: int) -> int:
+    stop = max(0, at - MAX_CLAUSE)
+    while at > stop and text[at - 1] not in _END_CHARS:
+        at -= 1
+    return at
+
+
+def _clause_end(text: str, at: int) -> int:
+    """Just past the clause's closing mark (a question mark belongs to the question)."""
+    if at > 0 and text[at - 1] in _END_CHARS:
+        return at
+    limit = min(len(text), at + MAX_CLAUSE)
+    found = _NEXT_END.search(text, at, limit)
+    return found.end() if found else limit
 
 
 @dataclass(frozen=True)
 class Piece:
     text: str  # normalised, synonyms applied
     weight: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    pieces: list[Piece]
+    folded: str  # NFKC, lower case, nothing removed
+    canonical: str  # folded with synonyms read
 
 
 class TextPrep:
@@ -44,6 +112,10 @@ class TextPrep:
         self.canonical: dict[str, str] = {}
         # An atomic word becomes one private-use character, so its n-grams share nothing with its parts.
         self.tokens: dict[str, str] = {}
+        # Negation and question words, and the words that end a negated clause, are read as they
+        # are: a filler such as 是 must not eat the 是 of 不是.
+        for word in [*vocabulary.negation, *vocabulary.negation_after, *vocabulary.questions, *_CLAUSE_WORDS]:
+            self.canonical.setdefault(normalise(word), normalise(word))
         fillers = sorted((normalise(w) for w in vocabulary.filler if normalise(w)), key=len, reverse=True)
         strip = re.compile("|".join(map(re.escape, fillers))) if fillers else None
         for g_index, group in enumerate(vocabulary.groups):
@@ -63,13 +135,14 @@ class TextPrep:
         for word in vocabulary.filler:
             self.canonical.setdefault(normalise(word), "")
         variants = sorted(self.canonical, key=len, reverse=True)
-        self._synonyms = re.compile("|".join(map(re.escape, variants))) if variants else None
+        self._synonyms = re.compile(alternation(variants)) if variants else None
         cues = sorted({normalise(c) for c in vocabulary.negation if normalise(c)}, key=len, reverse=True)
-        self._negation = re.compile("|".join(map(re.escape, cues))) if cues else None
+        self._negation = re.compile(alternation(cues)) if cues else None
         after = sorted({normalise(c) for c in vocabulary.negation_after if normalise(c)}, key=len, reverse=True)
-        self._negation_after = re.compile("|".join(map(re.escape, after))) if after else None
+        self._negation_after = re.compile(alternation(after)) if after else None
         asks = sorted({normalise(q) for q in vocabulary.questions if normalise(q)}, key=len, reverse=True)
-        self._question_words = re.compile("|".join(map(re.escape, asks))) if asks else None
+        asking = [f"(?:{alternation(asks)})"] if asks else []
+        self._asking = re.compile("|".join([*asking, f"吗(?=\\s*(?:[{_ENDS}]|$))", "[?？]"]))
         self.strong = {f for f in vocabulary.strong_fields}
         self.weak = {f for f in vocabulary.weak_fields}
         labels = sorted(self.strong | self.weak, key=len, reverse=True)
@@ -77,7 +150,7 @@ class TextPrep:
             re.compile("(" + "|".join(map(re.escape, labels)) + r")\s*[:：]\s*") if labels else None
         )
         self.note_titles = [normalise(t) for t in vocabulary.note_titles if normalise(t)]
-        self.shop_markers: dict[str, list[str]] = {p: [normalise(m) for m in marks] for p, marks in vocabulary.shop_markers.items()}
+        self.shop_markers = [(m.shop, set(m.seen_on), [normalise(w) for w in m.words]) for m in vocabulary.shop_markers]
 
     def canonicalise(self, normalised: str) -> str:
         if self._synonyms is None:
@@ -90,13 +163,14 @@ class TextPrep:
             return raw
         out: list[str] = []
         pos = 0
-        folded = unicodedata.normalize("NFKC", raw)
+        folded = raw
         for match in self._negation.finditer(folded):
             if match.start() < pos:
                 continue
             out.append(folded[pos : match.start()])
-            end = _CLAUSE_END.search(folded, match.end())
-            pos = end.start() if end else len(folded)
+            limit = min(len(folded), match.end() + MAX_CLAUSE)
+            end = _CLAUSE_END.search(folded, match.end(), limit)
+            pos = end.start() if end else limit
             out.append("，")
         out.append(folded[pos:])
         return "".join(out)
@@ -107,29 +181,35 @@ class TextPrep:
             text = text.replace(token, word)
         return text
 
-    def drop_questions(self, raw: str) -> str:
+    def drop_questions(self, text: str) -> str:
         """Remove clauses that ask (「会不会有色差？」): a buyer's question is not a complaint; and
-        what a clause denies after the fact (「质量没有问题」)."""
-        clauses = _CLAUSES.split(unicodedata.normalize("NFKC", raw))
-        kept = []
-        for i in range(0, len(clauses), 2):
-            clause, end = clauses[i], clauses[i + 1] if i + 1 < len(clauses) else ""
-            asking = end in ("?", "？") or clause.rstrip().endswith("吗")
-            if self._question_words is not None and self._question_words.search(clause):
-                asking = True
-            if not asking and self._negation_after is not None:
-                denied = list(self._negation_after.finditer(clause))
-                if denied:
-                    clause = clause[denied[-1].end() :]
-            kept.append("，" if asking else clause + end)
-        return "".join(kept)
+        what a clause denies after the fact (「质量没有问题」). Found by their words, then widened to
+        the clause: this runs on whole pages."""
+        cuts: list[tuple[int, int]] = []
+        for match in self._asking.finditer(text):
+            cuts.append((_clause_start(text, match.start()), _clause_end(text, match.end())))
+        if self._negation_after is not None:
+            for match in self._negation_after.finditer(text):
+                cuts.append((_clause_start(text, match.start()), match.end()))
+        if not cuts:
+            return text
+        out, pos = [], 0
+        for start, end in sorted(cuts):
+            if end <= pos:
+                continue
+            out.append(text[pos : max(start, pos)])
+            out.append("，")
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
 
-    def pieces(self, text: str, field_weight: float) -> list[Piece]:
-        """The text split into field values (weighted) and the rest (weight 1)."""
+    def read(self, text: str, field_weight: float) -> Reading:
+        """The text folded once, synonyms read, then split into field values (weighted) and the rest."""
+        folded = fold(text)
         # Synonyms first, on the text with its punctuation: 没有收到 becomes 未收到 before 没有 is
         # read as a negation, and clause ends stay visible to the negation and question rules.
-        text = self.canonicalise(unicodedata.normalize("NFKC", text).lower())
-        text = self.drop_negated(self.drop_questions(text))
+        canonical = self.canonicalise(folded)
+        text = self.drop_negated(self.drop_questions(canonical))
         parts: list[tuple[str, float]] = []
         rest_from = 0
         if self._fields is not None:
@@ -138,6 +218,8 @@ class TextPrep:
                     continue
                 sep = _SEPARATOR.search(text, match.end())
                 end = sep.start() if sep else len(text)
+                following = [m for m in (_ANY_LABEL.search(text, match.end(), end), self._fields.search(text, match.end(), end)) if m]
+                end = min((m.start() for m in following), default=end)
                 end = min(end, match.end() + 40)
                 parts.append((text[rest_from : match.start()], 1.0))
                 label = match.group(1)
@@ -146,16 +228,22 @@ class TextPrep:
         parts.append((text[rest_from:], 1.0))
         pieces = []
         for chunk, weight in parts:
-            cleaned = self.canonicalise(normalise(chunk))
+            cleaned = " ".join(_CODES_OR_NOISE.sub(" ", chunk).split())
             if cleaned and weight > 0:
                 pieces.append(Piece(cleaned, weight))
-        return pieces
+        return Reading(pieces=pieces, folded=folded, canonical=canonical)
 
-    def is_note(self, text: str) -> bool:
+    def pieces(self, text: str, field_weight: float) -> list[Piece]:
+        return self.read(text, field_weight).pieces
+
+    def is_note(self, folded: str) -> bool:
         """A training note or script opens with its title; a platform request or page does not."""
-        head = normalise(text[:40])[:NOTE_HEAD]
+        head = normalise(folded[:40]).replace(" ", "")[:NOTE_HEAD]
         return any(t in head for t in self.note_titles)
 
-    def says_shop(self, platform: str, text: str) -> bool:
-        folded = unicodedata.normalize("NFKC", text).lower()
-        return any(m and m in folded for m in self.shop_markers.get(platform, []))
+    def shop_of(self, platform: str, folded: str) -> str | None:
+        """The shop a page of ``platform`` says its case belongs to, when that is another platform."""
+        for shop, seen_on, words in self.shop_markers:
+            if platform in seen_on and shop != platform and any(w and w in folded for w in words):
+                return shop
+        return None

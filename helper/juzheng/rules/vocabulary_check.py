@@ -11,15 +11,14 @@ from collections.abc import Iterable
 
 from .models import Platform, Vocabulary
 from .text_prep import normalise
-from .yaml_source import LocatedData, SourceError, dotted
-from .yaml_source import Path as DataPath
+from .yaml_source import LocatedData, Path, SourceError, dotted
 
 
 def check_wording(name: str, located: LocatedData, platform: Platform) -> Iterable[SourceError]:
     owner: dict[str, str] = {}
     for s_index, scenario in enumerate(platform.scenarios):
         for w_index, phrase in enumerate(scenario.wording):
-            path: DataPath = ("platform", "scenarios", s_index, "wording", w_index)
+            path: Path = ("platform", "scenarios", s_index, "wording", w_index)
             key = normalise(phrase)
             if not key:
                 yield SourceError(name, located.line_of(path), dotted(path), "关键说法去掉标点空格后为空")
@@ -40,17 +39,17 @@ def check_vocabulary(name: str, located: LocatedData, vocabulary: Vocabulary) ->
     canonicals = {normalise(g.canonical) for g in vocabulary.groups}
     for g_index, group in enumerate(vocabulary.groups):
         for v_index, variant in enumerate(group.variants):
-            path: DataPath = ("synonyms", "groups", g_index, "variants", v_index)
+            path: Path = ("synonyms", "groups", g_index, "variants", v_index)
             key = normalise(variant)
-            where = located.line_of(path), dotted(path)
+            line, where = located.line_of(path), dotted(path)
             if not key:
-                yield SourceError(name, *where, "同义词去掉标点空格后为空")
+                yield SourceError(name, line, where, "同义词去掉标点空格后为空")
             elif key in seen:
-                yield SourceError(name, *where, f"同义词 {variant!r} 重复：已属于「{seen[key]}」一组")
+                yield SourceError(name, line, where, f"同义词 {variant!r} 重复：已属于「{seen[key]}」一组")
             elif key in canonicals:
-                yield SourceError(name, *where, f"同义词 {variant!r} 是另一组的 canonical，会造成连环替换")
+                yield SourceError(name, line, where, f"同义词 {variant!r} 是另一组的 canonical，会造成连环替换")
             seen.setdefault(key, group.canonical)
     for f_index, field in enumerate(vocabulary.strong_fields):
         if field in vocabulary.weak_fields:
-            path = ("synonyms", "strong_fields", f_index)
-            yield SourceError(name, located.line_of(path), dotted(path), f"字段 {field!r} 不能同时在 strong_fields 和 weak_fields 中")
+            field_path: Path = ("synonyms", "strong_fields", f_index)
+            yield SourceError(name, located.line_of(field_path), dotted(field_path), f"字段 {field!r} 不能同时在 strong_fields 和 weak_fields 中")

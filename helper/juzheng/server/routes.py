@@ -11,6 +11,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from .. import API_VERSION, __version__
 from ..cases import (
+    CaseAction,
     CasePatch,
     CaseSummary,
     CaseView,
@@ -125,6 +126,12 @@ async def patch_case(request: web.Request) -> web.Response:
     case_id = path_int(request, "case_id")
     body = await read_model(request, CasePatch)
     return json_response(await in_thread(request.app[RUNTIME].cases.patch, case_id, body))
+
+
+async def case_action(request: web.Request) -> web.Response:
+    case_id = path_int(request, "case_id")
+    body = await read_model(request, CaseAction)
+    return json_response(await in_thread(request.app[RUNTIME].cases.act, case_id, body))
 
 
 async def confirm(request: web.Request) -> web.Response:
@@ -274,7 +281,8 @@ ROUTES: list[Route] = [
     Route("GET", "/api/events", events_handler, "事件 WebSocket：?ticket=…&since=<事件编号>", auth="ticket", websocket=True,
           params=(Param("ticket", "query", {"type": "string"}, "一次性 ticket"),
                   Param("since", "query", {"type": "integer", "minimum": 0}, "补发此编号之后的事件", required=False))),
-    Route("POST", "/api/cases/detect", detect, "根据页面内容识别/更新案子，返回清单", body=DetectRequest, response=CaseView, errors=(400,)),
+    Route("POST", "/api/cases/detect", detect, "根据页面内容识别/更新案子，返回清单（已结束的售后不建案：404 code=no_live_case）",
+          body=DetectRequest, response=CaseView, errors=(400, 404)),
     Route("GET", "/api/cases", list_cases, "案子列表（按截止时间）", response=CaseSummary, response_list=True,
           params=(Param("status", "query", {"type": "string", "enum": ["open", "submitted", "closed", "all"]}, "默认 open", required=False),)),
     Route("GET", "/api/cases/{case_id}", get_case, "案子详情与举证清单", response=CaseView, params=(CASE_ID,), errors=(404,)),
@@ -284,6 +292,8 @@ ROUTES: list[Route] = [
           body=TextEvidenceRequest, multipart=UPLOAD_SCHEMA, response=EvidenceItem, status=201, params=(CASE_ID,), errors=(400, 404, 413, 415, 503)),
     Route("DELETE", "/api/cases/{case_id}/evidence/{evidence_id}", remove_evidence, "移除凭证（文件移到 .回收站，不会删除）",
           params=(CASE_ID, EVIDENCE_ID), errors=(404, 503)),
+    Route("POST", "/api/cases/{case_id}/action", case_action, "卖家标记：已提交（submitted）、已结案赢/输（won/lost）、已结案（closed）、重新打开（reopen）",
+          body=CaseAction, response=CaseView, params=(CASE_ID,), errors=(400, 404)),
     Route("POST", "/api/cases/{case_id}/confirm", confirm, "勾选/取消核对项", body=ConfirmRequest, response=CaseView, params=(CASE_ID,), errors=(400, 404)),
     Route("GET", "/api/cases/{case_id}/files/{evidence_id}", evidence_file, "取证据文件", params=(CASE_ID, EVIDENCE_ID),
           raw_response=FILE_RESPONSE, errors=(404,)),

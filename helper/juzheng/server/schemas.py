@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class ErrorBody(BaseModel):
     error: str = Field(description="给卖家看的中文说明")
     detail: list[Any] = Field(default_factory=list, description="pydantic 校验错误（400 时）")
+    code: str | None = Field(default=None, description="部分错误的稳定代码，例如 no_live_case（售后已结束，不建案）")
 
 
 class Health(BaseModel):

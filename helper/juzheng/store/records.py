@@ -24,6 +24,10 @@ class Case(CaseKey):
     request_at: datetime | None = None
     buyer_evidence_at: datetime | None = None
     deadline_at: datetime | None = None
+    deadline_source: Literal["page", "request", "seller", "estimate"] | None = None
+    page_deadline_at: datetime | None = None
+    seller_deadline_at: datetime | None = None
+    request_source: Literal["page", "seller", "first_seen"] = "first_seen"
     tracking_number: str | None = None
     url: str | None = None
     request_text: str | None = None

@@ -110,4 +110,13 @@ MIGRATIONS: list[str] = [
         WHERE s.key = 'case_levels' AND json_valid(s.value) AND CAST(j.key AS INTEGER) IN (SELECT id FROM cases);
     DELETE FROM settings WHERE key = 'case_levels'
     """,
+    # 3: where a case's deadline came from; the page's and the seller's own deadlines kept apart so
+    # that the earlier of two disagreeing sources can be used and the disagreement shown.
+    """
+    -- deadline_source: page | request | seller | estimate; request_source: page | seller | first_seen
+    ALTER TABLE cases ADD COLUMN deadline_source TEXT;
+    ALTER TABLE cases ADD COLUMN page_deadline_at TEXT;
+    ALTER TABLE cases ADD COLUMN seller_deadline_at TEXT;
+    ALTER TABLE cases ADD COLUMN request_source TEXT NOT NULL DEFAULT 'first_seen'
+    """,
 ]

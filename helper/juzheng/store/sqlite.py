@@ -25,7 +25,8 @@ from .summaries import SummaryStoreMixin
 
 _CASE_FIELDS = (
     "scenario", "scenario_source", "request_at", "buyer_evidence_at", "deadline_at", "tracking_number",
-    "url", "request_text", "status", "outcome",
+    "url", "request_text", "status", "outcome", "deadline_source", "page_deadline_at", "seller_deadline_at",
+    "request_source",
 )
 
 

@@ -57,6 +57,11 @@ class SummaryStoreMixin:
         )
         return [ListedCase(*r) for r in rows]
 
+    def case_keys(self: _Db) -> list[tuple[str, str, str | None]]:
+        """(platform, order, scenario) of every case: what the sorter matches file names against,
+        read without building a record per case (a sort round runs this on every burst)."""
+        return [(r[0], r[1], r[2]) for r in self._all("SELECT platform, order_id, scenario FROM cases ORDER BY id")]
+
     def evidence_stamps(self: _Db, status: str | None = "open") -> dict[tuple[str, str], str]:
         """(platform, order) → a digest of the order's evidence rows, for the orders of the cases listed."""
         where, params = ("WHERE status=?", (status,)) if status else ("", ())

@@ -29,7 +29,11 @@ PAUSED_SETTING = "sorting_paused"
 def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable[[], datetime] = utcnow) -> TrayInputs:
     """The tray's inputs from a live runtime: open cases' levels (CaseService), inbox, pause, rules."""
     cases = [
-        CaseDeadline(case_id=s.id, level=s.level, deadline_at=s.deadline_at) for s in runtime.cases.summaries("open")
+        CaseDeadline(
+            case_id=s.id, level=s.level, deadline_at=s.deadline_at,
+            estimate=s.deadline_source == "estimate", conflict=s.deadline_conflict,
+        )
+        for s in runtime.cases.summaries("open")
     ]
     evidence = runtime.evidence
     if evidence is not None:

@@ -38,6 +38,8 @@ class CaseDeadline(BaseModel):
     case_id: int
     level: Level | None = None
     deadline_at: AwareTime | None = None
+    estimate: bool = Field(default=False, description="截止时间是估算的（页面未给出）：不显示为绿色")
+    conflict: bool = Field(default=False, description="两个来源的截止时间相互矛盾（已按较早的提醒）")
 
 
 class TrayInputs(BaseModel):
@@ -103,6 +105,10 @@ def tray_state(inputs: TrayInputs) -> TrayState:
     # Grey says "the helper is not doing its job right now", which outranks any deadline colour;
     # the tooltip still carries the counts and the nearest deadline.
     colour: Colour = "grey" if reasons else LEVEL_COLOURS[level or "ok"]
+    estimates = sum(1 for c in inputs.cases if c.estimate)
+    conflicts = sum(1 for c in inputs.cases if c.conflict)
+    if colour == "green" and estimates:
+        colour = "amber"  # a guessed deadline is never shown as safe
 
     deadlines = [c.deadline_at for c in inputs.cases if c.deadline_at is not None]
     nearest = min(deadlines) if deadlines else None
@@ -111,6 +117,8 @@ def tray_state(inputs: TrayInputs) -> TrayState:
         f"{len(inputs.cases)} 个待举证",
         f"最近截止 {remaining}" if remaining else "暂无截止时间",
         f"{inputs.pending} 个文件待分类",
+        *([f"{estimates} 个截止时间为估算，请以平台为准"] if estimates else []),
+        *([f"{conflicts} 个截止时间来源不一致，已按较早的提醒"] if conflicts else []),
         *reasons,
     ]
     if not inputs.helper_running:

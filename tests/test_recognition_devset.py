@@ -1,0 +1,159 @@
+"""Scenario recognition against a dev set of texts written from the outside.
+
+The set (tests/recognition_devset/) has, for every scenario, the platform's request reworded, a
+back-office status line and a seller's or agent's own words, plus texts that are no case at all.
+
+Which part is held out: ``holdout.yaml``. It was written after the last change to the vocabulary,
+weights, thresholds and rules and has never been used to tune anything. The three earlier held-out
+files were each measured once on first sight (41/46 with 4 wrong scenarios, 43/47 with 2, 42/46
+with 3) and then used for tuning, so they are reported as tuning parts (``seen_holdout*.yaml``).
+The target (at least 95 % right, no wrong scenario) holds on the tuning parts; on the held-out part
+it is not reached yet, which ``test_held_out_part_meets_the_target`` records (strict xfail) and a
+floor guards against regressions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from juzheng.rules import load_rulebook, recognise
+
+DEVSET = Path(__file__).parent / "recognition_devset"
+HELD_OUT = "holdout"
+KINDS = {"request", "status", "colloquial", "page", "none"}
+BOOK = load_rulebook()
+
+
+@dataclass(frozen=True)
+class Sample:
+    part: str
+    platform: str
+    kind: str
+    expected: str | None
+    text: str
+
+
+def load_parts() -> dict[str, list[Sample]]:
+    parts = {}
+    for path in sorted(DEVSET.glob("*.yaml")):
+        rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+        parts[path.stem] = [Sample(path.stem, r["p"], r["k"], r["e"], r["t"]) for r in rows]
+    return parts
+
+
+PARTS = load_parts()
+ALL = [s for part in PARTS.values() for s in part]
+
+
+@dataclass
+class Report:
+    right: int
+    total: int
+    by_kind: dict[str, list[int]]
+    by_platform: dict[str, list[int]]
+    wrong_scenarios: list[str]  # every false positive: a scenario named that is not the expected one
+    abstained: list[str]
+
+    @property
+    def share(self) -> float:
+        return self.right / self.total
+
+    def render(self, title: str) -> str:
+        lines = [f"{title}: {self.right}/{self.total} = {self.share:.1%}"]
+        lines.append("  按类型: " + "  ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(self.by_kind.items())))
+        lines.append("  按平台: " + "  ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(self.by_platform.items())))
+        lines += [f"  误判: {w}" for w in self.wrong_scenarios] or ["  误判: 无"]
+        lines += [f"  未识别: {w}" for w in self.abstained]
+        return "\n".join(lines)
+
+
+def evaluate(samples: list[Sample]) -> Report:
+    report = Report(0, len(samples), defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0]), [], [])
+    for s in samples:
+        found = recognise(BOOK, s.platform, s.text)
+        ok = found.scenario == s.expected
+        report.right += ok
+        for table, key in ((report.by_kind, s.kind), (report.by_platform, s.platform)):
+            table[key][0] += ok
+            table[key][1] += 1
+        if found.scenario and not ok:
+            report.wrong_scenarios.append(f"[{s.part}/{s.kind}] 期望 {s.expected}，得到 {found.scenario}：{s.text[:40]}")
+        elif not ok:
+            top = found.candidates[0].scenario if found.candidates else "-"
+            report.abstained.append(f"[{s.part}/{s.kind}] 期望 {s.expected}（首选候选 {top}）：{s.text[:40]}")
+    return report
+
+
+TUNING = [s for s in ALL if s.part != HELD_OUT]
+HELD = PARTS[HELD_OUT]
+
+
+# --- the set itself ------------------------------------------------------------------------------
+def test_the_set_is_large_varied_and_labelled_with_known_ids():
+    assert len(ALL) >= 150 and len(HELD) >= 40
+    assert sum(s.expected is None for s in ALL) >= 25
+    for s in ALL:
+        assert s.kind in KINDS, s
+        assert s.platform in BOOK.platforms, s
+        assert (s.kind == "none") == (s.expected is None), s
+        assert s.expected is None or s.expected in BOOK.scenarios, s
+    kinds_of: dict[str, set[str]] = defaultdict(set)
+    for s in ALL:
+        if s.expected:
+            kinds_of[s.expected].add(s.kind)
+    for scenario_id in BOOK.scenarios:
+        assert {"request", "status", "colloquial"} <= kinds_of[scenario_id], scenario_id
+
+
+def test_no_text_repeats_a_sentence_of_the_sources():
+    # The rulebook quotes the seeds' requests verbatim; a dev text repeating a clause of them tests
+    # memory, not recognition.
+    quoted = set()
+    for scenario in BOOK.scenarios.values():
+        for clause in re.split(r"[，。；：、（）()]", scenario.request_text or ""):
+            if len(clause) >= 14:
+                quoted.add(clause)
+    for s in ALL:
+        copied = [c for c in quoted if c in s.text]
+        assert not copied, (s.text, copied)
+
+
+def test_texts_are_not_duplicated():
+    texts = [s.text for s in ALL]
+    assert len(texts) == len(set(texts))
+
+
+# --- the figures ---------------------------------------------------------------------------------
+def test_tuning_parts_meet_the_target(capsys):
+    report = evaluate(TUNING)
+    with capsys.disabled():
+        print("\n" + report.render("调参部分 (tune + seen_holdout*)"))
+    assert not report.wrong_scenarios, report.render("调参部分")
+    assert report.share >= 0.95, report.render("调参部分")
+
+
+def test_held_out_part_keeps_its_floor(capsys):
+    """Measured on first sight: 40/45 with two wrong scenarios. Later changes made for other reasons
+    (n-grams no longer cross spaces, a page's repeats count once, field values end at the next
+    label) lifted it to 42/45 with one; this guards that figure, and the strict xfail below records
+    that the target is not reached."""
+    report = evaluate(HELD)
+    with capsys.disabled():
+        print("\n" + report.render("留出部分 (holdout)"))
+    assert report.share >= 0.9, report.render("留出部分")
+    assert len(report.wrong_scenarios) <= 1, report.render("留出部分")
+    for kind in ("request", "status", "colloquial", "page", "none"):
+        right, total = report.by_kind[kind]
+        assert total and right / total >= 0.75, (kind, report.render("留出部分"))
+
+
+@pytest.mark.xfail(strict=True, reason="留出部分 42/45、1 个误判（首测 40/45、2 个）：尚未达到 95 % 且无误判的目标")
+def test_held_out_part_meets_the_target():
+    report = evaluate(HELD)
+    assert report.share >= 0.95 and not report.wrong_scenarios, report.render("留出部分")

@@ -1,0 +1,140 @@
+"""Recognition behaviours one by one: synonyms, negation, page fields, abstention, candidates, Tmall on Taobao hosts."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from juzheng.rules import DEFAULT_RULES_DIR, load_rulebook, recognise
+
+BOOK = load_rulebook()
+
+
+@pytest.mark.parametrize(
+    "platform,text,expected",
+    [
+        ("pinduoduo", "买家说没收到货，物流显示已签收", "pinduoduo.not_received"),
+        ("pinduoduo", "退回来的货我们当场拒收了，商品已经摔坏", "pinduoduo.return_damaged_refused"),
+        ("pinduoduo", "单号查不到物流，平台要快递官网截图", "pinduoduo.logistics_unverifiable"),
+        ("taobao", "买家在旺旺里说不想要了，我们就拦截了快递，结果被投诉延迟发货", "taobao.late_shipment.buyer_cancelled"),
+    ],
+)
+def test_synonyms_read_as_the_rulebook_words(platform, text, expected):
+    assert recognise(BOOK, platform, text).scenario == expected
+
+
+def test_a_labelled_reason_of_two_characters_is_enough():
+    found = recognise(BOOK, "pinduoduo", "退款原因：空包")
+    assert found.scenario == "pinduoduo.empty_package" and "空包" in found.matched
+    assert recognise(BOOK, "douyin", "售后原因：少件").scenario == "douyin.missing_items"
+
+
+def test_the_aftersale_type_alone_says_nothing():
+    assert recognise(BOOK, "pinduoduo", "售后类型：退货退款").scenario is None
+    assert recognise(BOOK, "taobao", "退款类型：仅退款 ｜ 退款原因：质量问题").scenario == "taobao.quality_issue"
+
+
+@pytest.mark.parametrize(
+    "platform,text",
+    [
+        ("pinduoduo", "没有买家反馈空包，只是问什么时候发货"),
+        ("taobao", "不是质量问题，买家只是咨询怎么安装"),
+        ("pinduoduo", "这批货质量没有问题，已经抽检过了"),
+        ("tmall", "东西收到了，包装完好，没有破损"),
+        ("taobao", "买家问：会不会有色差？"),
+    ],
+)
+def test_negated_or_asked_mentions_do_not_count(platform, text):
+    assert recognise(BOOK, platform, text).scenario is None
+
+
+def test_a_negation_does_not_swallow_what_the_buyer_does_claim():
+    found = recognise(BOOK, "taobao", "买家说不是质量问题，是收到的包裹里少了一件")
+    assert found.scenario == "taobao.missing_items"
+
+
+def test_shared_premise_does_not_decide_between_late_shipment_appeals():
+    found = recognise(BOOK, "taobao", "卖家已按时发货")
+    assert found.scenario is None
+    top = {c.scenario for c in found.candidates[:2]}
+    assert top == {"taobao.late_shipment.no_tracking", "taobao.late_shipment.returned_by_courier"}
+    assert found.candidates[0].score == found.candidates[1].score
+
+
+def test_a_note_naming_two_scenarios_is_no_case_but_offers_both():
+    found = recognise(BOOK, "pinduoduo", "客服培训：买家说空包或者少件时先安抚，称重记录在快递后台能查")
+    assert found.scenario is None and found.confidence == 0
+    offered = {c.scenario for c in found.candidates}
+    assert {"pinduoduo.empty_package", "pinduoduo.missing_items"} <= offered
+
+
+def test_candidates_carry_seller_labels_scores_and_words():
+    found = recognise(BOOK, "pinduoduo", "退款原因：未收到货 ｜ 快递显示已签收")
+    assert found.scenario == "pinduoduo.not_received" and 0.5 <= found.confidence <= 1
+    assert 1 <= len(found.candidates) <= 3
+    first = found.candidates[0]
+    assert first.scenario == found.scenario and first.label == "买家反馈未收到商品"
+    assert first.words and all("\ue000" > w[0] or w[0] > "\uf8ff" for w in first.words)  # no internal tokens
+    scores = [c.score for c in found.candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert found.runner_up == (found.candidates[1].scenario if len(found.candidates) > 1 else None)
+
+
+def test_nothing_to_go_on_gives_no_scenario_and_no_candidates():
+    found = recognise(BOOK, "douyin", "今天天气不错")
+    assert found.scenario is None and found.candidates == [] and found.matched == []
+
+
+def test_a_tmall_case_on_a_taobao_host_gets_the_tmall_scenario():
+    text = "千牛 退款详情 ｜ 店铺类型：天猫 ｜ 退款原因：未收到货 ｜ 小二介入"
+    assert recognise(BOOK, "taobao", text).scenario == "tmall.not_received"
+    assert recognise(BOOK, "taobao", text.replace("店铺类型：天猫 ｜ ", "")).scenario == "taobao.not_received"
+    # Taobao-only disputes stay reachable on a Tmall shop's page
+    late = "天猫店 投诉类型：延迟发货 卖家申诉：已与买家在旺旺约定发货时间"
+    assert recognise(BOOK, "taobao", late).scenario == "taobao.late_shipment.agreed_time"
+
+
+def test_only_the_platforms_scenarios_are_candidates():
+    found = recognise(BOOK, "douyin", "退款原因：未收到货")
+    assert found.candidates and all(c.scenario.startswith("douyin.") for c in found.candidates)
+    # 天猫 on a Pinduoduo page (a link, a rival's name) brings no Tmall scenario in
+    found = recognise(BOOK, "pinduoduo", "天猫同款 ｜ 申请原因：未收到货")
+    assert found.scenario == "pinduoduo.not_received"
+    assert all(c.scenario.startswith("pinduoduo.") for c in found.candidates)
+
+
+def test_appliance_process_only_when_an_appliance_is_mentioned():
+    assert recognise(BOOK, "pinduoduo", "申请原因：质量问题 ｜ 台灯一开就闪").scenario == "pinduoduo.quality_issue"
+    assert recognise(BOOK, "pinduoduo", "申请原因：质量问题 ｜ 冰箱不制冷，要求上门检测").scenario == "pinduoduo.appliance_quality"
+
+
+def test_a_rule_edit_changes_recognition_without_retraining(tmp_path):
+    text = "买家说收到的是翻新机"
+    assert recognise(BOOK, "pinduoduo", text).scenario is None
+    copy = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, copy)
+    target = copy / "platforms" / "pinduoduo.yaml"
+    source = target.read_text(encoding="utf-8")
+    marker = "      wording:\n        - 与页面描述不一致\n"
+    assert marker in source
+    target.write_text(source.replace(marker, marker + "        - 翻新机\n", 1), encoding="utf-8")
+    edited = load_rulebook(copy)
+    assert recognise(edited, "pinduoduo", text).scenario == "pinduoduo.not_as_described"
+
+
+def test_a_long_page_still_finds_its_request():
+    noise = "首页 订单 商品 推广 数据 店铺 消息 帮助中心 " * 400
+    page = noise + "\n售后类型：仅退款 申请原因：收到空包 平台要求：请提供商品称重及物流称重记录\n" + noise
+    assert len(page) > 15000
+    assert recognise(BOOK, "pinduoduo", page).scenario == "pinduoduo.empty_package"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("unit", ["会不会空包", "不是质量问题", "质量没有问题", "吗 ", "？"])
+def test_a_hostile_page_without_punctuation_is_read_in_linear_time(unit):
+    # Twice what the API takes (2 × 20,000 characters) of cues with no clause end: every clause search is
+    # bounded, so the cost stays linear.
+    page = unit * (80_000 // len(unit))
+    found = recognise(BOOK, "pinduoduo", page)
+    assert found.scenario is None or found.scenario.startswith("pinduoduo.")
