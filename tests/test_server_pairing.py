@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
 import signal
 import socket
 import subprocess
@@ -14,11 +19,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from juzheng.pairing import Auth, PairingError
-from juzheng.pairing.auth import MAX_WRONG_CODES
+from juzheng.pairing.auth import LOCK_SECONDS, MAX_WRONG_CODES
+from juzheng.pairing.identity import OWN_EXTENSION_ID, extension_id_from_key
 
 from fixtures.helper_process import DEFAULT_ORIGIN, REPO, make_helper
 
 OTHER_EXTENSION = "chrome-extension://" + "ponmlkjihgfedcba" * 2
+OWN_ORIGIN = f"chrome-extension://{OWN_EXTENSION_ID}"
 
 
 def new_code(helper) -> str:
@@ -59,19 +66,75 @@ def test_code_is_single_use_and_token_works(running_helper):
     assert ok.status == 200
 
 
-def test_five_wrong_codes_lock_pairing_until_a_new_code(running_helper):
+def test_wrong_codes_from_one_origin_do_not_lock_out_another(running_helper):
+    """Another program sending wrong codes must not lock the seller's own extension out."""
     code = new_code(running_helper)
     wrong = "000000" if code != "000000" else "111111"
     for attempt in range(1, MAX_WRONG_CODES):
-        r = redeem(running_helper, wrong)
+        r = redeem(running_helper, wrong, OTHER_EXTENSION)
         assert r.status == 403
         assert r.json()["attempts_left"] == MAX_WRONG_CODES - attempt
-    locked = redeem(running_helper, wrong)
-    assert locked.status == 429
-    # Locked: even the right code is refused now.
-    assert redeem(running_helper, code).status == 429
-    fresh = new_code(running_helper)
-    assert redeem(running_helper, fresh).status == 200
+    locked = redeem(running_helper, wrong, OTHER_EXTENSION)
+    assert locked.status == 429 and locked.json()["code"] == "pair_rate_limited"
+    assert "秒后再试" in locked.json()["error"]
+    # That origin waits, even with the right code; the code itself is still good for the others.
+    assert redeem(running_helper, code, OTHER_EXTENSION).status == 429
+    assert redeem(running_helper, code).status == 200
+
+
+def test_origin_lock_doubles_and_expires():
+    now = [0.0]
+    auth = Auth(b"k" * 32, clock=lambda: now[0])
+    code = auth.new_code().code
+    wrong = "000000" if code != "000000" else "111111"
+
+    def burn() -> None:
+        for _ in range(MAX_WRONG_CODES):
+            with pytest.raises(PairingError):
+                auth.redeem(wrong, "chrome-extension://x")
+
+    burn()
+    with pytest.raises(PairingError) as info:
+        auth.redeem(code, "chrome-extension://x")
+    assert info.value.status == 429
+    now[0] += LOCK_SECONDS + 1
+    burn()  # five more tries after the first wait, then twice as long
+    now[0] += LOCK_SECONDS + 1
+    with pytest.raises(PairingError) as info:
+        auth.redeem(code, "chrome-extension://x")
+    assert info.value.status == 429
+    now[0] += LOCK_SECONDS
+    assert auth.check_token(auth.redeem(code, "chrome-extension://x"))
+
+
+@pytest.mark.helper_options(origin=OWN_ORIGIN, env={"JUZHENG_EXTENSION_IDS": ""})
+def test_only_our_own_extension_id_may_pair(running_helper):
+    """Another extension (or a local program posing as one) is refused before it can try a code."""
+    code = new_code(running_helper)
+    for _ in range(MAX_WRONG_CODES + 2):
+        refused = redeem(running_helper, code, OTHER_EXTENSION)
+        assert refused.status == 403 and refused.json()["code"] == "pair_refused"
+        assert "不是举证助手扩展" in refused.json()["error"]
+    asked = running_helper.request("POST", "/api/pair/ask", json_body={"browser": "x"}, headers={"Origin": OTHER_EXTENSION}, auth=False)
+    assert asked.status == 403
+    ok = redeem(running_helper, code, OWN_ORIGIN)
+    assert ok.status == 200 and ok.json()["origin"] == OWN_ORIGIN
+
+
+@pytest.mark.helper_options(origin=OWN_ORIGIN, env={"JUZHENG_EXTENSION_IDS": ""})
+def test_the_seller_can_allow_another_extension_id(running_helper):
+    other_id = OTHER_EXTENSION.split("//")[1]
+    done = running_helper.cli("pair", "--allow", other_id, "--json", "--state-dir", str(running_helper.state_dir))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"allowed": [other_id]}
+    assert redeem(running_helper, new_code(running_helper), OTHER_EXTENSION).status == 200
+    bad = running_helper.cli("pair", "--allow", "https://evil.example", "--state-dir", str(running_helper.state_dir))
+    assert bad.returncode == 2 and "扩展 ID 格式不对" in bad.stderr
+
+
+def test_own_extension_id_is_the_one_the_manifest_key_gives():
+    manifest = json.loads((REPO / "extension" / "manifest.json").read_text(encoding="utf-8"))
+    assert extension_id_from_key(manifest["key"]) == OWN_EXTENSION_ID
 
 
 def test_expired_code_is_refused():
@@ -84,13 +147,14 @@ def test_expired_code_is_refused():
     assert info.value.status == 403 and "过期" in info.value.message
 
 
-def test_pairing_remembers_the_origin_and_cors_follows_it(running_helper):
-    assert running_helper.request("GET", "/api/health").json()["paired"] is True
+def test_two_browsers_stay_paired_and_cors_names_each(running_helper):
+    token_a = running_helper.token
     token_b = redeem(running_helper, new_code(running_helper), OTHER_EXTENSION).json()["token"]
-    headers = {"Authorization": f"Bearer {token_b}"}
-    now_b = running_helper.request("GET", "/api/cases", headers={**headers, "Origin": OTHER_EXTENSION}, auth=False)
-    assert now_b.status == 200 and now_b.headers["Access-Control-Allow-Origin"] == OTHER_EXTENSION
-    assert running_helper.request("GET", "/api/cases", headers={**headers, "Origin": DEFAULT_ORIGIN}, auth=False).status == 403
+    for token, origin in ((token_a, DEFAULT_ORIGIN), (token_b, OTHER_EXTENSION)):
+        r = running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {token}", "Origin": origin}, auth=False)
+        assert r.status == 200 and r.headers["Access-Control-Allow-Origin"] == origin
+    web = running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {token_a}", "Origin": "https://evil.example"}, auth=False)
+    assert web.status == 403 and "Access-Control-Allow-Origin" not in web.headers
 
 
 def test_revoke_invalidates_every_token(running_helper):
@@ -263,3 +327,162 @@ def test_sigterm_with_an_open_event_socket_stops_without_waiting_out_the_socket(
     assert message_type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     assert code == 0
     assert "Traceback" not in helper.output()
+
+
+# -- pairing by confirmation, and the local status page -------------------------------------------
+class StatusPage:
+    """The seller's side, as a browser would be: one-time URL → cookie → forms with the CSRF token."""
+
+    def __init__(self, helper) -> None:
+        done = helper.cli("pair", "--page", "--json", "--state-dir", str(helper.state_dir))
+        assert done.returncode == 0, done.stderr
+        self.open_url = json.loads(done.stdout)["url"]
+        parts = urllib.parse.urlsplit(self.open_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        with self.opener.open(self.open_url, timeout=10) as r:
+            assert r.status == 200 and r.url == self.origin + "/"
+
+    def html(self) -> str:
+        with self.opener.open(self.origin + "/", timeout=10) as r:
+            return r.read().decode("utf-8")
+
+    def csrf(self) -> str:
+        return re.search(r'name="csrf" value="([^"]+)"', self.html()).group(1)
+
+    def post(self, path: str, fields: dict[str, str], *, origin: str | None = "self", csrf: str | None = None) -> tuple[int, str]:
+        body = urllib.parse.urlencode({"csrf": self.csrf() if csrf is None else csrf, **fields}).encode()
+        request = urllib.request.Request(self.origin + path, data=body, method="POST")
+        if origin is not None:
+            request.add_header("Origin", self.origin if origin == "self" else origin)
+        try:
+            with self.opener.open(request, timeout=10) as r:
+                return r.status, r.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8")
+
+
+def ask(helper, origin: str = DEFAULT_ORIGIN, browser: str = "Chrome · Windows"):
+    return helper.request("POST", "/api/pair/ask", json_body={"browser": browser}, headers={"Origin": origin}, auth=False)
+
+
+def ask_status(helper, created: dict, origin: str = DEFAULT_ORIGIN):
+    body = {"id": created["id"], "secret": created["secret"]}
+    return helper.request("POST", "/api/pair/ask/status", json_body=body, headers={"Origin": origin}, auth=False)
+
+
+def ask_id_on_page(html: str) -> list[str]:
+    return re.findall(r'data-ask-id="([^"]+)"', html)
+
+
+def test_ask_then_allow_on_the_status_page_hands_the_token_once(running_helper):
+    created = ask(running_helper)
+    assert created.status == 201
+    data = created.json()
+    assert data["question"] == "允许 其他扩展（ID abcdefghijklmnopabcdefghijklmnop） 连接本机助手？"
+    assert ask_status(running_helper, data).json()["state"] == "pending"
+    page = StatusPage(running_helper)
+    html = page.html()
+    assert ask_id_on_page(html) == [data["id"]] and "Chrome · Windows" in html
+    status, html = page.post("/answer", {"ask": data["id"], "answer": "allow"})
+    assert status == 200 and "已允许" in html
+    approved = ask_status(running_helper, data).json()
+    assert approved["state"] == "approved" and approved["token"].startswith("ext.")
+    r = running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {approved['token']}"}, auth=False)
+    assert r.status == 200
+    assert ask_status(running_helper, data).status == 404  # handed out once, then forgotten
+    assert "Chrome · Windows" in page.html()  # listed under 已配对的浏览器
+
+
+def test_ask_denied_gives_no_token(running_helper):
+    data = ask(running_helper).json()
+    page = StatusPage(running_helper)
+    status, html = page.post("/answer", {"ask": data["id"], "answer": "deny"})
+    assert status == 200 and "已拒绝" in html
+    denied = ask_status(running_helper, data).json()
+    assert denied["state"] == "denied" and denied["token"] is None
+
+
+def test_only_the_asking_extension_can_collect(running_helper):
+    data = ask(running_helper).json()
+    assert ask_status(running_helper, {**data, "secret": "x" * 32}).status == 404
+    assert ask_status(running_helper, data, OTHER_EXTENSION).status == 404
+    assert running_helper.request("POST", "/api/pair/ask/status", json_body={"id": data["id"], "secret": data["secret"]}, auth=False).status == 403
+
+
+def test_asks_are_rate_limited_per_origin(running_helper):
+    for _ in range(3):
+        assert ask(running_helper).status == 201
+    assert ask(running_helper).status == 429
+    assert ask(running_helper, OTHER_EXTENSION).status == 201  # the other origin is not held back
+
+
+def test_revoke_one_of_two_browsers_on_the_status_page(running_helper):
+    token_a = running_helper.token
+    token_b = redeem(running_helper, new_code(running_helper), OTHER_EXTENSION).json()["token"]
+    page = StatusPage(running_helper)
+    ids = re.findall(r'data-browser-id="([^"]+)"', page.html())
+    assert len(ids) == 2
+    b_id = token_b.split(".")[1]
+    status, html = page.post("/revoke", {"browser": b_id})
+    assert status == 200 and "已撤销" in html
+    assert running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {token_b}"}, auth=False).status == 401
+    assert running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {token_a}"}, auth=False).status == 200
+    assert running_helper.request("GET", "/api/health").json()["paired"] is True
+
+
+def test_status_page_refuses_what_is_not_the_seller(running_helper):
+    data = ask(running_helper).json()
+    page = StatusPage(running_helper)
+    # The one-time URL works once.
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(page.open_url, timeout=10)
+    assert info.value.code == 403
+    # No session cookie (a web page, another program that guessed the port): nothing.
+    for path in ("/", "/state"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(page.origin + path, timeout=10)
+        assert info.value.code == 403
+    # With the cookie but from another origin, without Origin, or without the CSRF token: refused.
+    assert page.post("/answer", {"ask": data["id"], "answer": "allow"}, origin="https://evil.example")[0] == 403
+    assert page.post("/answer", {"ask": data["id"], "answer": "allow"}, origin=None)[0] == 403
+    assert page.post("/answer", {"ask": data["id"], "answer": "allow"}, csrf="wrong")[0] == 403
+    assert ask_status(running_helper, data).json()["state"] == "pending"
+    # DNS rebinding: another Host name for the same port.
+    request = urllib.request.Request(page.origin + "/", headers={"Host": "evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        page.opener.open(request, timeout=10)
+    assert info.value.code == 403
+    # It cannot be framed (clickjacking 允许).
+    with page.opener.open(page.origin + "/", timeout=10) as r:
+        assert r.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    cookie = next(iter(page.jar))
+    assert cookie.has_nonstandard_attr("HttpOnly") and cookie.get_nonstandard_attr("SameSite") == "Strict"
+
+
+def test_status_page_url_needs_the_admin_token(running_helper):
+    assert running_helper.request("POST", "/api/pair/page", auth=False).status == 401
+    assert running_helper.request("POST", "/api/pair/page", headers={"Origin": running_helper.origin}, auth=False).status == 403
+
+
+def test_pairing_again_replaces_the_browsers_entry(running_helper):
+    """A browser that pairs again hands in its old token: it is listed once, the old token is dead."""
+    old = running_helper.token
+    body = {"code": new_code(running_helper), "browser": "Chrome · Windows", "previous": old}
+    again = running_helper.request("POST", "/api/pair", json_body=body, headers={"Origin": DEFAULT_ORIGIN}, auth=False)
+    assert again.status == 200
+    new = again.json()["token"]
+    assert running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {old}"}, auth=False).status == 401
+    assert running_helper.request("GET", "/api/cases", headers={"Authorization": f"Bearer {new}"}, auth=False).status == 200
+    page = StatusPage(running_helper)
+    assert re.findall(r'data-browser-id="([^"]+)"', page.html()) == [new.split(".")[1]]
+    # By confirmation too: the old token goes with the poll that collects the new one.
+    created = ask(running_helper).json()
+    page.post("/answer", {"ask": created["id"], "answer": "allow"})
+    status = running_helper.request(
+        "POST", "/api/pair/ask/status", json_body={"id": created["id"], "secret": created["secret"], "previous": new},
+        headers={"Origin": DEFAULT_ORIGIN}, auth=False,
+    ).json()
+    assert status["state"] == "approved"
+    assert re.findall(r'data-browser-id="([^"]+)"', page.html()) == [status["token"].split(".")[1]]

@@ -33,7 +33,9 @@ def test_schemathesis_finds_no_server_errors(running_helper, tmp_path):
             "--phases", "examples,coverage,fuzzing",
             "--max-examples", "50",
             "--seed", "20261123",
-            "--workers", "2",
+            # One worker: with two, CPython 3.11's ast.parse (hypothesis describes its filters with it)
+            # is not thread-safe and now and then fails the run: "AST constructor recursion depth mismatch".
+            "--workers", "1",
             "--generation-database", "none",
             "--request-timeout", "20",
             "--no-color",

@@ -36,8 +36,16 @@ def wait_for(predicate, timeout: float = 10.0):
 
 # -- a stand-in for pystray with the same surface the controller uses ---------------------------
 class FakeMenuItem:
-    def __init__(self, text, action, enabled=True, default=False):
-        self._text, self._action, self._enabled, self.default = text, action, enabled, default
+    def __init__(self, text, action, enabled=True, default=False, visible=True):
+        self._text, self._action, self._enabled, self.default, self._visible = text, action, enabled, default, visible
+
+    @property
+    def visible(self):
+        return self._visible(self) if callable(self._visible) else self._visible
+
+    @property
+    def submenu(self):
+        return self._action if isinstance(self._action, FakeMenu) else None
 
     @property
     def text(self):
@@ -55,7 +63,13 @@ class FakeMenu:
     SEPARATOR = object()
 
     def __init__(self, *items):
-        self.items = [i for i in items if i is not FakeMenu.SEPARATOR]
+        self._items = items
+
+    @property
+    def items(self):
+        # pystray takes either items or one callable that yields them (a menu rebuilt on each open).
+        items = list(self._items[0]()) if len(self._items) == 1 and callable(self._items[0]) else self._items
+        return [i for i in items if i is not FakeMenu.SEPARATOR and i.visible]
 
 
 class FakeIcon:
@@ -178,12 +192,12 @@ def test_menu_reflects_the_state(fake_pystray):
     try:
         assert controller.wait_icon()
         items = FakeIcon.instances[0].menu.items
-        assert [i.text for i in items] == ["打开证据文件夹", "打开收件箱", "显示配对码", "暂停整理", "撤销上次整理", "退出"]
-        assert [i.enabled for i in items] == [True, True, True, True, False, True]
-        assert [i.default for i in items] == [True, False, False, False, False, False]
+        assert [i.text for i in items] == ["打开证据文件夹", "打开收件箱", "配对…", "显示配对码", "已配对的浏览器", "暂停整理", "撤销上次整理", "退出"]
+        assert [i.enabled for i in items] == [True, True, True, True, True, True, False, True]
+        assert [i.default for i in items] == [True, False, False, False, False, False, False, False]
         provider.set(paused=True, can_undo=True)
         controller.refresh_now()
-        assert items[3].text == "恢复整理" and items[4].enabled
+        assert items[5].text == "恢复整理" and items[6].enabled
     finally:
         controller.stop()
 
@@ -205,8 +219,8 @@ def test_clicks_run_the_actions_and_show_their_message(fake_pystray):
         wait_for(lambda: len(icon.notifications) == 2)
         provider.set(paused=True)
         controller.refresh_now()
-        assert icon.menu.items[3].text == "恢复整理"
-        icon.menu.items[3].click(icon)
+        assert icon.menu.items[5].text == "恢复整理"
+        icon.menu.items[5].click(icon)
         wait_for(lambda: len(icon.notifications) == 3)
         assert actions.called == ["undo", "pause", "resume"]
     finally:
@@ -420,3 +434,65 @@ def test_default_quit_stops_a_serving_loop_from_another_thread(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "stopped cleanly"
+
+
+# -- pairing from the tray: asks, paired browsers, the status page ------------------------------
+def test_pairing_ask_and_browsers_from_the_tray_menu(runtime, fake_pystray):
+    """A pairing ask shows up in the menu (允许 / 拒绝) and opens the status page; 已配对的浏览器
+    lists each browser with its own 撤销, which logs out that one only."""
+    from juzheng.tray import start_tray
+    from juzheng.tray import runtime_glue
+
+    opened: list[str] = []
+    runtime.status_page = type("Page", (), {"one_time_url": lambda self: "http://127.0.0.1:1/open?t=x", "recently_viewed": lambda self: False})()
+    sent: list[Notice] = []
+    notifier = LevelNotifier(runtime.store, runtime.cases.view, send=lambda n: sent.append(n) or True)
+    real_open = runtime_glue.desktop.open_url
+    runtime_glue.desktop.open_url = lambda url, **kw: opened.append(url)
+    controller = start_tray(runtime, notifier=notifier, quit=lambda: None)
+    try:
+        assert controller.wait_icon()
+        icon = FakeIcon.instances[0]
+        origin = "chrome-extension://" + "onafckacbdnlfkogjgcdngfhobpgbpdp"
+        kept = runtime.auth.issue_token(origin, "Edge · Windows")
+        ask = runtime.asks.ask(origin, "Chrome · Windows")
+        wait_for(lambda: controller.state.asks)
+        assert opened == ["http://127.0.0.1:1/open?t=x"]
+        assert any("允许 举证助手扩展 连接本机助手？" in n.body for n in sent)
+        menu = {i.text: i for i in icon.menu.items}
+        asks = {i.text: i for i in menu["配对请求"].submenu.items}
+        allow = next(i for t, i in asks.items() if t.startswith("允许："))
+        assert "Chrome · Windows" in allow.text
+        allow.click(icon)
+        wait_for(lambda: not controller.state.asks and len(controller.state.browsers) == 2)
+        assert runtime.asks.collect(ask.id, ask.secret, origin).state == "approved"
+        assert "配对请求" not in {i.text for i in icon.menu.items}  # nothing waits any more
+
+        browsers = {i.text: i for i in {i.text: i for i in icon.menu.items}["已配对的浏览器"].submenu.items}
+        revoke = next(i for t, i in browsers.items() if "Chrome · Windows" in t)
+        assert revoke.text.startswith("撤销「Chrome · Windows」")
+        revoke.click(icon)
+        wait_for(lambda: len(controller.state.browsers) == 1)
+        assert runtime.auth.check_token(kept)
+        assert any("已撤销「Chrome · Windows」" in n.body for n in sent)
+    finally:
+        runtime_glue.desktop.open_url = real_open
+        controller.stop()
+
+
+def test_without_a_menu_a_click_opens_the_status_page(fake_pystray, monkeypatch):
+    """pystray's X11 backend has no menu and runs the default item on a click: the status page."""
+    monkeypatch.setattr(FakeIcon, "__module__", "pystray._xorg")
+    opened = threading.Event()
+    actions = Actions().make()
+    actions.open_status = lambda: opened.set()
+    controller = started(Provider(), actions)
+    try:
+        assert controller.wait_icon()
+        items = FakeIcon.instances[0].menu.items
+        default = [i for i in items if i.default]
+        assert [i.text for i in default] == ["打开本机状态页"]
+        default[0].click(FakeIcon.instances[0])
+        assert opened.wait(5)
+    finally:
+        controller.stop()

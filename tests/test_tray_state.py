@@ -96,6 +96,7 @@ def test_menu_labels_and_order():
     assert [(e.action, e.label) for e in state.menu] == [
         ("open_root", "打开证据文件夹"),
         ("open_inbox", "打开收件箱"),
+        ("pair", "配对…"),
         ("show_pairing_code", "显示配对码"),
         ("toggle_pause", "暂停整理"),
         ("undo", "撤销上次整理"),

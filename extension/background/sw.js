@@ -11,7 +11,8 @@ importScripts(
   "/background/live.js",
   "/background/alerts.js",
   "/background/tabs.js",
-  "/background/router.js"
+  "/background/router.js",
+  "/background/pairing.js"
 );
 
 (function (ns) {

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 APP_LABEL = "举证助手"
 AUTOSTART_NAME = "juzheng"  # file stem / registry value name: ASCII so every tool shows it cleanly
@@ -70,6 +70,26 @@ def _spawn(command: Sequence[str]) -> None:
     subprocess.Popen(
         list(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True
     )
+
+
+def open_url(url: str, *, opener: Callable[[str], bool] | None = None) -> None:
+    """Open a local page (the status page) in the seller's default browser. Raises :class:`DesktopError`.
+
+    ``webbrowser`` picks the default browser on every OS (``os.startfile`` on Windows, ``open`` on
+    macOS, ``xdg-open`` on Linux); ``opener`` replaces it in tests.
+    """
+    if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
+        raise DesktopError(f"只打开本机地址，收到 {url[:60]}")
+    if opener is None:
+        import webbrowser
+
+        opener = webbrowser.open
+    try:
+        ok = opener(url)
+    except Exception as exc:  # webbrowser raises webbrowser.Error, OSError, or the opener's own
+        raise DesktopError(f"无法打开浏览器：{exc}。请从托盘菜单再试一次。") from exc
+    if not ok:
+        raise DesktopError("没有找到可用的浏览器来打开本机状态页。请从托盘菜单再试一次。")
 
 
 def tray_needs_main_thread(system: System | None = None) -> bool:
@@ -213,43 +233,44 @@ class LocalFiles:
             return False
 
 
-if sys.platform == "win32":  # winreg exists on Windows only; mypy --platform win32 checks this branch
-    import winreg
+class WindowsRunKey:
+    """HKCU\\...\\Run through ``winreg`` (Windows only; per user, no administrator rights)."""
 
-    class WindowsRunKey:
-        """HKCU\\...\\Run through ``winreg`` (per user, no administrator rights)."""
+    def __init__(self, key: str = RUN_KEY) -> None:
+        import winreg  # noqa: PLC0415  # only exists on Windows
 
-        def __init__(self, key: str = RUN_KEY) -> None:
-            self._key = key
+        # Any: typeshed declares winreg for win32 only, and this module is checked for all three OSes.
+        self._winreg: Any = winreg
+        self._key = key
 
-        def get(self, name: str) -> str | None:
-            try:
-                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, self._key) as key:
-                    value, _ = winreg.QueryValueEx(key, name)
-                    return str(value)
-            except FileNotFoundError:
-                return None
+    def get(self, name: str) -> str | None:
+        try:
+            with self._winreg.OpenKey(self._winreg.HKEY_CURRENT_USER, self._key) as key:
+                value, _ = self._winreg.QueryValueEx(key, name)
+                return str(value)
+        except FileNotFoundError:
+            return None
 
-        def set(self, name: str, value: str) -> None:
-            with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, self._key, 0, winreg.KEY_SET_VALUE) as key:
-                winreg.SetValueEx(key, name, 0, winreg.REG_SZ, value)
+    def set(self, name: str, value: str) -> None:
+        with self._winreg.CreateKeyEx(self._winreg.HKEY_CURRENT_USER, self._key, 0, self._winreg.KEY_SET_VALUE) as key:
+            self._winreg.SetValueEx(key, name, 0, self._winreg.REG_SZ, value)
 
-        def delete(self, name: str) -> bool:
-            try:
-                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, self._key, 0, winreg.KEY_SET_VALUE) as key:
-                    winreg.DeleteValue(key, name)
-                    return True
-            except FileNotFoundError:
-                return False
+    def delete(self, name: str) -> bool:
+        try:
+            with self._winreg.OpenKey(self._winreg.HKEY_CURRENT_USER, self._key, 0, self._winreg.KEY_SET_VALUE) as key:
+                self._winreg.DeleteValue(key, name)
+                return True
+        except FileNotFoundError:
+            return False
 
 
 def _registry(registry: RegistryWriter | None) -> RegistryWriter:
     if registry is not None:
         return registry
-    if sys.platform == "win32":
+    try:
         return WindowsRunKey()
-    # Asked to write the Run key on a system without one.
-    raise DesktopError("只有 Windows 有注册表启动项；请改用 --method startup_folder")
+    except ImportError as exc:  # asked to write the Run key on a system without one
+        raise DesktopError("只有 Windows 有注册表启动项；请改用 --method startup_folder") from exc
 
 
 def install(entry: AutostartEntry, *, files: FileWriter | None = None, registry: RegistryWriter | None = None) -> None:

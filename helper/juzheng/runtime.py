@@ -16,6 +16,10 @@ from typing import Any
 from .cases import CaseService
 from .events import EventBus
 from .pairing import Auth, SecretBackend, SecretStore, secret_store
+from .pairing.asks import PairingAsks
+from .pairing.browsers import SETTING as BROWSERS_SETTING
+from .pairing.browsers import BrowserRegistry
+from .pairing.identity import ALLOWED_SETTING, ExtensionPolicy
 from .rulebook_holder import RulebookHolder
 from .store import SqliteStore, open_store
 
@@ -35,6 +39,9 @@ class Runtime:
     auth: Auth
     cases: CaseService
     evidence: Any | None = None
+    policy: ExtensionPolicy | None = None
+    asks: PairingAsks | None = None
+    status_page: Any | None = None  # the local status page (pairing.status_page), once serve started it
     _paired_origin: str | None = field(default=None, repr=False)
     _started: list[Any] = field(default_factory=list, repr=False)
 
@@ -60,6 +67,13 @@ class Runtime:
         holder.bus = bus  # events only once the store exists
         evidence = _evidence_service(root, store, holder, bus) if with_evidence else None
         cases = CaseService(store, holder.get, bus, evidence=evidence)
+        browsers = BrowserRegistry(
+            lambda: store.get_setting(BROWSERS_SETTING),
+            lambda text: store.set_setting(BROWSERS_SETTING, text),
+            legacy_origin=store.get_setting(PAIRED_ORIGIN_SETTING) or None,
+        )
+        auth = Auth(key, browsers=browsers)
+        policy = ExtensionPolicy(lambda: store.get_setting(ALLOWED_SETTING), lambda text: store.set_setting(ALLOWED_SETTING, text))
         runtime = cls(
             root=root,
             state_dir=state_dir,
@@ -68,9 +82,11 @@ class Runtime:
             bus=bus,
             rules=holder,
             secrets=secrets,
-            auth=Auth(key),
+            auth=auth,
             cases=cases,
             evidence=evidence,
+            policy=policy,
+            asks=PairingAsks(auth, policy),
         )
         runtime._paired_origin = store.get_setting(PAIRED_ORIGIN_SETTING) or None
         return runtime
@@ -96,11 +112,32 @@ class Runtime:
     # -- pairing state ------------------------------------------------------------------------
     @property
     def paired_origin(self) -> str | None:
+        """The most recently paired extension origin (kept for older readers; see ``paired_origins``)."""
         return self._paired_origin
+
+    @property
+    def paired_origins(self) -> frozenset[str]:
+        """Every origin some paired browser uses; CORS and the Origin check accept these."""
+        browsers = self.auth.browsers
+        found = set(browsers.origins()) if browsers is not None else set()
+        if browsers is None and self._paired_origin:
+            found.add(self._paired_origin)
+        return frozenset(found)
 
     def set_paired_origin(self, origin: str) -> None:
         self.store.set_setting(PAIRED_ORIGIN_SETTING, origin)
         self._paired_origin = origin
+
+    def revoke_browser(self, browser_id: str) -> bool:
+        """Log out one paired browser; the others keep working."""
+        browsers = self.auth.browsers
+        gone = browsers.remove(browser_id) if browsers is not None else None
+        if gone is None:
+            return False
+        if not browsers.origins():  # type: ignore[union-attr]
+            self.store.set_setting(PAIRED_ORIGIN_SETTING, "")
+            self._paired_origin = None
+        return True
 
     def revoke(self) -> None:
         """Invalidate every token: new key in the keyring, forget the paired origin."""

@@ -1,4 +1,6 @@
-"""``juzheng pair [--json] [--revoke]``: get a pairing code from the running helper, or revoke all tokens.
+"""``juzheng pair [--json] [--revoke] [--page] [--allow ID]``: a pairing code, the status page, or revoke all.
+
+Sellers pair without this command (options page → 「允许」 at the helper); it stays for scripts.
 
 How the CLI authenticates to its own helper: it reads ``helper.json`` in the state dir (port and
 which secret store the helper uses), loads the same secret (OS keyring, or the opted-in file) and
@@ -27,12 +29,16 @@ def register(sub) -> None:
     p = sub.add_parser("pair", help="获取扩展配对码（需助手正在运行），或作废全部令牌")
     add_state_dir_option(p)
     p.add_argument("--json", action="store_true", help='输出 {"code": ..., "expires_at": ...}')
-    p.add_argument("--revoke", action="store_true", help="作废所有已发出的令牌（扩展需要重新配对）")
+    p.add_argument("--revoke", action="store_true", help="作废所有已发出的令牌（所有浏览器都需要重新配对）")
+    p.add_argument("--page", action="store_true", help="打开本机状态页（确认配对请求、查看和撤销已配对的浏览器）；--json 时只输出一次性地址")
+    p.add_argument("--allow", metavar="ID", action="append", help="允许另一个扩展 ID 发起配对（例如从应用商店安装的版本）；可重复")
     p.set_defaults(handler=cmd_pair)
 
 
 def cmd_pair(args) -> int:
     state_dir = state_dir_from(args)
+    if args.allow:
+        return _allow(state_dir, args)
     info = read_info(state_dir)
     if info is None or not _alive(info):
         if args.revoke:
@@ -44,6 +50,16 @@ def cmd_pair(args) -> int:
     except SecretUnavailable as exc:
         fail(str(exc), exit_codes.NO_SECRET_STORE)
     token = mint_token(key, "adm")
+    if args.page:
+        url = _post(info, "/api/pair/page", token)["url"]
+        if args.json:
+            print_json({"url": url})
+            return 0
+        import webbrowser
+
+        opened = webbrowser.open(url)
+        print(("已在浏览器中打开本机状态页：" if opened else "请在浏览器中打开（2 分钟内有效，只能打开一次）：") + url)
+        return 0
     path = "/api/pair/revoke" if args.revoke else "/api/pair/code"
     data = _post(info, path, token)
     if args.revoke:
@@ -57,6 +73,27 @@ def cmd_pair(args) -> int:
     else:
         print(f"配对码：{data['code']}（10 分钟内有效，只能使用一次）")
         print("请在浏览器扩展的「选项」页面输入这 6 位数字。")
+    return 0
+
+
+def _allow(state_dir: Path, args) -> int:
+    """The allow-list lives in the store; the running helper reads it at every pairing attempt."""
+    from ..pairing.identity import ALLOWED_SETTING, ExtensionPolicy
+    from ..store import open_store
+
+    db = open_store(state_dir)
+    try:
+        policy = ExtensionPolicy(lambda: db.get_setting(ALLOWED_SETTING), lambda text: db.set_setting(ALLOWED_SETTING, text))
+        try:
+            allowed = policy.allow(args.allow)
+        except ValueError as exc:
+            fail(str(exc), 2)
+    finally:
+        db.close()
+    if args.json:
+        print_json({"allowed": allowed})
+    else:
+        print("已允许这些扩展 ID 发起配对（每次配对仍需在助手中确认）：" + "、".join(allowed))
     return 0
 
 
@@ -120,6 +157,7 @@ def _revoke_offline(state_dir: Path, info: dict[str, Any] | None, args) -> int:
     db = open_store(state_dir)
     try:
         db.set_setting("paired_origin", "")
+        db.set_setting("paired_browsers", "[]")
     finally:
         db.close()
     if args.json:

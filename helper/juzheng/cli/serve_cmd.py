@@ -107,6 +107,7 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
             )
         fail(f"无法监听 127.0.0.1:{port}：{exc}", exit_codes.PORT_TAKEN)
     url = f"http://127.0.0.1:{port}"
+    status_runner = await _start_status_page(runtime)
     write_info(
         runtime.state_dir,
         {
@@ -117,6 +118,7 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
             "secret_backend": backend,
             "keyring_service": getattr(runtime.secrets, "service", None),
             "root": str(runtime.root),
+            "status_port": runtime.status_page.port if runtime.status_page is not None else None,
         },
     )
     stop = asyncio.Event()
@@ -128,7 +130,7 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
     tray = _start_tray(runtime, quit=lambda: loop.call_soon_threadsafe(stop.set), show_icon=not args.no_tray, notify=not args.no_notify) if wanted else None
     print(
         f"举证助手 {__version__} 已启动：{url}  证据文件夹：{runtime.root}  "
-        f"配对：另开终端运行 juzheng pair，把 6 位配对码填入扩展「选项」。按 Ctrl-C 停止。",
+        f"配对：在浏览器扩展的「选项」页点「开始配对」，再在弹出的本机页面点「允许」。按 Ctrl-C 停止。",
         flush=True,
     )
     try:
@@ -140,6 +142,8 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
                 tray.stop()
             except Exception:
                 log.exception("stopping the tray failed")
+        if status_runner is not None:
+            await status_runner.cleanup()
         await runner.cleanup()
     print("举证助手已停止。", flush=True)
     return 0
@@ -156,6 +160,18 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
         except (NotImplementedError, RuntimeError):
             # Windows: no loop signal handlers; a plain handler wakes the loop thread-safely.
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+
+
+async def _start_status_page(runtime) -> web.AppRunner | None:
+    """The local status page (pairing confirmations, paired browsers); the helper runs without it."""
+    from ..pairing.status_page import start_status_page
+
+    try:
+        _page, status_runner = await start_status_page(runtime)
+    except OSError:
+        log.exception("本机状态页无法启动：配对请改用配对码（托盘「配对」或 juzheng pair）")
+        return None
+    return status_runner
 
 
 def _start_tray(runtime, quit, show_icon: bool = True, notify: bool = True):

@@ -4,8 +4,9 @@
   revokes all of them.
 - Admin token (the CLI talking to its own helper): ``adm.<nonce>.<hmac(key, "adm:" + nonce)>``. The
   CLI mints it itself from the same secret store, so no extra credential file exists.
-- Pairing code: 6 digits, valid 10 minutes, single use; 5 wrong tries lock pairing until
-  ``juzheng pair`` issues a new code.
+- Pairing code: 6 digits, valid 10 minutes, single use. Wrong tries count per origin: after 5, that
+  origin waits (1 minute, doubling to 15) while the code stays valid for everyone else, so another
+  program sending wrong codes cannot lock the seller's own extension out.
 - Ticket: random, valid 30 s, single use, for ``GET /api/events`` (browsers cannot set headers on
   WebSockets, and the long-lived token must never appear in a URL).
 
@@ -24,9 +25,14 @@ from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from typing import Literal
 
+from .browsers import BrowserRegistry
+
 CODE_TTL = timedelta(minutes=10)
 TICKET_TTL_SECONDS = 30.0
 MAX_WRONG_CODES = 5
+LOCK_SECONDS = 60.0
+MAX_LOCK_SECONDS = 15 * 60.0
+MAX_TRACKED_ORIGINS = 256
 Scope = Literal["ext", "adm"]
 
 
@@ -60,6 +66,13 @@ class PairingError(Exception):
 
 
 @dataclass
+class _Strikes:
+    wrong: int = 0
+    locks: int = 0
+    until: float = 0.0
+
+
+@dataclass
 class IssuedCode:
     code: str
     expires_at: datetime
@@ -68,22 +81,28 @@ class IssuedCode:
 class Auth:
     """In-memory pairing state over a key that lives in a :class:`SecretStore`."""
 
-    def __init__(self, key: bytes, *, clock=time.monotonic) -> None:
+    def __init__(self, key: bytes, *, clock=time.monotonic, browsers: BrowserRegistry | None = None) -> None:
         self._key = key
         self._clock = clock
         self._lock = threading.Lock()
         self._code: str | None = None
         self._code_expires: float = 0.0
-        self._wrong = 0
-        self._locked = False
+        self._strikes: dict[str, _Strikes] = {}
         self._tickets: dict[str, float] = {}
+        self.browsers = browsers
 
     # -- tokens -------------------------------------------------------------------------------
-    def issue_token(self) -> str:
-        return mint_token(self._key, "ext")
+    def issue_token(self, origin: str = "", name: str | None = None) -> str:
+        """A token for one browser; with a registry, that browser is listed (and can be revoked alone)."""
+        token = mint_token(self._key, "ext")
+        if self.browsers is not None:
+            self.browsers.add(token.split(".")[1], origin, name)
+        return token
 
     def check_token(self, token: str) -> bool:
-        return verify_token(self._key, token, "ext")
+        if not verify_token(self._key, token, "ext"):
+            return False
+        return self.browsers is None or self.browsers.knows(token.split(".")[1])
 
     def check_admin(self, token: str) -> bool:
         return verify_token(self._key, token, "adm")
@@ -93,37 +112,60 @@ class Auth:
         with self._lock:
             self._key = key
             self._tickets.clear()
+        if self.browsers is not None:
+            self.browsers.clear()
 
     # -- pairing codes ------------------------------------------------------------------------
     def new_code(self) -> IssuedCode:
         with self._lock:
             self._code = f"{secrets.randbelow(1_000_000):06d}"
             self._code_expires = self._clock() + CODE_TTL.total_seconds()
-            self._wrong = 0
-            self._locked = False
+            self._strikes.clear()  # the seller asked for a new code: everyone may try it again
             return IssuedCode(self._code, datetime.now(timezone.utc) + CODE_TTL)
 
-    def redeem(self, code: str) -> str:
+    def current_code(self) -> IssuedCode | None:
+        """The code still valid now (the status page shows it), or None."""
+        with self._lock:
+            left = self._code_expires - self._clock()
+            if self._code is None or left <= 0:
+                return None
+            return IssuedCode(self._code, datetime.now(timezone.utc) + timedelta(seconds=left))
+
+    def redeem(self, code: str, origin: str = "", name: str | None = None) -> str:
         """Exchange a code for a token, or raise :class:`PairingError` saying what to do."""
         with self._lock:
-            if self._locked:
-                raise PairingError(429, "配对码错误次数过多，配对已锁定。请在电脑上重新运行 juzheng pair 获取新的配对码。")
+            now = self._clock()
+            strikes = self._strikes.get(origin)
+            if strikes is not None and now < strikes.until:
+                wait = int(strikes.until - now) + 1
+                raise PairingError(429, f"配对码错误次数过多，请 {wait} 秒后再试（配对码仍然有效）。", 0)
             if self._code is None:
-                raise PairingError(403, "没有有效的配对码。请在电脑上运行 juzheng pair 获取配对码。")
-            if self._clock() > self._code_expires:
+                raise PairingError(403, "没有有效的配对码。请在托盘菜单点「配对」，或在电脑上运行 juzheng pair 获取配对码。")
+            if now > self._code_expires:
                 self._code = None
-                raise PairingError(403, "配对码已过期（有效期 10 分钟）。请重新运行 juzheng pair。")
+                raise PairingError(403, "配对码已过期（有效期 10 分钟）。请在托盘菜单点「配对」获取新的配对码。")
             if not hmac.compare_digest(self._code.encode(), code.strip().encode()):
-                self._wrong += 1
-                left = MAX_WRONG_CODES - self._wrong
-                if left <= 0:
-                    self._locked = True
-                    self._code = None
-                    raise PairingError(429, "配对码错误次数过多，配对已锁定。请在电脑上重新运行 juzheng pair 获取新的配对码。", 0)
+                strikes = self._strike(origin, now)
+                left = MAX_WRONG_CODES - strikes.wrong
+                if now < strikes.until:
+                    raise PairingError(429, f"配对码错误次数过多，请 {int(strikes.until - now) + 1} 秒后再试（配对码仍然有效）。", 0)
                 raise PairingError(403, f"配对码不正确，还可以再试 {left} 次。", left)
             self._code = None  # single use
-            self._wrong = 0
-        return self.issue_token()
+            self._strikes.pop(origin, None)
+        return self.issue_token(origin, name)
+
+    def _strike(self, origin: str, now: float) -> _Strikes:
+        strikes = self._strikes.get(origin)
+        if strikes is None:
+            if len(self._strikes) >= MAX_TRACKED_ORIGINS:  # forget the quietest origin first
+                del self._strikes[min(self._strikes, key=lambda o: self._strikes[o].until)]
+            strikes = self._strikes[origin] = _Strikes()
+        strikes.wrong += 1
+        if strikes.wrong >= MAX_WRONG_CODES:
+            strikes.locks += 1
+            strikes.until = now + min(LOCK_SECONDS * 2 ** (strikes.locks - 1), MAX_LOCK_SECONDS)
+            strikes.wrong = 0
+        return strikes
 
     # -- WebSocket tickets --------------------------------------------------------------------
     def new_ticket(self) -> tuple[str, float]:

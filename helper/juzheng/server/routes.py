@@ -21,12 +21,26 @@ from ..cases import (
     FocusRequest,
     TextEvidenceRequest,
 )
-from ..pairing import PairingError
 from .api import BadRequest, Param, Route, guarded, in_thread, json_response, path_int, read_model
 from .context import RUNTIME
 from .errors import error_response
 from .events_ws import events_handler
-from .schemas import Focus, Health, PairCode, PairRequest, PairResponse, Revoked, RulesResponse, Ticket
+from .pairing_routes import (
+    AskCreated,
+    AskRequest,
+    AskStatus,
+    AskStatusRequest,
+    PairRequest,
+    PairResponse,
+    StatusPageUrl,
+    ask,
+    ask_status,
+    pair,
+    pair_code,
+    pair_revoke,
+    status_page_url,
+)
+from .schemas import Focus, Health, PairCode, Revoked, RulesResponse, Ticket
 from .security import UPLOAD_LIMIT
 
 CASE_ID = Param("case_id", "path", {"type": "integer", "minimum": 1}, "案子编号")
@@ -42,7 +56,7 @@ async def health(request: web.Request) -> web.Response:
             api_version=API_VERSION,
             rules_digest=rt.rules.digest,
             rules_error=rt.rules.error,
-            paired=rt.paired_origin is not None,
+            paired=bool(rt.paired_origins),
         )
     )
 
@@ -69,28 +83,6 @@ async def rules(request: web.Request) -> web.Response:
     response = json_response(body)
     response.headers["ETag"] = etag
     return response
-
-
-async def pair(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
-    body = await read_model(request, PairRequest)
-    try:
-        token = rt.auth.redeem(body.code)
-    except PairingError as exc:
-        return error_response(exc.status, exc.message, attempts_left=exc.attempts_left)
-    origin = request.headers["Origin"]  # the middleware admits pairing only with an extension origin
-    await in_thread(rt.set_paired_origin, origin)
-    return json_response(PairResponse(token=token, origin=origin))
-
-
-async def pair_code(request: web.Request) -> web.Response:
-    issued = request.app[RUNTIME].auth.new_code()
-    return json_response(PairCode(code=issued.code, expires_at=issued.expires_at))
-
-
-async def pair_revoke(request: web.Request) -> web.Response:
-    await in_thread(request.app[RUNTIME].revoke)
-    return json_response(Revoked(revoked=True))
 
 
 async def events_ticket(request: web.Request) -> web.Response:
@@ -274,9 +266,13 @@ ROUTES: list[Route] = [
     Route("GET", "/api/health", health, "助手状态、版本、规则摘要、是否已配对", auth="public", response=Health),
     Route("GET", "/api/openapi.json", openapi, "本接口文档（OpenAPI 3.1）", auth="public"),
     Route("GET", "/api/rules", rules, "规则库（含页面适配器 pages 与凭证类型 kinds）", response=RulesResponse),
-    Route("POST", "/api/pair", pair, "用配对码换取令牌（仅浏览器扩展）", auth="public", body=PairRequest, response=PairResponse, errors=(403, 429)),
+    Route("POST", "/api/pair", pair, "用配对码换取令牌（仅举证助手扩展或卖家允许的扩展）", auth="public", body=PairRequest, response=PairResponse, errors=(403, 429)),
+    Route("POST", "/api/pair/ask", ask, "请求配对：助手请卖家在电脑上确认（允许/拒绝）", auth="public", body=AskRequest, response=AskCreated, status=201, errors=(403, 429)),
+    Route("POST", "/api/pair/ask/status", ask_status, "查询配对请求：等待中、已允许（附令牌，只给一次）或已拒绝", auth="public",
+          body=AskStatusRequest, response=AskStatus, errors=(403, 404)),
     Route("POST", "/api/pair/code", pair_code, "生成一次性配对码（仅本机命令行）", auth="admin", response=PairCode),
     Route("POST", "/api/pair/revoke", pair_revoke, "作废全部令牌（仅本机命令行）", auth="admin", response=Revoked),
+    Route("POST", "/api/pair/page", status_page_url, "状态页的一次性地址（仅本机命令行）", auth="admin", response=StatusPageUrl, errors=(503,)),
     Route("POST", "/api/events/ticket", events_ticket, "WebSocket 一次性 ticket（30 秒）", response=Ticket),
     Route("GET", "/api/events", events_handler, "事件 WebSocket：?ticket=…&since=<事件编号>", auth="ticket", websocket=True,
           params=(Param("ticket", "query", {"type": "string"}, "一次性 ticket"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 
 class ErrorBody(BaseModel):
@@ -27,16 +27,6 @@ class RulesResponse(BaseModel):
     digest: str
     kinds: list[dict[str, Any]]
     platforms: list[dict[str, Any]] = Field(description="含 pages（页面适配器）与 scenarios")
-
-
-class PairRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=r"^\s*\d{6}\s*$", description="juzheng pair 给出的 6 位配对码")
-
-
-class PairResponse(BaseModel):
-    token: str
-    origin: str = Field(description="已记住的扩展来源")
 
 
 class PairCode(BaseModel):

@@ -22,9 +22,11 @@ from .errors import error_response
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-PUBLIC = {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("POST", "/api/pair")}
+# Pairing routes: public, but only for an extension origin (the handlers then apply the allow-list).
+PAIRING = {("POST", "/api/pair"), ("POST", "/api/pair/ask"), ("POST", "/api/pair/ask/status")}
+PUBLIC = {("GET", "/api/health"), ("GET", "/api/openapi.json"), *PAIRING}
 TICKET = {("GET", "/api/events")}
-ADMIN = {("POST", "/api/pair/code"), ("POST", "/api/pair/revoke")}
+ADMIN = {("POST", "/api/pair/code"), ("POST", "/api/pair/revoke"), ("POST", "/api/pair/page")}
 EXTENSION_ORIGIN = re.compile(r"^(chrome-extension|moz-extension)://[a-z0-9][a-z0-9._-]{0,127}$")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
@@ -106,13 +108,13 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
             return error_response(403, "网页不能访问本地助手（Origin 被拒绝）")
         if key in ADMIN:
             return error_response(403, "该操作只能由本机命令行 juzheng pair 发起")
-        paired = runtime.paired_origin
-        if key != ("POST", "/api/pair") and paired is not None and origin != paired:
+        paired = runtime.paired_origins
+        if key not in PAIRING and paired and origin not in paired:
             return error_response(403, "该扩展未与本地助手配对（Origin 与已配对的扩展不一致）")
 
     if method == "OPTIONS":
         # Preflight: answered only for the paired extension (the service worker needs none).
-        if origin is not None and origin == runtime.paired_origin:
+        if origin is not None and origin in runtime.paired_origins:
             return web.Response(status=204)
         return error_response(403, "跨域预检只对已配对的扩展开放")
 
@@ -128,7 +130,7 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
         return error_response(413, f"请求体过大（{length} 字节），上限 {limit // (1024 * 1024)} MB")
 
     if key in PUBLIC:
-        if key == ("POST", "/api/pair") and origin is None:
+        if key in PAIRING and origin is None:
             return error_response(403, "配对只接受来自浏览器扩展的请求")
     elif key in TICKET:
         ticket = request.query.get("ticket", "")
@@ -141,7 +143,7 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
     else:
         token = bearer(request)
         if token is None or not runtime.auth.check_token(token):
-            return error_response(401, "需要配对令牌：请在扩展选项中输入 juzheng pair 给出的配对码", auth=True)
+            return error_response(401, "需要配对令牌：请在扩展的选项页点「开始配对」", auth=True)
 
     if path != raw:
         return error_response(400, f"请求路径不规范（含 //、. 或编码的分隔符），请使用 {path}")
@@ -178,10 +180,9 @@ async def on_response_prepare(request: web.Request, response: web.StreamResponse
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Content-Type-Options"] = "nosniff"
     origin = request.headers.get("Origin")
-    paired = request.app[RUNTIME].paired_origin
-    # CORS names only the paired extension; never '*', never another origin.
-    if origin is not None and paired is not None and origin == paired:
-        response.headers["Access-Control-Allow-Origin"] = paired
+    # CORS names only a paired extension; never '*', never another origin.
+    if origin is not None and origin in request.app[RUNTIME].paired_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE"

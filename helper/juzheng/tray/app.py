@@ -54,6 +54,10 @@ class TrayActions:
     resume: Message
     undo: Message
     quit: Callable[[], None]
+    # Pairing without a terminal: the status page (confirm, list, revoke), one browser's revoke, an answer.
+    open_status: Message | None = None
+    revoke_browser: Callable[[str], str | None] | None = None
+    answer_ask: Callable[[str, bool], str | None] | None = None
 
 
 def load_pystray() -> tuple[Any | None, str | None]:
@@ -284,16 +288,62 @@ class TrayController:
                 default=default,
             )
 
+        def asks() -> Any:
+            for ask in self.state.asks if self.state else []:
+                yield item(f"允许：{ask.question}（{ask.browser_name}）", self._click(self._answer, ask.id, True))
+                yield item(f"拒绝 {ask.browser_name} 的配对请求", self._click(self._answer, ask.id, False))
+
+        def browsers() -> Any:
+            listed = self.state.browsers if self.state else []
+            if not listed:
+                yield item("（还没有配对的浏览器）", None, enabled=False)
+            for b in listed:
+                when = b.paired_at.astimezone().strftime("%m-%d %H:%M")
+                yield item(f"撤销「{b.name}」（{when} 配对）", self._click(self._revoke, b.id))
+
+        # A host without a menu (pystray's X11 backend) runs only the default item on a click:
+        # there the default opens the status page, where every pairing action is too.
+        status_default = self._x11 and self.actions.open_status is not None
+        head = [item("打开本机状态页", self._click(self._status), default=True), entry("open_root")] if status_default else [entry("open_root", default=True)]
         return pystray.Menu(
-            entry("open_root", default=True),  # left click on hosts without a menu (X11)
+            *head,
             entry("open_inbox"),
+            pystray.Menu.SEPARATOR,
+            item("配对请求", pystray.Menu(asks), visible=lambda _item: bool(self.state and self.state.asks)),
+            entry("pair"),
             entry("show_pairing_code"),
+            item("已配对的浏览器", pystray.Menu(browsers)),
             pystray.Menu.SEPARATOR,
             entry("toggle_pause"),
             entry("undo"),
             pystray.Menu.SEPARATOR,
             entry("quit"),
         )
+
+    def _click(self, fn: Callable[..., Any], *args: Any) -> Callable[[Any, Any], None]:
+        def run(_icon: Any, _item: Any) -> None:
+            threading.Thread(target=self._run_callback, args=(fn, *args), name="juzheng-tray-pairing", daemon=True).start()
+
+        return run
+
+    def _run_callback(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            text = fn(*args)
+        except Exception as exc:
+            log.warning("tray pairing action failed", exc_info=True)
+            text = f"操作失败：{exc}"
+        if isinstance(text, str) and text:
+            self.message("举证助手", text)
+        self.refresh()
+
+    def _status(self) -> str | None:
+        return self.actions.open_status() if self.actions.open_status else None
+
+    def _answer(self, ask_id: str, allow: bool) -> str | None:
+        return self.actions.answer_ask(ask_id, allow) if self.actions.answer_ask else None
+
+    def _revoke(self, browser_id: str) -> str | None:
+        return self.actions.revoke_browser(browser_id) if self.actions.revoke_browser else None
 
     def _label(self, action: MenuAction) -> str:
         state = self.state
@@ -307,7 +357,11 @@ class TrayController:
         icon = self._icon
         if icon is None:
             return
-        shown = (state.colour, self._title(state), tuple((e.label, e.enabled) for e in state.menu))
+        shown = (
+            state.colour,
+            self._title(state),
+            (tuple((e.label, e.enabled) for e in state.menu), tuple(b.id for b in state.browsers), tuple(a.id for a in state.asks)),
+        )
         if shown == self._shown:
             return
         previous = self._shown
@@ -346,6 +400,7 @@ class TrayController:
         callback: Callable[[], Any] = {
             "open_root": self.actions.open_root,
             "open_inbox": self.actions.open_inbox,
+            "pair": self.actions.open_status or self.actions.show_pairing_code,
             "show_pairing_code": self.actions.show_pairing_code,
             "toggle_pause": self.actions.resume if paused else self.actions.pause,
             "undo": self.actions.undo,

@@ -18,7 +18,7 @@ from ..notify import DesktopSender, LevelNotifier
 from ..paths import INBOX
 from ..store import utcnow
 from .app import TrayActions, TrayController
-from .state import CaseDeadline, TrayInputs
+from .state import CaseDeadline, PairAskEntry, PairedBrowserEntry, TrayInputs
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,10 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
         sorter_available=evidence is not None,
         can_undo=evidence is not None and bool(runtime.store.last_batches(1)),
         root_exists=runtime.root.is_dir(),
+        paired_browsers=[
+            PairedBrowserEntry(id=b.id, name=b.name, paired_at=b.paired_at) for b in (runtime.auth.browsers.list() if runtime.auth.browsers else [])
+        ],
+        pair_asks=[PairAskEntry(id=a.id, question=a.question, browser_name=a.browser_name) for a in (runtime.asks.pending() if runtime.asks else [])],
     )
 
 
@@ -67,6 +71,24 @@ def runtime_actions(runtime: Any, quit: Callable[[], None] | None = None) -> Tra
     def show_pairing_code() -> str:
         issued = runtime.auth.new_code()
         return f"配对码：{issued.code}（10 分钟内有效，只能使用一次）。请在浏览器扩展的「选项」页面输入这 6 位数字。"
+
+    def open_status() -> str | None:
+        page = getattr(runtime, "status_page", None)
+        if page is None:
+            return show_pairing_code()  # no status page: the code path still pairs
+        desktop.open_url(page.one_time_url())
+        return None
+
+    def revoke_browser(browser_id: str) -> str:
+        names = {b.id: b.name for b in runtime.auth.browsers.list()}
+        if not runtime.revoke_browser(browser_id):
+            return "这个浏览器已经撤销过了。"
+        return f"已撤销「{names.get(browser_id, '浏览器')}」：它需要重新配对才能连接本机助手。"
+
+    def answer_ask(ask_id: str, allow: bool) -> str:
+        ask = runtime.asks.answer(ask_id, allow)
+        who = f"{ask.extension_label}（{ask.browser_name}）"
+        return f"已允许 {who} 连接本机助手。" if allow else f"已拒绝 {who} 的配对请求。"
 
     def pause() -> str:
         _require_sorter(runtime).pause()
@@ -97,7 +119,29 @@ def runtime_actions(runtime: Any, quit: Callable[[], None] | None = None) -> Tra
         resume=resume,
         undo=undo,
         quit=quit or (lambda: signal.raise_signal(signal.SIGINT)),
+        open_status=open_status,
+        revoke_browser=revoke_browser,
+        answer_ask=answer_ask,
     )
+
+
+def on_pairing_ask(runtime: Any, controller: TrayController, *, open_url: Callable[[str], Any] | None = None) -> Callable[[Any], None]:
+    """A new pairing ask: say so (notification / balloon), refresh the menu, and open the status
+    page where 允许/拒绝 are, unless one is already open and will show it by itself."""
+
+    def listener(ask: Any) -> None:
+        controller.refresh()
+        if ask.state != "pending":
+            return
+        controller.message("举证助手：配对请求", f"{ask.question}（{ask.browser_name}）请在弹出的页面或托盘菜单「配对请求」中选择允许或拒绝。")
+        page = getattr(runtime, "status_page", None)
+        if page is not None and controller.show_icon and not page.recently_viewed():
+            try:
+                (open_url or desktop.open_url)(page.one_time_url())
+            except desktop.DesktopError:
+                log.warning("无法打开本机状态页", exc_info=True)
+
+    return listener
 
 
 def _require_sorter(runtime: Any) -> Any:
@@ -133,6 +177,8 @@ def start_tray(
         refresh_seconds=refresh_seconds,
     )
     controller.cleanups.append(runtime.bus.subscribe(controller.on_event))
+    if getattr(runtime, "asks", None) is not None:
+        controller.cleanups.append(runtime.asks.subscribe(on_pairing_ask(runtime, controller)))
     controller.start()
     # The helper's first level check may have published before this subscription existed; the
     # notifier's memory makes telling about current levels again harmless.

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from ..rules.deadlines import LEVEL_LABELS, LEVEL_ORDER, Level
 
 Colour = Literal["green", "amber", "red", "grey"]
-MenuAction = Literal["open_root", "open_inbox", "show_pairing_code", "toggle_pause", "undo", "quit"]
+MenuAction = Literal["open_root", "open_inbox", "pair", "show_pairing_code", "toggle_pause", "undo", "quit"]
 
 # The most pressing level decides the colour; overdue stays red (it still needs the seller).
 LEVEL_COLOURS: dict[Level, Colour] = {"ok": "green", "warn": "amber", "urgent": "red", "overdue": "red"}
@@ -42,6 +42,22 @@ class CaseDeadline(BaseModel):
     conflict: bool = Field(default=False, description="两个来源的截止时间相互矛盾（已按较早的提醒）")
 
 
+class PairedBrowserEntry(BaseModel):
+    """One paired browser as the tray's 已配对的浏览器 submenu shows it."""
+
+    id: str
+    name: str
+    paired_at: AwareTime
+
+
+class PairAskEntry(BaseModel):
+    """A pairing ask waiting for the seller: 「允许 举证助手扩展 连接本机助手？」."""
+
+    id: str
+    question: str
+    browser_name: str
+
+
 class TrayInputs(BaseModel):
     """Everything the tray state depends on. ``cases`` are the OPEN cases only."""
 
@@ -54,6 +70,8 @@ class TrayInputs(BaseModel):
     sorter_available: bool = Field(default=True, description="证据文件夹整理服务是否在本助手中运行")
     can_undo: bool = Field(default=False, description="移动记录中是否还有可撤销的整理")
     root_exists: bool = True
+    paired_browsers: list[PairedBrowserEntry] = Field(default_factory=list)
+    pair_asks: list[PairAskEntry] = Field(default_factory=list)
 
 
 class MenuEntry(BaseModel):
@@ -74,6 +92,9 @@ class TrayState(BaseModel):
     paused: bool
     rules_error: str | None
     menu: list[MenuEntry]
+    # The tray's own submenus; not part of `juzheng status --json`, which cannot see the live helper's pairing.
+    browsers: list[PairedBrowserEntry] = Field(default_factory=list, exclude=True)
+    asks: list[PairAskEntry] = Field(default_factory=list, exclude=True)
 
     def entry(self, action: MenuAction) -> MenuEntry:
         return next(e for e in self.menu if e.action == action)
@@ -121,6 +142,8 @@ def tray_state(inputs: TrayInputs) -> TrayState:
         *([f"{conflicts} 个截止时间来源不一致，已按较早的提醒"] if conflicts else []),
         *reasons,
     ]
+    if inputs.pair_asks:
+        parts.insert(0, f"{len(inputs.pair_asks)} 个配对请求待确认")
     if not inputs.helper_running:
         parts.append("助手未运行")
     return TrayState(
@@ -135,6 +158,8 @@ def tray_state(inputs: TrayInputs) -> TrayState:
         paused=inputs.paused,
         rules_error=inputs.rules_error,
         menu=_menu(inputs),
+        browsers=inputs.paired_browsers,
+        asks=inputs.pair_asks,
     )
 
 
@@ -143,7 +168,8 @@ def _menu(inputs: TrayInputs) -> list[MenuEntry]:
     return [
         MenuEntry(action="open_root", label="打开证据文件夹", enabled=inputs.root_exists),
         MenuEntry(action="open_inbox", label="打开收件箱", enabled=inputs.root_exists),
-        # A pairing code lives in the running helper's memory only.
+        # Pairing lives in the running helper's memory only (asks, codes, the status page).
+        MenuEntry(action="pair", label="配对…", enabled=inputs.helper_running),
         MenuEntry(action="show_pairing_code", label="显示配对码", enabled=inputs.helper_running),
         MenuEntry(action="toggle_pause", label="恢复整理" if inputs.paused else "暂停整理", enabled=sorter),
         MenuEntry(action="undo", label="撤销上次整理", enabled=sorter and inputs.can_undo),

@@ -1,0 +1,133 @@
+"""Pairing's pure parts: asks (limits, expiry, who may collect), the browser list (revoke one,
+adopting tokens of older helpers), the extension allow-list."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from juzheng.pairing import Auth, PairingError
+from juzheng.pairing.asks import ASK_TTL_SECONDS, ASKS_PER_MINUTE, MAX_OPEN, PairingAsks
+from juzheng.pairing.browsers import LEGACY_NAME, MAX_BROWSERS, BrowserRegistry, clean_name
+from juzheng.pairing.identity import OWN_EXTENSION_ID, ExtensionPolicy
+
+OWN = f"chrome-extension://{OWN_EXTENSION_ID}"
+
+
+class Settings(dict):
+    def loader(self, name):
+        return lambda: self.get(name)
+
+    def saver(self, name):
+        return lambda text: self.__setitem__(name, text)
+
+
+def make(clock=None, legacy=None, env=None):
+    settings = Settings()
+    if legacy is not None:
+        settings["legacy"] = legacy
+    now = clock or [0.0]
+    browsers = BrowserRegistry(settings.loader("browsers"), settings.saver("browsers"), legacy_origin=legacy)
+    auth = Auth(b"k" * 32, clock=lambda: now[0], browsers=browsers)
+    policy = ExtensionPolicy(settings.loader("allowed"), settings.saver("allowed"), env=env or {})
+    return auth, PairingAsks(auth, policy, clock=lambda: now[0]), settings, now
+
+
+def test_an_ask_is_answered_once_and_only_its_extension_collects():
+    auth, asks, _, _ = make()
+    ask = asks.ask(OWN, "Chrome · Windows")
+    assert ask.question == "允许 举证助手扩展 连接本机助手？"
+    with pytest.raises(PairingError):
+        asks.collect(ask.id, "wrong", OWN)
+    assert asks.collect(ask.id, ask.secret, OWN).state == "pending"
+    asks.answer(ask.id, True)
+    with pytest.raises(PairingError):
+        asks.answer(ask.id, False)  # answered already
+    done = asks.collect(ask.id, ask.secret, OWN)
+    assert done.state == "approved" and auth.check_token(done.token)
+    with pytest.raises(PairingError):
+        asks.collect(ask.id, ask.secret, OWN)  # the token is handed out once
+
+
+def test_asks_expire_and_one_per_origin():
+    _, asks, _, now = make(env={"JUZHENG_EXTENSION_IDS": "a" * 32})
+    first = asks.ask(OWN, "x")
+    second = asks.ask(OWN, "y")  # replaces the first
+    assert [a.id for a in asks.pending()] == [second.id]
+    with pytest.raises(PairingError):
+        asks.collect(first.id, first.secret, OWN)
+    now[0] += ASK_TTL_SECONDS + 1
+    assert asks.pending() == []
+    with pytest.raises(PairingError) as info:
+        asks.answer(second.id, True)
+    assert info.value.status == 404
+
+
+def test_asks_per_minute_and_open_asks_are_capped():
+    ids = [chr(ord("a") + i) * 32 for i in range(MAX_OPEN + 1)]
+    _, asks, _, now = make(env={"JUZHENG_EXTENSION_IDS": ",".join(ids)})
+    for _ in range(ASKS_PER_MINUTE):
+        asks.ask(OWN, "x")
+    with pytest.raises(PairingError) as info:
+        asks.ask(OWN, "x")
+    assert info.value.status == 429
+    now[0] += 61
+    asks.ask(OWN, "x")
+    for ext in ids[: MAX_OPEN - 1]:
+        asks.ask(f"chrome-extension://{ext}", "x")
+    with pytest.raises(PairingError) as info:
+        asks.ask(f"chrome-extension://{ids[MAX_OPEN - 1]}", "x")
+    assert info.value.status == 429 and len(asks.pending()) == MAX_OPEN
+
+
+def test_a_web_page_or_unknown_extension_cannot_ask():
+    _, asks, settings, _ = make()
+    for origin in ("https://evil.example", "chrome-extension://" + "b" * 32, "null", ""):
+        with pytest.raises(PairingError) as info:
+            asks.ask(origin, "x")
+        assert info.value.status == 403
+    ExtensionPolicy(settings.loader("allowed"), settings.saver("allowed"), env={}).allow(["b" * 32])
+    assert asks.ask("chrome-extension://" + "b" * 32, "x").extension_label == f"其他扩展（ID {'b' * 32}）"
+    with pytest.raises(ValueError):
+        ExtensionPolicy(settings.loader("allowed"), settings.saver("allowed"), env={}).allow(["evil.example"])
+
+
+def test_revoking_one_browser_keeps_the_others():
+    auth, _, settings, _ = make()
+    a = auth.issue_token(OWN, "Chrome · Windows")
+    b = auth.issue_token(OWN, "Edge · Windows")
+    assert auth.check_token(a) and auth.check_token(b)
+    assert auth.browsers.remove(b.split(".")[1]).name == "Edge · Windows"
+    assert auth.check_token(a) and not auth.check_token(b)
+    assert [x["name"] for x in json.loads(settings["browsers"])] == ["Chrome · Windows"]
+    auth.replace_key(b"n" * 32)  # revoke all
+    assert not auth.check_token(a) and auth.browsers.list() == []
+
+
+def test_tokens_of_an_older_helper_are_adopted_once_then_listed():
+    """An update must not log every seller out: a token from before the list existed still works."""
+    from juzheng.pairing.auth import mint_token
+
+    old = mint_token(b"k" * 32, "ext")
+    auth, _, settings, _ = make(legacy=OWN)
+    assert OWN in auth.browsers.origins()
+    assert auth.check_token(old)
+    assert [(b.name, b.origin) for b in auth.browsers.list()] == [(LEGACY_NAME, OWN)]
+    # Once the list is written, an unknown token is no longer adopted.
+    stranger = mint_token(b"k" * 32, "ext")
+    assert not auth.check_token(stranger)
+
+
+def test_a_damaged_list_lets_nobody_in_and_the_list_is_bounded():
+    settings = Settings(browsers="{not json")
+    registry = BrowserRegistry(settings.loader("browsers"), settings.saver("browsers"))
+    assert registry.list() == [] and not registry.knows("x")
+    for i in range(MAX_BROWSERS + 3):
+        registry.add(f"n{i}", OWN, f"b{i}")
+    assert len(registry.list()) == MAX_BROWSERS and not registry.knows("n0")
+
+
+def test_browser_names_are_cleaned():
+    assert clean_name("Chrome\n<script>\x00" + "x" * 100) == ("Chrome<script>" + "x" * 100)[:60]
+    assert clean_name("  ") == "浏览器" and clean_name(None) == "浏览器"
