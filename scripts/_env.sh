@@ -34,3 +34,11 @@ apt_install_missing() {  # installs the Debian packages named that are not insta
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+ensure_node_tools() {  # eslint and its config's packages from package.json (npm dev dependencies)
+  command -v npm >/dev/null 2>&1 || apt_install_missing nodejs npm
+  if [ ! -x node_modules/.bin/eslint ] || [ package.json -nt node_modules/.installed ]; then
+    npm install --silent --no-audit --no-fund >/dev/null
+    touch node_modules/.installed
+  fi
+}

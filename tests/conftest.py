@@ -12,4 +12,7 @@ pytest_plugins: list[str] = [
     "fixtures.helper_app",
     "fixtures.evidence",
     "fixtures.browser",
+    "fixtures.desktop_session",
+    "fixtures.page_reader",
+    "fixtures.tiers",
 ]

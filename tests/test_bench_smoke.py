@@ -17,6 +17,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from benchlib.results import Run  # noqa: E402
 
+pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 

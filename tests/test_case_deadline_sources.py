@@ -249,6 +249,7 @@ def _juzheng(*args: str):
     return subprocess.run([sys.executable, "-m", "juzheng", *args], capture_output=True, text=True, encoding="utf-8", timeout=60)
 
 
+@pytest.mark.subprocess
 def test_cli_deadline_keeps_its_shape_and_weighs_a_page_countdown():
     base = ["deadline", "--scenario", "pinduoduo.not_received", "--from", "2026-12-01T10:00:00+08:00",
             "--now", "2026-12-01T20:00:00+08:00", "--json"]

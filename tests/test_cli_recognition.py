@@ -6,6 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.subprocess  # runs juzheng as a process
+
 
 def juzheng(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(

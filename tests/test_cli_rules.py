@@ -1,4 +1,5 @@
-"""The machine-readable CLI shapes that scripts rely on, run as a real process."""
+"""The machine-readable CLI shapes that scripts rely on: in-process through ``main(argv)``, plus one
+real-process run of the entry point."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from datetime import datetime
 
 import pytest
 
+from fixtures.cli import run_cli
 from juzheng.rules import DEFAULT_RULES_DIR, load_rulebook
 
 
 def juzheng(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "juzheng", *args], capture_output=True, text=True, encoding="utf-8", input=input, timeout=60
-    )
+    return run_cli(*args, input=input)
 
 
 def ok_json(*args: str):
@@ -34,8 +34,12 @@ def test_rules_list_json():
     assert pdd["platform"] == "pinduoduo" and pdd["label"] == "买家反馈未收到商品"
 
 
+@pytest.mark.subprocess
 def test_rules_list_human_is_chinese():
-    result = juzheng("rules", "list")
+    """The one real-process run here: the entry point, the console encoding, the exit code."""
+    result = subprocess.run(
+        [sys.executable, "-m", "juzheng", "rules", "list"], capture_output=True, text=True, encoding="utf-8", timeout=60
+    )
     assert result.returncode == 0 and "拼多多" in result.stdout and "通用做法" in result.stdout
 
 

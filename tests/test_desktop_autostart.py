@@ -193,6 +193,7 @@ def juzheng(home: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.subprocess
 @pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the CLI run writes the Linux entry; other OSes are covered above")
 def test_cli_on_off_dry_run(tmp_path):
     path = tmp_path / ".config" / "autostart" / "juzheng.desktop"
@@ -213,6 +214,7 @@ def test_cli_on_off_dry_run(tmp_path):
     assert again.returncode == 0 and "本来就是关闭的" in again.stdout
 
 
+@pytest.mark.subprocess
 def test_cli_refuses_a_wrong_method(tmp_path):
     result = juzheng(tmp_path, "on", "--method", "run_key")
     if sys.platform == "win32":

@@ -230,7 +230,7 @@ def test_typed_deadlines(panel_page):
     now_ms = NOW.timestamp() * 1000
     got = panel_page.evaluate("([inputs, now]) => inputs.map((s) => Juzheng.deadlineInput.parseTypedDeadline(s, now))",
                               [list(TYPED) + list(REFUSED), now_ms])
-    for text, result in zip(list(TYPED) + list(REFUSED), got):
+    for text, result in zip(list(TYPED) + list(REFUSED), got, strict=True):
         if text in TYPED:
             assert "at" in result, (text, result)
             assert datetime.fromisoformat(result["at"].replace("Z", "+00:00")) == TYPED[text], text

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
@@ -279,7 +280,7 @@ def test_pages_off_the_seller_hosts_get_no_content_script(paired_browser, e2e_he
         page.goto(url)
         pages.append(page)
     control_page, _ = open_case(paired_browser, control.open_url)
-    for page, url in zip(pages, urls):
+    for page, url in zip(pages, urls, strict=True):
         assert page.locator("juzheng-overlay").count() == 0, url
         assert not [f for f in page.frames if f.url.startswith("chrome-extension://")], url
         page.close()

@@ -1,4 +1,4 @@
-"""The pure classifier: each placement rule of issue 4, and properties over arbitrary names."""
+"""The pure classifier: each placement rule, and properties over arbitrary names."""
 
 from __future__ import annotations
 

@@ -26,6 +26,8 @@ from fixtures.evidence import files_by_sha, start_burst
 from juzheng.store import open_store
 
 pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.subprocess,
     pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kill -9 needs a POSIX test machine"),
     pytest.mark.timeout(240),
 ]
@@ -102,7 +104,7 @@ def test_kill_9_during_bursts_loses_and_duplicates_nothing(tmp_path, links):
     kills = 0
     for round_no in range(rounds):
         writer = None
-        for kill_no in range(KILLS_PER_ROUND if links else 2):
+        for _kill_no in range(KILLS_PER_ROUND if links else 2):
             proc = _start(root, state, links)
             if writer is None:
                 writer = start_burst(root / "收件箱", [(_name(i, round_no, rng), _content(i, round_no, rng)) for i in range(BURST)], expected)

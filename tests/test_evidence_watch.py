@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from fixtures.evidence import PDD_ORDER, PDD_ORDER_2, TB_ORDER, files_under, sha, wait_for
+from fixtures.evidence import PDD_ORDER, PDD_ORDER_2, TB_ORDER, files_under, wait_for
 from juzheng.events import CASE_CHANGED
 from juzheng.evidence.watcher import Debouncer
 
@@ -32,7 +32,7 @@ def test_a_dropped_file_is_sorted_and_published(ev):
     started(ev)
     ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"stamp")
     target = ev.root / RED_DIR / f"{PDD_ORDER} 红章证明.jpg"
-    # The move is a link and then an unlink: both halves done is the state to wait for.
+    # A move is link, verify, unlink: the source is gone a moment after the target appears.
     wait_for(lambda: target.exists() and not (ev.inbox / target.name).exists())
     assert target.read_bytes() == b"stamp"
     wait_for(lambda: any(p["action"] == "added" for p in ev.of_type("evidence")))
@@ -46,51 +46,77 @@ def test_files_already_in_the_inbox_at_start_are_sorted(ev):
     wait_for(lambda: [p.path for p in ev.store.list_pending()] == ["收件箱/IMG_1.jpg"])
 
 
-def _slow_write(path, chunks: int, gap: float, data_out: list) -> threading.Thread:
-    def run():
-        data = b""
-        with open(path, "wb") as fh:
-            for i in range(chunks):
-                chunk = os.urandom(50_000) + f"chunk {i}".encode()
-                fh.write(chunk)
-                fh.flush()
-                data += chunk
-                time.sleep(gap)
-        data_out.append(data)
+class SlowWriter(threading.Thread):
+    """Writes 50 kB chunks through one open handle, ``gap`` seconds apart, until told to finish.
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    ``pause_after``: stop writing after that many chunks (the handle stays open) until ``finish``.
+    After each chunk it checks that the file is still where it writes it.
+    """
+
+    def __init__(self, path, gap: float, pause_after: int | None = None) -> None:
+        super().__init__()
+        self.path, self.gap, self.pause_after = path, gap, pause_after
+        self.finish = threading.Event()
+        self.paused = threading.Event()
+        self.chunks = 0
+        self.data = b""
+        self.moved_early: list[int] = []
+
+    def run(self) -> None:
+        with open(self.path, "wb") as fh:
+            while True:
+                self._chunk(fh)
+                if self.chunks == self.pause_after:
+                    self.paused.set()
+                    self.finish.wait(60)
+                    self._chunk(fh)  # one more after the pause, then the close
+                    return
+                if self.finish.is_set() and self.chunks >= 2:
+                    return
+                time.sleep(self.gap)
+
+    def _chunk(self, fh) -> None:
+        chunk = os.urandom(50_000) + f"chunk {self.chunks}".encode()
+        fh.write(chunk)
+        fh.flush()
+        self.data += chunk
+        if not self.path.exists():
+            self.moved_early.append(self.chunks)
+        self.chunks += 1
 
 
 @pytest.mark.parametrize("mode", ["close_event", "size_mtime_stable"])
 def test_a_slowly_written_file_is_moved_only_when_complete(ev, mode):
-    """Chunks over ~2.5 s. Linux: wait for the close, even across pauses longer than the quiet period.
+    """Linux: wait for the close, even across a pause longer than the quiet period.
     Windows/macOS (no close event, simulated here): wait until size and mtime hold still."""
     if mode == "close_event":
-        started(ev, close_events=True, quiet=0.3)
-        gap = 0.5  # longer than the quiet period: only the missing close keeps the file in place
+        svc = started(ev, close_events=True, quiet=0.3)
+        writer = SlowWriter(ev.inbox / f"{PDD_ORDER} 聊天截图.png", gap=0.1, pause_after=3)
     else:
-        started(ev, close_events=False, quiet=1.0)
-        gap = 0.25
-    src = ev.inbox / f"{PDD_ORDER} 聊天截图.png"
-    out: list[bytes] = []
-    writer = _slow_write(src, chunks=6, gap=gap, data_out=out)
-    time.sleep(1.2)
+        svc = started(ev, close_events=False, quiet=1.0)
+        writer = SlowWriter(ev.inbox / f"{PDD_ORDER} 聊天截图.png", gap=0.25)  # writes keep it changing
+    src = writer.path
+    writer.start()
+    if mode == "close_event":
+        assert writer.paused.wait(10)  # open, written, and quiet for longer than the quiet period
+    ev.settle(svc)
     assert src.exists() and not (ev.root / CHAT_DIR).exists()  # still being written: untouched
+    if mode == "close_event":
+        assert svc.status().waiting == 1  # seen, and held back until its close
+    writer.finish.set()
     writer.join()
     target = ev.root / CHAT_DIR / src.name
-    wait_for(lambda: target.exists() and not src.exists())  # both halves of the move (link, unlink)
-    assert target.read_bytes() == out[0]
-    assert len(files_under(ev.root)) == 1
+    wait_for(lambda: target.exists() and not src.exists())
+    assert target.read_bytes() == writer.data
+    assert not writer.moved_early and len(files_under(ev.root)) == 1
 
 
 def test_partial_download_names_wait_until_renamed(ev):
-    started(ev)
+    svc = started(ev)
     part = ev.inbox / f"{PDD_ORDER} 红章证明.jpg.crdownload"
     part.write_bytes(b"downloading")
     (ev.inbox / "~$报告.docx").write_bytes(b"office lock")
-    time.sleep(1.0)
+    ev.settle(svc)
     assert part.exists() and ev.store.list_pending() == []
     final = ev.inbox / f"{PDD_ORDER} 红章证明.jpg"
     os.replace(part, final)
@@ -171,7 +197,7 @@ def test_pause_and_resume(ev):
     svc = started(ev)
     svc.pause()
     ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"stamp")
-    time.sleep(1.0)
+    ev.settle(svc)
     assert (ev.inbox / f"{PDD_ORDER} 红章证明.jpg").exists() and svc.status().paused
     svc.resume()
     wait_for(lambda: (ev.root / RED_DIR / f"{PDD_ORDER} 红章证明.jpg").exists())
@@ -194,22 +220,22 @@ def test_a_flood_collapses_into_a_rescan(ev):
 
 
 def test_the_sorters_own_moves_cause_no_extra_work(ev):
-    started(ev)
+    svc = started(ev)
     for i in range(20):
         ev.drop(f"{PDD_ORDER} 红章证明 {i}.jpg", f"{i}".encode())
     wait_for(lambda: ev.store.evidence_count() == 20)
-    time.sleep(1.0)  # let the echoes of our own moves arrive
+    ev.settle(svc)  # the echoes of our own moves have arrived and been handled
     added = [p for p in ev.of_type("evidence") if p["action"] == "added"]
     assert len(added) == 20 and len({p["evidence_id"] for p in added}) == 20
     assert not [p for p in ev.of_type("evidence") if p["action"] != "added"]
 
 
 def test_idle_watcher_uses_no_cpu(ev):
-    started(ev)
+    svc = started(ev)
     for i in range(5):
         ev.drop(f"{PDD_ORDER} 红章证明 {i}.jpg", f"{i}".encode())
     wait_for(lambda: ev.store.evidence_count() == 5)
-    time.sleep(0.5)
+    ev.settle(svc)  # idle from here on: measured over a fixed window
     cpu_before, wall_before = time.process_time(), time.monotonic()
     time.sleep(3.0)
     cpu = time.process_time() - cpu_before

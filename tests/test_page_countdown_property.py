@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.page_reader import page_reader  # noqa: F401  (fixture)
 from juzheng.rules.deadline_text import parse_deadline_text
 
 pytestmark = pytest.mark.browser
@@ -95,7 +94,7 @@ def countdowns(draw):
         parts = []
         for value, unit in shown:
             parts += [f"{value:02d}" if draw(st.booleans()) else str(value), unit]
-        dropped = sum(v * k for (v, _), k in zip(units[stop:], [86400, 3600, 60, 1][stop:]))
+        dropped = sum(v * k for (v, _), k in zip(units[stop:], [86400, 3600, 60, 1][stop:], strict=False))
         seconds -= dropped
     parts = [digits(p) for p in parts]
     if form == "units" and draw(st.booleans()):

@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 
-from fixtures.page_reader import page_html, page_reader  # noqa: F401  (fixture)
+from fixtures.page_reader import page_html
 from juzheng.rules.deadline_text import parse_deadline_text
 from juzheng.rules.request_time import request_time_in
 

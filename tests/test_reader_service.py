@@ -7,7 +7,6 @@ when idle, and with the OCR component absent the helper says so and sorts as bef
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 

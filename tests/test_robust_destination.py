@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +34,7 @@ OTHER = "240402-000000000000402"
 NAME = f"{ORDER} 红章证明.jpg"
 DEST = f"拼多多/{ORDER}/快递红章证明/{NAME}"
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.skipif(os.name != "posix", reason="mounts and chattr: POSIX test machine")]
+pytestmark = [pytest.mark.subprocess, pytest.mark.timeout(120), pytest.mark.skipif(os.name != "posix", reason="mounts and chattr: POSIX test machine")]
 
 
 # -- a small full filesystem ---------------------------------------------------------------------

@@ -11,7 +11,6 @@ lost; on the link path the writer went on writing the moved file and the record'
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import pytest
 from fixtures.evidence import PDD_ORDER, files_under, wait_for
 from juzheng.evidence.osfacts import WriterCheck
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.subprocess, pytest.mark.slow, pytest.mark.timeout(120)]
 LINUX = sys.platform.startswith("linux")
 SLIP_DIR = f"拼多多/{PDD_ORDER}/发货底单"
 NAME = f"{PDD_ORDER} 发货底单.jpg"

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from fixtures.browser import Overlay
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(180)]
 
 URL = "https://mms.pinduoduo.com/aftersales-ssr/detail"
 TB_URL = "https://refund2.taobao.com/dispute/detail.htm"
@@ -185,11 +185,11 @@ def test_a_page_that_defines_juzheng_overlay_itself(paired_browser):
     """The page registers <juzheng-overlay> and shows a fake checklist in it: the real overlay still
     appears, with the real case, and nothing of the page's element gets into it."""
     order, aftersale = "240602-000000000000602", "96000000602"
-    fake = f"""<script>
-  customElements.define('juzheng-overlay', class extends HTMLElement {{
-    constructor() {{ super(); this.attachShadow({{ mode: 'open' }}).innerHTML =
-      '<div data-role="order-id">000000-000000000000000</div><div class="jz-evil" data-role="item" data-state="done">全部齐全 ✓</div>'; }}
-  }});
+    fake = """<script>
+  customElements.define('juzheng-overlay', class extends HTMLElement {
+    constructor() { super(); this.attachShadow({ mode: 'open' }).innerHTML =
+      '<div data-role="order-id">000000-000000000000000</div><div class="jz-evil" data-role="item" data-state="done">全部齐全 ✓</div>'; }
+  });
   document.addEventListener('DOMContentLoaded', () => document.body.append(document.createElement('juzheng-overlay')));
 </script>"""
     paired_browser.pages[URL] = pdd_page(order, aftersale, head_extra=fake)

@@ -24,17 +24,20 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.evidence import SYNC_DIR, settle
 from juzheng.paths import INBOX
 from juzheng.store import open_store
 
 ORDER = "240305-000000000000305"
 ORDER_2 = "240306-000000000000306"
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+HELPER_QUIET = 0.5  # juzheng serve's quiet period where there are close events (Linux)
 
 
 class Writer(threading.Thread):
-    """Writes ``chunks`` chunks with ``gap`` seconds between them through one open handle."""
+    """Writes at least ``chunks`` chunks with ``gap`` seconds between them through one open handle,
+    and goes on until ``release`` is set (set from the start unless the test holds it)."""
 
     def __init__(self, path: Path, chunks: int, gap: float, size: int, final: Path | None = None) -> None:
         super().__init__()
@@ -42,18 +45,25 @@ class Writer(threading.Thread):
         self.data = b""
         self.moved_early: list[int] = []
         self.error: BaseException | None = None
+        self.release = threading.Event()
+        self.release.set()
+        self.written = threading.Event()  # two chunks are on disk: the helper has something to see
 
     def run(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "wb") as fh:
-                for i in range(self.chunks):
+                i = 0
+                while i < self.chunks or not self.release.is_set():
                     chunk = os.urandom(self.size) + f"chunk {i}".encode()
                     fh.write(chunk)
                     fh.flush()
                     self.data += chunk
                     if not self.path.exists():
                         self.moved_early.append(i)
+                    if i == 1:
+                        self.written.set()
+                    i += 1
                     time.sleep(self.gap)
             if self.final is not None:
                 os.replace(self.path, self.final)  # the download finished: renamed to its real name
@@ -68,7 +78,7 @@ class Writer(threading.Thread):
 def _disk(root: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in root.rglob("*"):
-        if path.is_file():
+        if path.is_file() and not path.is_relative_to(root / SYNC_DIR):
             found.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), []).append(path.relative_to(root).as_posix())
     return found
 
@@ -77,7 +87,9 @@ def test_slow_writers_are_sorted_only_when_complete(running_helper):
     root = running_helper.root
     inbox = root / INBOX
     (inbox / "手机导出 0305").mkdir(parents=True, exist_ok=True)  # a folder that was there already
-    time.sleep(0.5)
+    store = open_store(running_helper.state_dir)
+    indexed = lambda path: store.evidence_by_path(path) is not None  # noqa: E731
+    settle(root, indexed, HELPER_QUIET)  # the folder is watched from here on
     writers = {
         # Pauses (0.7 s) longer than the quiet period: only the missing close event keeps it in place.
         "one_handle": Writer(inbox / f"{ORDER} 聊天记录截图.png", chunks=6, gap=0.7, size=40_000),
@@ -88,11 +100,17 @@ def test_slow_writers_are_sorted_only_when_complete(running_helper):
         "no_order": Writer(inbox / "IMG_20240305_101500.jpg", chunks=4, gap=0.8, size=20_000),
     }
     for w in writers.values():
+        w.release.clear()  # each goes on writing until the helper has provably seen it all
         w.start()
-    time.sleep(1.5)
+    for w in writers.values():
+        assert w.written.wait(30), w.error
+    settle(root, indexed, HELPER_QUIET)
     # Mid-way: nothing has left the inbox, no order folder holds a partial file.
-    early = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_relative_to(inbox)]
+    early = [p.relative_to(root).as_posix() for p in root.rglob("*")
+             if p.is_file() and not p.is_relative_to(inbox) and not p.is_relative_to(root / SYNC_DIR)]
     assert not early, f"sorted while still being written: {early}"
+    for w in writers.values():
+        w.release.set()
     for w in writers.values():
         w.join(timeout=30)
         assert w.error is None, w.error
@@ -115,7 +133,6 @@ def test_slow_writers_are_sorted_only_when_complete(running_helper):
     assert placed["subfolder"] == f"拼多多/{ORDER_2}/发货底单/{ORDER_2} 发货底单.jpg"
     assert placed["video"].startswith(f"拼多多/{ORDER_2}/")
     # The order-less file waits with a reason the seller can act on, once it is complete.
-    store = open_store(running_helper.state_dir)
     try:
         pending = {p.path: p.reason for p in store.list_pending()}
         indexed = store.all_evidence_paths()

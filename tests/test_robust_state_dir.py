@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -179,7 +178,7 @@ def test_state_dir_read_only_at_start_is_said_plainly(helper_factory, tmpfs_stat
     helper = make_helper(tmpfs_state.parent / "ro", secret_service.env, state_dir=tmpfs_state)
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs_state)], check=True)
     done = subprocess.run(helper.command(), env=helper.env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 6, (done.returncode, done.stderr)
+    assert done.returncode == 7, (done.returncode, done.stderr)  # juzheng.cli.exit_codes.STATE_DIR
     assert "只读" in done.stderr and str(tmpfs_state) in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     status = _status(helper)

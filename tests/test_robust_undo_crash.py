@@ -24,6 +24,8 @@ from fixtures.evidence import PDD_ORDER, files_under
 from juzheng.paths import INBOX
 
 pytestmark = [
+    pytest.mark.subprocess,
+    pytest.mark.slow,
     pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kill -9 needs a POSIX test machine"),
     pytest.mark.timeout(120),
 ]

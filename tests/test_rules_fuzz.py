@@ -6,10 +6,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from juzheng.rules import DEFAULT_RULES_DIR, RulebookError, load_rulebook
+
+pytestmark = pytest.mark.slow  # hundreds of generated rule files
 
 SOURCE = (DEFAULT_RULES_DIR / "platforms" / "pinduoduo.yaml").read_text(encoding="utf-8")
 LINES = SOURCE.splitlines()

@@ -65,7 +65,7 @@ def test_a_phrase_in_two_scenarios_is_refused_with_file_and_line(tmp_path):
     assert marker in text
     target.write_text(text.replace(marker, marker + "        - 签收证明\n", 1), encoding="utf-8")
     errors = errors_of(rules)
-    line = next(i for i, l in enumerate(target.read_text(encoding="utf-8").splitlines(), 1) if l.strip() == "- 签收证明" and i > 100)
+    line = next(i for i, text in enumerate(target.read_text(encoding="utf-8").splitlines(), 1) if text.strip() == "- 签收证明" and i > 100)
     assert any(f"platforms/douyin.yaml:{line}:" in e and "douyin.not_received" in e and "shared_wording" in e for e in errors), errors
 
 
@@ -150,7 +150,7 @@ def test_extension_strings_carry_no_internal_words():
 def test_provenance_is_shown_in_seller_words():
     labels = {provenance_label(s.provenance) for s in BOOK.scenarios.values()}
     assert "来源：拼多多售后举证说明" in labels and "通用做法，非平台规则" in labels
-    assert not any(INTERNAL.search(l) for l in labels)
+    assert not any(INTERNAL.search(label) for label in labels)
     now = datetime(2030, 1, 1, tzinfo=timezone.utc)
     checklist = evaluate(BOOK, "taobao.missing_items", [], now)
     assert checklist.source_label == "通用做法，非平台规则"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
 
 

@@ -1,17 +1,16 @@
-"""`juzheng status [--json]` against a temp state dir, as a real process."""
+"""`juzheng status [--json]` against a temp state dir, in-process through ``main(argv)``."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from fixtures.cli import run_cli
 from juzheng.rules import DEFAULT_RULES_DIR
 from juzheng.store import DB_NAME, CaseKey, open_store
 from juzheng.tray.runtime_glue import PAUSED_SETTING
@@ -29,12 +28,7 @@ CASE_KEYS = {
 
 
 def juzheng(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("JUZHENG_")}
-    base["PYTHONPATH"] = str(REPO / "helper")
-    return subprocess.run(
-        [sys.executable, "-m", "juzheng", *args], capture_output=True, text=True, encoding="utf-8",
-        env={**base, **(env or {})}, timeout=60,
-    )
+    return run_cli(*args, env=env, drop_env_prefix="JUZHENG_")  # in-process: main(argv)
 
 
 def status_json(state: Path, *extra: str) -> dict:

@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from fixtures.evidence import account_with_conversions
 from fixtures.submit_files import iphone_heic, jpeg_info, phone_photo, scanned_pdf, screenshot_png

@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -73,7 +74,7 @@ class FakeMenu:
 
 class FakeIcon:
     HAS_NOTIFICATION = True
-    instances: list[FakeIcon] = []
+    instances: ClassVar[list[FakeIcon]] = []
 
     def __init__(self, name, icon, title, menu):
         self.name, self.icon, self.title, self.menu = name, icon, title, menu
@@ -150,7 +151,7 @@ class Actions:
 
 
 def close(colour: tuple[int, int, int], expected: tuple[int, int, int]) -> bool:
-    return all(abs(a - b) <= 12 for a, b in zip(colour, expected))
+    return all(abs(a - b) <= 12 for a, b in zip(colour, expected, strict=True))
 
 
 def started(provider, actions, **kw) -> TrayController:
@@ -402,6 +403,7 @@ def test_a_stored_pause_survives_a_restart(runtime, fake_pystray):
         controller.stop()
 
 
+@pytest.mark.subprocess
 def test_default_quit_stops_a_serving_loop_from_another_thread(tmp_path):
     """What 退出 does in `juzheng serve`: SIGINT to itself, handled by the loop like Ctrl-C."""
     import subprocess

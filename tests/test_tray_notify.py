@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fixtures.desktop_session import notification_daemon, xvfb  # noqa: F401  (fixtures)
 from juzheng.cases import CaseService
 from juzheng.events import CASE_CHANGED, LEVEL_CHANGED, EventBus
 from juzheng.notify import NOTIFIED_SETTING, DesktopSender, LevelNotifier, Notice, level_notice

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fixtures.desktop_session import notification_daemon, tray_host, xvfb  # noqa: F401  (fixtures)
 from fixtures.helper_process import RunningHelper, make_helper
 from juzheng.store import CaseKey, open_store
 from juzheng.tray.icon import RGB
@@ -50,6 +49,13 @@ def shoot_until(host, path: Path, colour: str, timeout: float = 20.0) -> Image.I
         time.sleep(0.2)
 
 
+def wait_until(predicate, timeout: float, message) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, message()
+        time.sleep(0.1)
+
+
 class TrayHelper(RunningHelper):
     """``juzheng serve`` exactly as a seller runs it: with the tray."""
 
@@ -77,6 +83,9 @@ def test_serve_shows_a_red_icon_and_notifies_once(tray_host, notification_daemon
 
     helper.start()
     try:
+        # The helper says when it has handed the icon to the tray host; only then can the host's
+        # painting be raced with a screenshot (under load the helper itself may take a while).
+        wait_until(lambda: "托盘图标：red" in helper.output(), 60, lambda: f"the helper never showed a red icon\n{helper.output()}")
         image = shoot_until(tray_host, ARTIFACTS / "tray.png", "red")
         assert pixels_like(image, RGB["red"]) >= 80, f"no red icon in test-artifacts/tray.png\n{helper.output()}"
         for other in ("green", "amber", "grey"):
@@ -107,7 +116,8 @@ def test_serve_shows_a_red_icon_and_notifies_once(tray_host, notification_daemon
     finally:
         code = helper.stop()
     assert code == 0, helper.output()
-    time.sleep(1.0)  # a second level check would run now if anything were left over
+    # The helper has exited, and each notification was a D-Bus call dunst had answered: the
+    # history is final. Level checks ran every 0.5 s from the red icon to the green one.
     assert len([n for n in notification_daemon.history() if n["appname"] == "举证助手"]) == 1
     assert "Traceback" not in helper.output(), helper.output()
 

@@ -7,7 +7,7 @@
   const client = ns.client;
   const MAX_FILE_MESSAGE = 48 * 1024 * 1024;
 
-  const { toBase64, fromBase64 } = ns.bytes;
+  const { toBase64 } = ns.bytes;
 
   function caseId(value) {
     const id = Number(value);

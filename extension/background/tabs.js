@@ -444,7 +444,6 @@
   });
 
   chrome.tabs.onRemoved.addListener((tabId) => {
-    const s = sessions.get(tabId);
     sessions.delete(tabId);
   });
 

@@ -10,7 +10,6 @@
 (function (ns) {
   "use strict";
 
-  const cv = ns.caseview;
   const h = (...args) => ns.dom.h(...args);
   const EVIDENCE_TYPE = "application/x-juzheng-evidence";
 

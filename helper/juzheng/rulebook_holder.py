@@ -12,6 +12,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from .events import RULES_CHANGED, EventBus
 from .rules import Rulebook, RulebookError, load_rulebook
@@ -26,7 +27,7 @@ class RulebookHolder:
         self.bus = bus
         self._rulebook: Rulebook = load_rulebook(self.directory)  # invalid at start: the caller reports it
         self.error: str | None = None
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 

@@ -148,10 +148,10 @@ class Runtime:
 
 
 def _evidence_service(root: Path, store: SqliteStore, rules: RulebookHolder, bus: EventBus) -> Any | None:
-    """The evidence folder sorter (issue 4), when it is installed: EvidenceService(root, store, rules, bus)."""
+    """The evidence folder sorter, when it is installed: EvidenceService(root, store, rules, bus)."""
     try:
         module = importlib.import_module("juzheng.evidence")
-        service_cls = getattr(module, "EvidenceService")
+        service_cls = module.EvidenceService
     except (ImportError, AttributeError):
         log.warning("证据文件夹整理模块不可用：上传与回收站功能暂不可用")
         return None

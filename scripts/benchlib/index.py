@@ -60,7 +60,7 @@ def measure(tree: Tree, session: Any, repeats: int = 3) -> Figure:
     finds, finds_stat, indexes = [], [], []
     added = 0
     for _ in range(repeats):
-        seconds, listed = _find(root)
+        seconds, _listed = _find(root)
         finds.append(seconds)
         finds_stat.append(_find(root, "-printf", "%s %T@ %p\\n")[0])
         seconds, added = _reconcile(tree, str(session.workdir))

@@ -24,6 +24,7 @@ for _path in (REPO / "tests", REPO / "helper"):
         sys.path.insert(0, str(_path))
 
 from fixtures.helper_process import RunningHelper, make_helper  # noqa: E402
+from fixtures.keyring import stop_process  # noqa: E402
 
 
 class _TempFactory:
@@ -112,13 +113,7 @@ class Session:
             self._playwright.stop()
             self._playwright = None
         for proc in self._procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            stop_process(proc, timeout=10)
         self._procs.clear()
         for helper in self._helpers:
             helper.stop()

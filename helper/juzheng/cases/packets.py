@@ -6,6 +6,8 @@ version) and plans with the pure :func:`juzheng.evidence.packet.plan_packet`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import logging
 from pathlib import Path
 
@@ -19,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def packets_for(
-    book: Rulebook, checklist: Checklist | None, records: list[EvidenceRecord], upload: UploadLimit | None, root: Path | None
+    book: Rulebook, checklist: Checklist | None, records: Sequence[EvidenceRecord], upload: UploadLimit | None, root: Path | None
 ) -> list[Packet]:
     if checklist is None or root is None:
         return []

@@ -10,7 +10,6 @@ of its ``computed_at``: clients count down from ``deadline_at``.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import threading
@@ -197,7 +196,7 @@ class CaseService:
         self._cache[case_id] = entry
         return entry
 
-    def list(self, status: str | None = "open") -> list[CaseSummary]:
+    def summaries(self, status: str | None = "open") -> list[CaseSummary]:
         """The cases by deadline, soonest first (cases without one last)."""
         return [e.summary for e in self._list.get(status, self.clock()).entries]
 
@@ -567,13 +566,14 @@ class CaseService:
     def act(self, case_id: int, req: CaseAction) -> CaseView:
         """标记已提交 / 已结案（赢/输）/ 重新打开: the seller's word, kept until the seller changes it."""
         self._case(case_id)
-        fields: dict[str, Any] = {
+        by_action: dict[str, dict[str, Any]] = {
             "submitted": {"status": "submitted"},
             "won": {"status": "closed", "outcome": "won"},
             "lost": {"status": "closed", "outcome": "lost"},
             "closed": {"status": "closed"},
             "reopen": {"status": "open", "outcome": None},
-        }[req.action]
+        }
+        fields = by_action[req.action]
         self.store.update_case(case_id, **fields)
         self.bus.publish(CASE_CHANGED, {"case_id": case_id, "action": req.action}, case_id)
         view = self.view(case_id)
@@ -723,7 +723,7 @@ class CaseService:
             self.store.set_case_level(case_id, level)
             if level is None:
                 return None
-        if LEVEL_ORDER[level] > LEVEL_ORDER.get(previous or "ok", 0):  # type: ignore[arg-type]
+        if LEVEL_ORDER[level] > LEVEL_ORDER.get(previous or "ok", 0):  # type: ignore[call-overload]
             payload = {"case_id": case_id, "level": level, "previous": previous}
             self.bus.publish(LEVEL_CHANGED, payload, case_id)
             return payload

@@ -224,7 +224,7 @@ def _summary(view: CaseView, prepared: PreparedPacket, names: list[str], problem
     if explanation and explanation.warning:
         lines.append("※ " + explanation.warning)
     lines += ["", "【文件】"]
-    for name, entry in zip(names, prepared.entries):
+    for name, entry in zip(names, prepared.entries, strict=False):
         lines.append(f"{name}：{entry.proves}" + (f"（由 {entry.converted_from} 转换，原文件保留在证据文件夹）" if entry.converted_from else ""))
     if prepared.missing:
         lines += ["", "【还缺】", *prepared.missing]

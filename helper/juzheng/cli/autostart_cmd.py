@@ -56,12 +56,12 @@ def cmd_autostart(args) -> int:
                 "dry_run": args.dry_run,
                 "entries": [
                     {"system": e.system, "method": e.method, "location": e.location, "content": e.content, "changed": c}
-                    for e, c in zip(entries, changed)
+                    for e, c in zip(entries, changed, strict=True)
                 ],
             }
         )
         return 0
-    for entry, did in zip(entries, changed):
+    for entry, did in zip(entries, changed, strict=True):
         where = "注册表启动项 " if entry.is_registry else ""
         if args.dry_run:
             verb = "将写入" if args.action == "on" else "将删除"

@@ -4,34 +4,31 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
 from ..rules import Rulebook, RulebookError, load_rulebook
+from . import exit_codes
+from .locations import add_rules_option  # noqa: F401  (re-exported: the commands import it from here)
 
 
 PLATFORM_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def add_rules_option(parser) -> None:
-    parser.add_argument("--rules", metavar="DIR", default=os.environ.get("JUZHENG_RULES"), help="规则目录（默认：随程序附带的 rules/）")
 
 
 def rulebook_from(args) -> Rulebook:
     try:
         return load_rulebook(args.rules)
     except RulebookError as exc:
-        fail(f"规则文件有错误，无法继续：\n{exc}", code=1)
+        fail(f"规则文件有错误，无法继续：\n{exc}", code=exit_codes.FAILED)
 
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
+def fail(message: str, code: int = exit_codes.USAGE) -> NoReturn:
     sys.stderr.write(message.rstrip() + "\n")
     raise SystemExit(code)
 

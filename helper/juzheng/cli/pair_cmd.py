@@ -20,16 +20,14 @@ from typing import Any
 from .. import __version__
 from ..instance import read_info
 from ..pairing import FileSecretStore, KeyringSecretStore, SecretUnavailable, mint_token
-from ..paths import default_state_dir
+from . import exit_codes
 from .common import fail, print_json
-
-EXIT_NOT_RUNNING = 3
-EXIT_NO_SECRET_STORE = 4
+from .locations import add_state_dir_option, state_dir_from
 
 
 def register(sub) -> None:
     p = sub.add_parser("pair", help="获取扩展配对码（需助手正在运行），或作废全部令牌")
-    p.add_argument("--state-dir", metavar="DIR", help="助手的状态目录（默认同 juzheng serve；环境变量 JUZHENG_STATE_DIR）")
+    add_state_dir_option(p)
     p.add_argument("--json", action="store_true", help='输出 {"code": ..., "expires_at": ...}')
     p.add_argument("--revoke", action="store_true", help="作废所有已发出的令牌（所有浏览器都需要重新配对）")
     p.add_argument("--page", action="store_true", help="打开本机状态页（确认配对请求、查看和撤销已配对的浏览器）；--json 时只输出一次性地址")
@@ -38,19 +36,19 @@ def register(sub) -> None:
 
 
 def cmd_pair(args) -> int:
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    state_dir = state_dir_from(args)
     if args.allow:
         return _allow(state_dir, args)
     info = read_info(state_dir)
     if info is None or not _alive(info):
         if args.revoke:
             return _revoke_offline(state_dir, info, args)
-        fail(f"举证助手没有在运行（状态目录 {state_dir}）。请先运行 juzheng serve，再运行 juzheng pair。", EXIT_NOT_RUNNING)
+        fail(f"举证助手没有在运行（状态目录 {state_dir}）。请先运行 juzheng serve，再运行 juzheng pair。", exit_codes.NOT_RUNNING)
     store = _secret_store(info, state_dir)
     try:
         key = store.load_or_create()
     except SecretUnavailable as exc:
-        fail(str(exc), EXIT_NO_SECRET_STORE)
+        fail(str(exc), exit_codes.NO_SECRET_STORE)
     token = mint_token(key, "adm")
     if args.page:
         url = _post(info, "/api/pair/page", token)["url"]
@@ -133,10 +131,10 @@ def _post(info: dict[str, Any], path: str, token: str) -> dict[str, Any]:
         except ValueError:
             message = ""
         if exc.code == 401:
-            fail("助手拒绝了本机管理令牌：钥匙串中的密钥与正在运行的助手不一致。请重启助手（juzheng serve）后再试。", 1)
-        fail(f"助手返回错误 {exc.code}：{message}", 1)
+            fail("助手拒绝了本机管理令牌：钥匙串中的密钥与正在运行的助手不一致。请重启助手（juzheng serve）后再试。", exit_codes.FAILED)
+        fail(f"助手返回错误 {exc.code}：{message}", exit_codes.FAILED)
     except (OSError, ValueError) as exc:
-        fail(f"无法连接举证助手（端口 {info.get('port')}）：{exc}", EXIT_NOT_RUNNING)
+        fail(f"无法连接举证助手（端口 {info.get('port')}）：{exc}", exit_codes.NOT_RUNNING)
 
 
 def _revoke_offline(state_dir: Path, info: dict[str, Any] | None, args) -> int:
@@ -155,7 +153,7 @@ def _revoke_offline(state_dir: Path, info: dict[str, Any] | None, args) -> int:
         except SecretUnavailable as exc:
             problems.append(str(exc))
     if not rotated:
-        fail("\n".join(problems) or "没有找到配对密钥", EXIT_NO_SECRET_STORE)
+        fail("\n".join(problems) or "没有找到配对密钥", exit_codes.NO_SECRET_STORE)
     db = open_store(state_dir)
     try:
         db.set_setting("paired_origin", "")

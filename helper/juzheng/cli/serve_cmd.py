@@ -9,33 +9,28 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Literal
 
 from aiohttp import web
 
 from .. import __version__
 from ..instance import AlreadyRunning, InstanceLock, clear_info, read_info, write_info
 from ..pairing import SecretUnavailable
-from ..paths import default_port, default_root, default_state_dir
+from ..paths import default_port, default_root
 from ..rules import DEFAULT_RULES_DIR, RulebookError
 from ..store import StateUnavailable
 from ..store.health import classify_write_error
+from . import exit_codes
 from .common import fail
+from .locations import add_location_options, state_dir_from
 
 log = logging.getLogger("juzheng")
-
-EXIT_RULES = 1
-EXIT_ALREADY_RUNNING = 3
-EXIT_NO_SECRET_STORE = 4
-EXIT_PORT_TAKEN = 5
-EXIT_STATE_DIR = 6
 
 
 def register(sub) -> None:
     p = sub.add_parser("serve", help="启动本地助手（只监听 127.0.0.1）")
-    p.add_argument("--root", metavar="DIR", help="证据文件夹（默认：文档/举证助手；环境变量 JUZHENG_ROOT）")
-    p.add_argument("--state-dir", metavar="DIR", help="状态目录（数据库等；环境变量 JUZHENG_STATE_DIR）")
+    add_location_options(p, serve=True)
     p.add_argument("--port", type=int, metavar="N", help="端口（默认 17817；环境变量 JUZHENG_PORT）")
-    p.add_argument("--rules", metavar="DIR", default=os.environ.get("JUZHENG_RULES"), help="规则目录（默认：随程序附带的 rules/；环境变量 JUZHENG_RULES）")
     p.add_argument("--no-tray", action="store_true", help="不显示托盘图标（截止提醒通知照常发送）；无图形界面时会自动以无界面方式运行")
     p.add_argument("--no-notify", action="store_true", help="不发送桌面截止提醒通知")
     p.add_argument(
@@ -49,7 +44,7 @@ def register(sub) -> None:
 def cmd_serve(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     root = Path(args.root) if args.root else default_root()
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    state_dir = state_dir_from(args)
     try:
         port = args.port if args.port is not None else default_port()
     except ValueError:
@@ -63,11 +58,11 @@ def cmd_serve(args) -> int:
         lock.acquire()
     except OSError as exc:
         refused = classify_write_error(exc, state_dir)
-        fail(refused.message if refused else f"无法使用状态目录 {state_dir}：{exc}", EXIT_STATE_DIR)
+        fail(refused.message if refused else f"无法使用状态目录 {state_dir}：{exc}", exit_codes.STATE_DIR)
     except AlreadyRunning:
         info = read_info(state_dir) or {}
         where = f"（进程 {info.get('pid')}，端口 {info.get('port')}）" if info else ""
-        fail(f"另一个举证助手已在使用状态目录 {state_dir}{where}。同一时间只能运行一个；如需再开一个，请换一个 --state-dir。", EXIT_ALREADY_RUNNING)
+        fail(f"另一个举证助手已在使用状态目录 {state_dir}{where}。同一时间只能运行一个；如需再开一个，请换一个 --state-dir。", exit_codes.ALREADY_RUNNING)
     try:
         return _serve(args, root, state_dir, port, rules_dir)
     finally:
@@ -79,15 +74,15 @@ def _serve(args, root: Path, state_dir: Path, port: int, rules_dir: Path) -> int
     from ..runtime import Runtime
     from ..server import create_app
 
-    backend = "file" if args.insecure_file_secret else "keyring"
+    backend: Literal["keyring", "file"] = "file" if args.insecure_file_secret else "keyring"
     try:
         runtime = Runtime.build(root=root, state_dir=state_dir, rules_dir=rules_dir, secret_backend=backend)
     except SecretUnavailable as exc:
-        fail(str(exc), EXIT_NO_SECRET_STORE)
+        fail(str(exc), exit_codes.NO_SECRET_STORE)
     except StateUnavailable as exc:
-        fail(exc.message, EXIT_STATE_DIR)
+        fail(exc.message, exit_codes.STATE_DIR)
     except RulebookError as exc:
-        fail(f"规则文件有 {len(exc.errors)} 处错误，助手无法启动：\n" + "\n".join(f"  {e}" for e in exc.errors), EXIT_RULES)
+        fail(f"规则文件有 {len(exc.errors)} 处错误，助手无法启动：\n" + "\n".join(f"  {e}" for e in exc.errors), exit_codes.FAILED)
     if backend == "file":
         log.warning("配对密钥保存在文件 %s（--insecure-file-secret）：请勿把状态目录同步或分享给他人", state_dir / "secret.key")
     level_seconds = float(os.environ.get("JUZHENG_LEVEL_CHECK_SECONDS", "30"))
@@ -115,9 +110,9 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
                 f"端口 {port} 已被其他程序占用，助手没有启动（不会自动换端口）。\n"
                 f"换一个端口：juzheng serve --port {port + 1}（或设置环境变量 JUZHENG_PORT={port + 1}），\n"
                 f"并在浏览器扩展的「选项」页面把助手端口改成同一个数字。",
-                EXIT_PORT_TAKEN,
+                exit_codes.PORT_TAKEN,
             )
-        fail(f"无法监听 127.0.0.1:{port}：{exc}", EXIT_PORT_TAKEN)
+        fail(f"无法监听 127.0.0.1:{port}：{exc}", exit_codes.PORT_TAKEN)
     url = f"http://127.0.0.1:{port}"
     status_runner = await _start_status_page(runtime)
     write_info(
@@ -187,7 +182,7 @@ async def _start_status_page(runtime) -> web.AppRunner | None:
 
 
 def _start_tray(runtime, quit, show_icon: bool = True, notify: bool = True):
-    """The tray (issue 6) when it is installed and a tray host exists; the helper never needs it."""
+    """The tray when it is installed and a tray host exists; the helper never needs it."""
     try:
         from ..tray import start_tray
     except Exception:  # not installed yet, or no display (pystray raises non-ImportErrors)

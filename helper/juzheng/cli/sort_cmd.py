@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from pathlib import Path
 
 from ..events import EventBus
-from ..paths import default_root, default_state_dir
 from ..store import open_store
-from .common import add_rules_option, fail, print_json, rulebook_from
+from . import exit_codes
+from .common import fail, print_json, rulebook_from
+from .locations import add_location_options, resolve
 
 _ACTIONS = {"move": "移入", "duplicate": "重复", "pending": "待处理", "held": "保留", "skip": "跳过"}
 _STATUS = {
@@ -34,22 +34,21 @@ def register(sub) -> None:
 
 
 def _common(p) -> None:
-    p.add_argument("--root", metavar="DIR", help="证据文件夹（默认：文档/举证助手）")
-    p.add_argument("--state-dir", metavar="DIR", help="助手数据目录（默认：系统的用户数据目录）")
-    add_rules_option(p)
+    add_location_options(p)
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
 
 def _service(args, create: bool):
     from ..evidence import EvidenceService  # imported here: `juzheng rules …` need not load watchdog
 
-    root = Path(args.root) if args.root else default_root()
+    where = resolve(args)  # the running helper's folder when one runs on this state directory
+    root = where.root
     if not root.is_dir():
         if not create:
             fail(f"证据文件夹不存在：{root}")
         root.mkdir(parents=True, exist_ok=True)
     book = rulebook_from(args)
-    store = open_store(Path(args.state_dir) if args.state_dir else default_state_dir())
+    store = open_store(where.state_dir)
     return EvidenceService(root, store, lambda: book, EventBus(store), watch=False), store
 
 
@@ -97,7 +96,7 @@ def cmd_undo(args) -> int:
             print(f"已放回：{item.from_path} → {item.to_path}")
         else:
             print(f"无法放回：{item.from_path}（{item.detail or item.status}）")
-    return 0 if all(i.status == "undone" for i in items) else 1
+    return exit_codes.OK if all(i.status == "undone" for i in items) else exit_codes.FAILED
 
 
 def _progress_bar(done: int, total: int | None) -> None:
@@ -123,6 +122,6 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths[-1] = 0  # the last column is not padded
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) if w else c for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c + " " * (w - _width(c)) if w else c for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(headers), line(["-" * max(w, 4) for w in widths]), *(line(r) for r in rows)])

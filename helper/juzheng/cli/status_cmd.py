@@ -7,26 +7,26 @@ from the case service (``juzheng.cases``), the colour, tooltip and menu from the
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..cases import CaseService, CaseSummary
 from ..cases.deadline_sources import SOURCE_LABELS
 from ..events import EventBus
 from ..instance import read_info
-from ..paths import default_root, default_state_dir
+from ..paths import default_root
 from ..rules import Rulebook, RulebookError, level_for, load_rulebook
-from ..rules.deadlines import LEVEL_LABELS
+from ..rules.deadlines import LEVEL_LABELS, Level
 from ..rules.models import Levels
 from ..store import DB_NAME, SqliteStore, StoreProblem, open_store, utcnow
 from ..store.health import PROBLEM_LABELS, probe_directory
 from ..tray.runtime_glue import PAUSED_SETTING
 from ..tray.state import COLOUR_LABELS, CaseDeadline, TrayInputs, TrayState, format_remaining, tray_state
-from .common import add_rules_option, parse_time, print_json
+from .common import parse_time, print_json
+from .locations import add_location_options, state_dir_from
 from .pair_cmd import _alive
 
 
@@ -49,7 +49,7 @@ class CaseLine(BaseModel):
     deadline_source: str | None = None
     deadline_conflict: bool = False
     remaining: str | None
-    level: str | None
+    level: Level | None
     complete: bool | None
     missing: int | None
 
@@ -79,22 +79,20 @@ class StatusReport(TrayState):
     root: str
     cases: list[CaseLine]
     pending_files: list[PendingLine]
-    problems: list[StoreProblem] = []
+    problems: list[StoreProblem] = Field(default_factory=list)
     reader: ReaderLine | None = None
 
 
 def register(sub) -> None:
     p = sub.add_parser("status", help="查看状态：待举证案子、最近截止、待分类文件（与托盘一致；助手未运行也可用）")
-    p.add_argument("--state-dir", metavar="DIR", help="状态目录（默认同 juzheng serve；环境变量 JUZHENG_STATE_DIR）")
-    p.add_argument("--root", metavar="DIR", help="证据文件夹（默认：运行中的助手所用的，或 文档/举证助手）")
-    add_rules_option(p)
+    add_location_options(p)
     p.add_argument("--now", metavar="ISO8601", help="按此时间计算剩余时间（默认：现在）")
     p.add_argument("--json", action="store_true", help="输出 JSON（字段见 StatusReport）")
     p.set_defaults(handler=cmd_status)
 
 
 def cmd_status(args) -> int:
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    state_dir = state_dir_from(args)
     now = parse_time(args.now, "--now") if args.now else utcnow()
     report = build_report(state_dir, now, rules_dir=args.rules, root=Path(args.root) if args.root else None)
     if args.json:
@@ -104,7 +102,7 @@ def cmd_status(args) -> int:
     return 0
 
 
-def build_report(state_dir: Path, now: datetime, *, rules_dir: str | os.PathLike | None = None, root: Path | None = None) -> StatusReport:
+def build_report(state_dir: Path, now: datetime, *, rules_dir: str | Path | None = None, root: Path | None = None) -> StatusReport:
     info = read_info(state_dir)
     helper = HelperInfo(running=False)
     if info is not None and _alive(info):
@@ -186,10 +184,10 @@ def _cases(store: SqliteStore, book: Rulebook | None, now: datetime) -> list[Cas
     if book is not None:
         service = CaseService(store, lambda: book, EventBus(store), clock=lambda: now)
         try:
-            summaries = service.list("open")
+            summaries = service.summaries("open")
         finally:
             service.close()
-        labels = {p.id: p.label for p in book.platforms.values()}
+        labels: dict[str, str] = {p.id: p.label for p in book.platforms.values()}
         return [_line(s, labels.get(s.platform, s.platform), now) for s in summaries]
     # Without a valid rulebook no checklist can be computed: show the stored deadlines, levelled
     # with the default thresholds, so the seller still sees what is about to expire.

@@ -1,6 +1,6 @@
 """Pure classification of a file name into (platform, order id, kind), or why it cannot be placed.
 
-No I/O: the caller passes the known cases and the case in focus. Placement order (issue 4):
+No I/O: the caller passes the known cases and the case in focus. Placement order:
 
 1. an order id in the file name: a structured id (Pinduoduo ``YYMMDD-`` + 15 digits) stands on its
    own; a bare long number counts only when a known case has that order id or a platform word
@@ -46,11 +46,14 @@ class Focus:
     since: datetime | None = None  # when this look at the case began: earlier files are only offered
 
 
+OrderBy = Literal["name", "name_and_case", "name_and_word", "focus", "read_order", "read_tracking"]
+
+
 class Placement(BaseModel):
     platform: str
     order_id: str
     kind: str | None  # None: 待分类
-    order_by: Literal["name", "name_and_case", "name_and_word", "focus", "read_order", "read_tracking"]
+    order_by: OrderBy
     kind_by: Literal["keyword", "video", "none", "read"]
     keyword: str | None = None
     note: str | None = None  # why the kind stayed unknown, for the seller
@@ -205,7 +208,7 @@ def platform_words(filename: str, rulebook: Rulebook) -> set[str]:
 
 def _order_from_name(
     stem: str, rulebook: Rulebook, known: list[KnownCase]
-) -> tuple[str, str, str] | Unplaced | None:
+) -> tuple[str, str, OrderBy] | Unplaced | None:
     # Every platform whose pattern matches each token of the name.
     tokens: dict[str, set[str]] = {}
     spans: dict[str, tuple[int, int]] = {}
@@ -225,7 +228,7 @@ def _order_from_name(
     if not tokens:
         return None
     words = _platform_words(stem, rulebook)
-    resolved: dict[tuple[str, str], str] = {}
+    resolved: dict[tuple[str, str], OrderBy] = {}
     problems: list[Unplaced] = []
     for token, platforms in sorted(tokens.items(), key=lambda kv: spans[kv[0]]):
         by_case = {c.platform for c in known if c.order_id == token and c.platform in platforms}
@@ -253,8 +256,8 @@ def _order_from_name(
         numbers = "、".join(token for _, token in resolved)
         return Unplaced(code="several_orders", reason=REASON_SEVERAL.format(numbers=numbers))
     if len(resolved) == 1:
-        (platform, token), how = next(iter(resolved.items()))
-        return platform, token, how
+        (platform_id, token), how = next(iter(resolved.items()))
+        return platform_id, token, how
     return problems[0]
 
 

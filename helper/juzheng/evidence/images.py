@@ -19,8 +19,7 @@ import threading
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageMath, UnidentifiedImageError
 from pydantic import BaseModel
 
 from ..store import EvidenceRecord, SqliteStore
@@ -63,16 +62,30 @@ def analyse(path: Path) -> ImageFacts | None:
 
 
 def laplacian_variance(grey: Image.Image) -> float:
-    a = np.asarray(grey, dtype=np.float64)
-    if a.shape[0] < 3 or a.shape[1] < 3:
+    """Variance of the 4-neighbour Laplacian over the inner pixels, in Pillow's C code: the
+    neighbours are shifted crops of the float image, the means come from a 1×1 box resize."""
+    w, h = grey.size
+    if w < 3 or h < 3:
         return 0.0
-    lap = a[1:-1, :-2] + a[1:-1, 2:] + a[:-2, 1:-1] + a[2:, 1:-1] - 4.0 * a[1:-1, 1:-1]
-    return float(lap.var())
+    f = grey.convert("F")
+    shifted = {
+        "c": f.crop((1, 1, w - 1, h - 1)), "l": f.crop((0, 1, w - 2, h - 1)), "r": f.crop((2, 1, w, h - 1)),
+        "u": f.crop((1, 0, w - 1, h - 2)), "d": f.crop((1, 2, w - 1, h)),
+    }
+    lap = ImageMath.lambda_eval(lambda e: e["l"] + e["r"] + e["u"] + e["d"] - e["c"] * 4, **shifted)
+    squared = ImageMath.lambda_eval(lambda e: e["x"] * e["x"], x=lap)
+    mean = _mean(lap)
+    return max(0.0, _mean(squared) - mean * mean)
+
+
+def _mean(image: Image.Image) -> float:
+    return float(image.resize((1, 1), Image.Resampling.BOX).getpixel((0, 0)))  # type: ignore[arg-type]
 
 
 def dhash(grey: Image.Image) -> int:
-    small = np.asarray(grey.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
-    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    small = grey.resize((9, 8), Image.Resampling.LANCZOS)
+    rows = [[small.getpixel((x, y)) for x in range(9)] for y in range(8)]
+    bits = [row[x + 1] > row[x] for row in rows for x in range(8)]  # type: ignore[operator]
     return int("".join("1" if b else "0" for b in bits), 2)
 
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from ..events import EVIDENCE_CHANGED, EventBus
 from ..paths import INBOX
-from ..store import EvidenceRecord, SqliteStore, utcnow
+from ..store import EvidenceRecord, SqliteStore, StoredEvidence, utcnow
 from .layout import Layout, Location, is_ignored_name, rel
 
 Progress = Callable[[int, int | None], None]  # (done, total or None while counting)
@@ -92,6 +92,7 @@ class Indexer:
         loc = layout.locate(relpath)
         if loc.area != "order" or is_ignored_name(path.name):
             return None
+        assert loc.platform is not None and loc.order_id is not None  # an order folder names both
         try:
             st = os.lstat(path)
         except OSError:
@@ -123,16 +124,16 @@ class Indexer:
             self.store.update_evidence(orphan.id, **fields)
             same_folder = (orphan.path or "").rsplit("/", 1)[0] == relpath.rsplit("/", 1)[0]
             return self._publish(Change("renamed" if same_folder else "moved", orphan.model_copy(update=fields)))
-        record = EvidenceRecord(
+        new = EvidenceRecord(
             platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=relpath, sha256=sha256,
             size=st.st_size, mtime_ns=st.st_mtime_ns, how=how, added_at=utcnow(),  # type: ignore[arg-type]
         )
-        record = self.store.add_evidence(record)
+        record = self.store.add_evidence(new)
         if sha256 is None:
             self.unhashed_orders.add((record.platform, record.order_id))
         return self._publish(Change("added", record))
 
-    def _orphan(self, layout: Layout, loc: Location, name: str, st: os.stat_result) -> EvidenceRecord | None:
+    def _orphan(self, layout: Layout, loc: Location, name: str, st: os.stat_result) -> StoredEvidence | None:
         """A record of this order with this size and mtime (to the nanosecond) whose file is gone.
 
         Events in a folder created a moment earlier can be lost before inotify watches it (a rename
@@ -167,6 +168,7 @@ class Indexer:
             return []
         changes = []
         for record in self.store.evidence_under(src_rel):
+            assert record.path is not None  # found by its path
             new_rel = dest_rel + record.path[len(src_rel):]
             loc = layout.locate(new_rel)
             if loc.area != "order" or is_ignored_name(new_rel.rsplit("/", 1)[-1]):
@@ -228,7 +230,7 @@ class Indexer:
                 report.removed += 1
             if progress and done % 1000 == 0:
                 progress(done, total)
-        for p, (size, mtime, loc) in on_disk.items():
+        for p, (size, mtime, _loc) in on_disk.items():
             if p in known and known[p] != (size, mtime):
                 record = self.store.evidence_by_path(p)
                 if record is not None:
@@ -272,7 +274,7 @@ class Indexer:
 
     # -- events -------------------------------------------------------------------------------------
     def _publish(self, change: Change) -> Change:
-        if self.bus is not None:
+        if self.bus is not None and not isinstance(change.record, OrderKey):  # floods publish per order
             self.bus.publish(EVIDENCE_CHANGED, payload(change.record, change.action))
         return change
 

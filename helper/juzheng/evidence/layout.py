@@ -84,7 +84,7 @@ def _truncate(name: str, max_bytes: int) -> str:
     suffix = path.suffix if len(path.suffix) <= 16 else ""
     stem = name[: len(name) - len(suffix)] if suffix else name
     budget = max_bytes - len(suffix.encode("utf-8"))
-    out = []
+    out: list[str] = []
     used = 0
     for ch in stem:
         size = len(ch.encode("utf-8"))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import sys
 import stat
 import uuid
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ class FileState:
     mtime_ns: int
 
     @classmethod
-    def of(cls, path: Path) -> "FileState":
+    def of(cls, path: Path) -> FileState:
         st = os.stat(path)
         return cls(st.st_size, st.st_mtime_ns)
 
@@ -93,7 +94,7 @@ def open_regular(path: Path, limit: int | None = None):
             raise NotRegularFile(errno.EINVAL, "不是普通文件", str(path))
         if limit is not None and st.st_size > limit:
             raise FileTooLarge(errno.EFBIG, f"文件超过 {limit // 1024**2} MB", str(path))
-        if _NONBLOCK and os.name != "nt":
+        if _NONBLOCK and sys.platform != "win32":
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:

@@ -21,7 +21,7 @@ from pathlib import Path
 HAS_CLOSE_EVENTS = sys.platform.startswith("linux")
 IS_WINDOWS = os.name == "nt"
 
-if IS_WINDOWS:  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only (sys.platform: mypy checks each branch)
     import msvcrt
 
     def _try_lock(fd: int) -> bool:
@@ -117,7 +117,7 @@ class SorterLock:
                 self._fd = None
         self._local.release()
 
-    def __enter__(self) -> "SorterLock":
+    def __enter__(self) -> SorterLock:
         self.acquire()
         return self
 
@@ -144,6 +144,8 @@ SNAPSHOT_TTL = 0.25  # one /proc scan (~10 ms for 1,000 descriptors) serves a bu
 def _windows_open_for_delete(path: str) -> None:  # pragma: no cover - exercised on Windows only
     """Open and close ``path`` for delete, sharing only reading: raises OSError (winerror 32) if
     another handle has it open for writing or without delete sharing."""
+    if sys.platform != "win32":
+        raise OSError(0, "open-for-delete check exists on Windows only", path)
     import ctypes
     from ctypes import wintypes
 
@@ -168,6 +170,8 @@ def _lease_says_writing(path: Path) -> bool | None:
     Taken and dropped at once; the break notice a writer opening meanwhile would send is set to
     SIGURG, whose default is to be ignored (SIGIO's default would end the process).
     """
+    if sys.platform == "win32":  # no leases there (and no fcntl): the caller asks Windows itself
+        return None
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not Linux
@@ -268,6 +272,8 @@ class WriterCheck:
         return found
 
     def _writes(self, pid: str, fd: str, target: str) -> bool:
+        if sys.platform == "win32":  # /proc is Linux's
+            return False
         try:
             # Still the same file? A snapshot's descriptor may have been closed and its number reused.
             if os.readlink(f"{self.proc}/{pid}/fd/{fd}") != target:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -81,7 +81,7 @@ def _read(path: Path, size: int | None) -> bytes:
     return path.read_bytes()
 
 
-def prepare(service: Importer, case: Case, packet: Packet, records: dict[int, EvidenceRecord]) -> list[str]:
+def prepare(service: Importer, case: Case, packet: Packet, records: Mapping[int, EvidenceRecord]) -> list[str]:
     """Make the files the packet still lacks, beside their originals. Returns the errors (zh-CN)."""
     limit = packet.max_bytes
     errors: list[str] = []

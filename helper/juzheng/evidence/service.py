@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..events import CASE_CHANGED, EVIDENCE_CHANGED, PENDING_CHANGED, RULES_CHANGED, EventBus
+from ..events import CASE_CHANGED, EVIDENCE_CHANGED, RULES_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
 from ..store import Case, Event, EvidenceRecord, PendingFile, SqliteStore, StateUnavailable, utcnow
@@ -32,7 +32,7 @@ from .mover import UPLOAD_SRC, FileState, Mover, new_batch, sha256_bytes, sha256
 from .osfacts import HAS_CLOSE_EVENTS, SorterLock
 from . import undo_journal
 from .recovery import recover
-from .sorter import REASON_HELD, SortContext, SortItem, Sorter, hold, unhold
+from .sorter import SortContext, SortItem, Sorter, unhold
 from .watcher import NEW_FOLDER_QUIET, Debouncer, Hint, RootWatcher, monotonic, tree_entries
 
 log = logging.getLogger(__name__)
@@ -253,9 +253,9 @@ class EvidenceService:
         layout = Layout(self.root, rulebook)
         sha = sha256_bytes(data)
         with self.lock:
-            for record in self.store.evidence_for_order(case.platform, case.order_id):
-                if record.kind == kind and record.sha256 == sha and record.path and (self.root / record.path).is_file():
-                    return record
+            for known in self.store.evidence_for_order(case.platform, case.order_id):
+                if known.kind == kind and known.sha256 == sha and known.path and (self.root / known.path).is_file():
+                    return known
             dest_dir = layout.kind_dir(case.platform, case.order_id, kind)
             result = self.mover.write_new(data, dest_dir, name, batch=new_batch("upload"))
             assert result.dest is not None

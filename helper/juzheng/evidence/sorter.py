@@ -21,12 +21,12 @@ from pydantic import BaseModel
 from ..events import EVIDENCE_CHANGED, PENDING_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
-from ..store import EvidenceRecord, SqliteStore, utcnow
+from ..store import EvidenceRecord, SqliteStore, StoredEvidence, utcnow
 from ..focus import read_focus
 from .arrival import arrival
 from .duplicates import note_duplicate
 from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
-from .indexer import Indexer
+from .indexer import Indexer, OrderKey
 from .layout import Layout, rel, safe_name
 from .mover import FileState, FileTooLarge, Mover, sha256_file
 from .osfacts import SorterLock
@@ -184,7 +184,7 @@ class Sorter:
                 return record
         return None
 
-    def _verified_sha(self, record: EvidenceRecord) -> str | None:
+    def _verified_sha(self, record: StoredEvidence) -> str | None:
         """The record's hash, recomputed (and stored) when its file changed since it was recorded."""
         path = self.root / (record.path or "")
         try:
@@ -241,7 +241,7 @@ class Sorter:
         item.status = "done"
         if item.action == "move":
             change = self.indexer.index_file(ctx.layout, result.dest, how="sorted", sha256=planned.sha256)
-            if change is not None:
+            if change is not None and not isinstance(change.record, OrderKey):
                 item.evidence_id = change.record.id
             if self.reader is not None and planned.placement is not None:
                 self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind, result.dest)

@@ -19,9 +19,9 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -138,13 +138,13 @@ class Debouncer:
         return flooded
 
 
-class EventSink:
+class EventSink(Protocol):
     """What the watcher reports to; the service implements it."""
 
-    hint: Callable[[Path, Hint], None]
-    deleted: Callable[[Path, bool], None]
-    moved: Callable[[Path, Path, bool], None]
-    folder_appeared: Callable[[Path], None]
+    def hint(self, path: Path, kind: Hint) -> None: ...
+    def deleted(self, path: Path, is_dir: bool) -> None: ...
+    def moved(self, src: Path, dest: Path, is_dir: bool) -> None: ...
+    def folder_appeared(self, path: Path) -> None: ...
 
 
 class _Handler(FileSystemEventHandler):

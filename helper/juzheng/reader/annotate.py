@@ -6,6 +6,8 @@ reflects the current cases and rules without storing a verdict that could go sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import logging
 
 from ..cases.models import AutoChecked, EvidenceItem, ReadSummary
@@ -25,7 +27,7 @@ def prompt_for(label: str, tracking: list[str], orders: list[str]) -> str:
     return f"这张像是{label}"
 
 
-def annotate_readings(store: SqliteStore, book: Rulebook, case: Case, records: list[EvidenceRecord], items: list[EvidenceItem]) -> list[AutoChecked]:
+def annotate_readings(store: SqliteStore, book: Rulebook, case: Case, records: Sequence[EvidenceRecord], items: list[EvidenceItem]) -> list[AutoChecked]:
     try:
         return _annotate(store, book, case, records, items)
     except Exception:  # a reading that cannot be shown must never break the checklist
@@ -33,9 +35,9 @@ def annotate_readings(store: SqliteStore, book: Rulebook, case: Case, records: l
         return []
 
 
-def _annotate(store: SqliteStore, book: Rulebook, case: Case, records: list[EvidenceRecord], items: list[EvidenceItem]) -> list[AutoChecked]:
+def _annotate(store: SqliteStore, book: Rulebook, case: Case, records: Sequence[EvidenceRecord], items: list[EvidenceItem]) -> list[AutoChecked]:
     cases: list[CaseRef] | None = None
-    for record, item in zip(records, items):
+    for record, item in zip(records, items, strict=False):
         if not record.sha256 or not record.path:
             continue
         reading = get_reading(store, record.sha256)

@@ -73,7 +73,7 @@ def _red_circles(image: Image.Image) -> tuple[int, float]:
     seen = np.zeros_like(grid, dtype=bool)
     found = 0
     min_side = max(4, min(gh, gw) // 14)
-    for y0, x0 in zip(*np.nonzero(grid)):
+    for y0, x0 in zip(*np.nonzero(grid), strict=True):
         if seen[y0, x0]:
             continue
         cells = _component(grid, seen, int(y0), int(x0))

@@ -58,8 +58,11 @@ class OptionResult(BaseModel):
     source_label: str = Field(default="", description="来源，卖家可读：「来源：拼多多售后举证说明」或「通用做法，非平台规则」")
 
 
+WarningCode = Literal["rejected_kind", "caution", "expired", "expires_before_deadline", "coverage", "undated", "overdue"]
+
+
 class Warning(BaseModel):
-    code: Literal["rejected_kind", "caution", "expired", "expires_before_deadline", "coverage", "undated", "overdue"]
+    code: WarningCode
     kind: str | None = None
     message: str
 
@@ -237,12 +240,12 @@ def _item(
     )
 
 
-def _validity_problems(kind: EvidenceKind, item: Evidence, now: datetime, deadline: Deadline | None) -> list[tuple[str, str]]:
+def _validity_problems(kind: EvidenceKind, item: Evidence, now: datetime, deadline: Deadline | None) -> list[tuple[WarningCode, str]]:
     if kind.validity is None:
         return []
     if item.generated_at is None:
         return [("undated", f"{kind.label}未填写生成日期：有效期 {_days(kind.validity.valid_for)} 天，请补填以便核对")]
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[WarningCode, str]] = []
     expires = item.generated_at + kind.validity.valid_for
     if expires <= now:
         problems.append(("expired", f"{kind.label}已于 {expires:%Y-%m-%d %H:%M} 过期（有效期 {_days(kind.validity.valid_for)} 天），请重新生成"))

@@ -7,19 +7,45 @@ reading code. All errors of a directory are collected, not just the first.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import re
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario, SynonymsFile, ToolName, UploadLimit, Vocabulary
 from .vocabulary_check import check_vocabulary, check_wording
 from .yaml_source import LocatedData, Path as DataPath, SourceError, YamlProblem, dotted, load_located
 
-DEFAULT_RULES_DIR = Path(__file__).resolve().parents[3] / "rules"
+
+
+SHIPPED_RULES = Path(__file__).resolve().parents[1] / "shipped_rules"  # juzheng/shipped_rules/ in a wheel
+
+
+def _shipped_rules_dir() -> Path:
+    """The rulebook that comes with the program.
+
+    A wheel carries a copy of the repository's rules/ in ``juzheng/shipped_rules/`` (setup.py). An
+    editable install has no copy: it reads rules/ of the source tree it was installed from, which
+    pip records in the install's ``direct_url.json`` (PEP 610), so an edit there is what runs.
+    """
+    if SHIPPED_RULES.is_dir():
+        return SHIPPED_RULES
+    # Every install record named juzheng: a source tree on sys.path also shows its build's egg-info.
+    for dist in importlib.metadata.distributions(name="juzheng"):
+        record = json.loads(dist.read_text("direct_url.json") or "{}")
+        url = record.get("url", "")
+        if record.get("dir_info", {}).get("editable") and url.startswith("file://"):
+            return Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path)) / "rules"
+    raise RuntimeError("找不到随程序附带的规则库：请用 scripts/run 或 pip install . 安装举证助手，或用 --rules 指定规则目录")
+
+
+DEFAULT_RULES_DIR = _shipped_rules_dir()
 
 
 class RulebookError(Exception):
@@ -115,7 +141,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     errors.extend(_cross_check(kinds, platforms))
     for name, located, platform in platforms:
         errors.extend(check_wording(name, located, platform))
-    for name, located, vocabulary in vocabularies[1:]:
+    for name, _located, _vocabulary in vocabularies[1:]:
         errors.append(SourceError(name, 1, "synonyms", f"词表只能有一个文件（已在 {vocabularies[0][0]} 中定义）"))
     if vocabularies:
         errors.extend(check_vocabulary(*vocabularies[0]))
@@ -144,13 +170,13 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _validate(model: type, located: LocatedData, name: str, errors: list[SourceError]):
+def _validate(model: type[BaseModel], located: LocatedData, name: str, errors: list[SourceError]):
     try:
         return model.model_validate(located.data)
     except ValidationError as exc:
         for err in exc.errors():
             loc: DataPath = tuple(err["loc"])
-            errors.append(SourceError(name, located.line_of(loc), dotted(loc), _message(err)))
+            errors.append(SourceError(name, located.line_of(loc), dotted(loc), _message(dict(err))))
         return None
 
 
@@ -196,13 +222,13 @@ def _cross_check(
             yield from _kind_refs(name, located, base, scenario, known_kinds)
         for scenario_id in (platform.upload.scenarios if platform.upload else {}):
             if not any(s.id == scenario_id for s in platform.scenarios):
-                path = ("platform", "upload", "scenarios", scenario_id)
-                yield SourceError(name, located.line_of(path), dotted(path), f"upload.scenarios 指向本平台不存在的场景 {scenario_id!r}")
+                upload_at: tuple[str, ...] = ("platform", "upload", "scenarios", scenario_id)
+                yield SourceError(name, located.line_of(upload_at), dotted(upload_at), f"upload.scenarios 指向本平台不存在的场景 {scenario_id!r}")
     for name, located, platform in platforms:
         for s_index, scenario in enumerate(platform.scenarios):
             if scenario.based_on and scenario.based_on not in scenario_ids:
-                path = ("platform", "scenarios", s_index, "based_on")
-                yield SourceError(name, located.line_of(path), dotted(path), f"based_on 指向不存在的场景 {scenario.based_on!r}")
+                ref: DataPath = ("platform", "scenarios", s_index, "based_on")
+                yield SourceError(name, located.line_of(ref), dotted(ref), f"based_on 指向不存在的场景 {scenario.based_on!r}")
 
 
 def _kind_refs(name: str, located: LocatedData, base: DataPath, scenario: Scenario, known: set[str]) -> Iterable[SourceError]:

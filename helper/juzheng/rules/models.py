@@ -106,7 +106,7 @@ class EvidenceKind(Strict):
     id: KindId
     label: str
     form: Literal["file", "text"] = "file"
-    media: list[Literal["image", "video", "pdf"]] = Field(default_factory=lambda: ["image", "pdf"])
+    media: list[Literal["image", "video", "pdf"]] = Field(default_factory=lambda: ["image", "pdf"])  # type: ignore[arg-type]
     keywords: list[str] = Field(min_length=1, description="file-name keywords; the longest match wins")
     how_to_obtain: list[str] = Field(min_length=1)
     fields: list[FieldCheck] = Field(default_factory=list, description="what makes it valid")
@@ -261,7 +261,7 @@ class UploadLimit(Strict):
     )
     provenance: Provenance
 
-    def for_scenario(self, scenario_id: str | None) -> "UploadLimit":
+    def for_scenario(self, scenario_id: str | None) -> UploadLimit:
         """The box of one scenario: the platform's, with that scenario's differences applied."""
         override = self.scenarios.get(scenario_id or "")
         if override is None:

@@ -70,7 +70,7 @@ def candidate_ids(rulebook: Rulebook, index: ScenarioIndex, platform: str | None
     chosen = {i for i, p in enumerate(index.platform_of) if p == platform}
     if shop:
         allowed.add(shop)
-        twins = {sid.split(".", 1)[1] for sid, p in zip(index.ids, index.platform_of) if p == shop}
+        twins = {sid.split(".", 1)[1] for sid, p in zip(index.ids, index.platform_of, strict=True) if p == shop}
         chosen = {i for i in chosen if index.ids[i].split(".", 1)[1] not in twins}
         chosen |= {i for i, p in enumerate(index.platform_of) if p == shop}
     return chosen | {i for i, sid in enumerate(index.ids) if sid == ORDINARY}

@@ -169,7 +169,7 @@ class ScenarioIndex:
         average = sum(lengths) / max(len(lengths), 1)
         # Document frequency over ideas, not files, plus the page chrome as one more "idea".
         concept_grams: dict[str, set[str]] = {}
-        for sid, tf in zip(ids, tfs):
+        for sid, tf in zip(ids, tfs, strict=True):
             concept_grams.setdefault(_concept(sid) if sid else "\0ordinary", set()).update(tf)
         chrome: set[str] = set()
         for text in _page_chrome(rulebook):

@@ -118,7 +118,7 @@ def guarded(handler: Handler) -> Handler:
         except BadRequest as exc:
             return error_response(exc.status, exc.message, exc.detail)
         except CaseError as exc:
-            extra = {"code": exc.code} if exc.code else {}
+            extra: dict[str, Any] = {"code": exc.code} if exc.code else {}
             return error_response(exc.status, exc.message, exc.detail, **extra)
 
     wrapper.__name__ = handler.__name__

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import os
 import time
 from collections.abc import Callable
@@ -33,10 +34,9 @@ _HEAD_END = b"\r\n\r\n"
 
 def raise_descriptor_limit() -> int | None:
     """Soft RLIMIT_NOFILE up to the hard limit (POSIX); the soft limit in force, None where unknown."""
-    try:
-        import resource
-    except ImportError:  # Windows: no per-process descriptor limit of this kind
+    if sys.platform == "win32":  # no per-process descriptor limit of this kind
         return None
+    import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
     if soft != resource.RLIM_INFINITY and soft < target:
@@ -59,7 +59,7 @@ def connection_limit(descriptors: int | None, wanted: int = MAX_CONNECTIONS) -> 
 class _Guarded(asyncio.Protocol):
     """Forwards everything to aiohttp's protocol; notes when the first request head is complete."""
 
-    def __init__(self, inner: Any, guard: "ConnectionGuard") -> None:
+    def __init__(self, inner: Any, guard: ConnectionGuard) -> None:
         self.inner = inner
         self.guard = guard
         self.transport: asyncio.BaseTransport | None = None

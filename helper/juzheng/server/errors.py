@@ -60,7 +60,7 @@ async def error_middleware(request: web.Request, handler: Callable[[web.Request]
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
         return response
-    except (ConnectionResetError, web.HTTPException):
+    except ConnectionResetError:
         raise
     except StateUnavailable as exc:
         return error_response(503, exc.message, code=exc.code)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .. import API_VERSION, __version__
 from .api import Route
@@ -29,15 +30,15 @@ ERROR_TEXT = {
 def openapi_document() -> dict[str, Any]:
     from .routes import ROUTES
 
-    models = {ErrorBody, EventMessage}
+    models: set[type[BaseModel]] = {ErrorBody, EventMessage}
     for route in ROUTES:
         models.update(m for m in (route.body, route.response) if m is not None)
     ordered = sorted(models, key=lambda m: m.__name__)
-    keys = [(m, "validation") for m in ordered] + [(m, "serialization") for m in ordered]
+    keys: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in ordered] + [(m, "serialization") for m in ordered]
     refs, top = models_json_schema(keys, ref_template=REF)
     schemas: dict[str, Any] = top.get("$defs", {})
 
-    def ref(model, mode: str) -> dict[str, Any]:
+    def ref(model, mode: JsonSchemaMode) -> dict[str, Any]:
         return refs[(model, mode)]
 
     paths: dict[str, Any] = {}

@@ -100,7 +100,6 @@ async def pair(request: web.Request) -> web.Response:
 
 
 async def ask(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
     body = await read_model(request, AskRequest)
     origin = request.headers["Origin"]
     try:

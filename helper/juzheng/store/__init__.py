@@ -6,7 +6,7 @@ implementing the same methods.
 
 from pathlib import Path
 
-from .records import Case, CaseKey, EvidenceRecord, Event, Move, PendingFile
+from .records import Case, CaseKey, EvidenceRecord, Event, Move, PendingFile, StoredEvidence
 from .health import StateUnavailable, StoreProblem
 from .sqlite import SqliteStore, utcnow
 
@@ -17,4 +17,7 @@ def open_store(state_dir: Path | str, *, repair: bool = True) -> SqliteStore:
     return SqliteStore(Path(state_dir) / DB_NAME, repair=repair)
 
 
-__all__ = ["StateUnavailable", "StoreProblem", "Case", "CaseKey", "EvidenceRecord", "Event", "Move", "PendingFile", "SqliteStore", "open_store", "utcnow"]
+__all__ = [
+    "Case", "CaseKey", "EvidenceRecord", "Event", "Move", "PendingFile", "SqliteStore", "StateUnavailable",
+    "StoreProblem", "StoredEvidence", "open_store", "utcnow",
+]

@@ -53,6 +53,12 @@ class EvidenceRecord(BaseModel):
     added_at: datetime
 
 
+class StoredEvidence(EvidenceRecord):
+    """An evidence record as the store returns it: it has its row id."""
+
+    id: int
+
+
 class Move(BaseModel):
     id: int
     batch: str

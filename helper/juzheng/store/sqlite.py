@@ -24,7 +24,7 @@ from .health import (
     DB_DAMAGED, RECOVERED_SETTING, STATE_FULL, STATE_READONLY, StateUnavailable, StoreProblem, classify_write_error, is_damaged,
     keep_damaged, recovered_problem, salvage,
 )
-from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile
+from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile, StoredEvidence
 from .schema import MIGRATIONS
 from .summaries import SummaryStoreMixin
 
@@ -103,9 +103,9 @@ def _size_matches_header(path: Path) -> bool:
     return pages == 0 or size >= pages * page_size
 
 
-def _evidence(row: sqlite3.Row) -> EvidenceRecord | None:
+def _evidence(row: sqlite3.Row) -> StoredEvidence | None:
     try:
-        return EvidenceRecord(**dict(row))
+        return StoredEvidence(**dict(row))
     except ValidationError as exc:
         log.warning("evidence %s: unreadable row skipped: %s", dict(row).get("id"), exc)
         return None
@@ -321,7 +321,7 @@ class SqliteStore(SummaryStoreMixin):
                 cur = db.execute(
                     f"INSERT INTO cases ({','.join(columns)}) VALUES ({','.join('?' * len(columns))})", params
                 )
-                case_id, created = cur.lastrowid, True
+                case_id, created = int(cur.lastrowid or 0), True
             else:
                 case_id, created = row["id"], False
                 if row["scenario_source"] == "seller" and values.get("scenario_source", "detected") != "seller":
@@ -363,14 +363,14 @@ class SqliteStore(SummaryStoreMixin):
         return [c for c in map(_case, rows) if c is not None]
 
     # -- evidence -----------------------------------------------------------------------------
-    def add_evidence(self, record: EvidenceRecord) -> EvidenceRecord:
+    def add_evidence(self, record: EvidenceRecord) -> StoredEvidence:
         data = record.model_dump(exclude={"id"})
         data = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in data.items()}
         with self.transaction() as db:
             cur = db.execute(
                 f"INSERT INTO evidence ({','.join(data)}) VALUES ({','.join('?' * len(data))})", tuple(data.values())
             )
-        return record.model_copy(update={"id": cur.lastrowid})
+        return StoredEvidence(**{**record.model_dump(), "id": cur.lastrowid})
 
     def add_evidence_many(self, records: Iterable[EvidenceRecord]) -> int:
         """Bulk insert for the first index of a large folder; paths already known are skipped."""
@@ -396,23 +396,23 @@ class SqliteStore(SummaryStoreMixin):
         with self.transaction() as db:
             db.execute("DELETE FROM evidence WHERE id=?", (evidence_id,))
 
-    def get_evidence(self, evidence_id: int) -> EvidenceRecord | None:
+    def get_evidence(self, evidence_id: int) -> StoredEvidence | None:
         row = self._one("SELECT * FROM evidence WHERE id=?", (evidence_id,))
         return _evidence(row) if row else None
 
-    def evidence_by_path(self, path: str) -> EvidenceRecord | None:
+    def evidence_by_path(self, path: str) -> StoredEvidence | None:
         row = self._one("SELECT * FROM evidence WHERE path=?", (path,))
         return _evidence(row) if row else None
 
-    def evidence_under(self, prefix: str) -> list[EvidenceRecord]:
+    def evidence_under(self, prefix: str) -> list[StoredEvidence]:
         """Every file record whose path is ``prefix`` or inside it (a folder renamed or removed by hand)."""
         rows = self._all("SELECT * FROM evidence WHERE path=? OR substr(path, 1, ?)=?", (prefix, len(prefix) + 1, prefix + "/"))
         return [e for e in map(_evidence, rows) if e is not None]
 
-    def evidence_by_sha(self, sha256: str) -> list[EvidenceRecord]:
+    def evidence_by_sha(self, sha256: str) -> list[StoredEvidence]:
         return [e for e in map(_evidence, self._all("SELECT * FROM evidence WHERE sha256=?", (sha256,))) if e is not None]
 
-    def evidence_for_order(self, platform: str, order_id: str) -> list[EvidenceRecord]:
+    def evidence_for_order(self, platform: str, order_id: str) -> list[StoredEvidence]:
         rows = self._all("SELECT * FROM evidence WHERE platform=? AND order_id=? ORDER BY id", (platform, order_id))
         return [e for e in map(_evidence, rows) if e is not None]
 
@@ -446,7 +446,7 @@ class SqliteStore(SummaryStoreMixin):
                 "INSERT INTO moves (batch, src, dest, sha256, size, state, created_at) VALUES (?,?,?,?,?,'planned',?)",
                 (batch, src, dest, sha256, size, _iso(utcnow())),
             )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)  # set by every INSERT
 
     def finish_move(self, move_id: int, state: MoveState, error: str | None = None) -> None:
         with self.transaction() as db:
@@ -499,7 +499,7 @@ class SqliteStore(SummaryStoreMixin):
                     "INSERT INTO events (at, type, case_id, payload) VALUES (?,?,?,?)",
                     (stamp, type, case_id, json.dumps(payload, ensure_ascii=False, default=str)),
                 )
-                events.append(Event(id=int(cur.lastrowid), at=at, type=type, case_id=case_id, payload=payload))
+                events.append(Event(id=int(cur.lastrowid or 0), at=at, type=type, case_id=case_id, payload=payload))
         return events
 
     def events_since(self, event_id: int, limit: int = 500) -> list[Event]:

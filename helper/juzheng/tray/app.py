@@ -56,8 +56,8 @@ class TrayActions:
     quit: Callable[[], None]
     # Pairing without a terminal: the status page (confirm, list, revoke), one browser's revoke, an answer.
     open_status: Message | None = None
-    revoke_browser: Callable[[str], "str | None"] | None = None
-    answer_ask: Callable[[str, bool], "str | None"] | None = None
+    revoke_browser: Callable[[str], str | None] | None = None
+    answer_ask: Callable[[str, bool], str | None] | None = None
 
 
 def load_pystray() -> tuple[Any | None, str | None]:
@@ -364,16 +364,21 @@ class TrayController:
         )
         if shown == self._shown:
             return
-        previous, self._shown = self._shown, shown
+        previous = self._shown
         try:
             if previous is None or previous[0] != shown[0]:
                 icon.icon = self._image(state)
+                log.info("托盘图标：%s", state.colour)
             if previous is None or previous[1] != shown[1]:
                 icon.title = shown[1]
             if previous is None or previous[2] != shown[2]:
                 icon.update_menu()
         except Exception:
+            # Not remembered as shown: the next refresh tries again instead of taking the icon
+            # for updated (under load the X11 backend's first calls can fail).
             log.exception("updating the tray icon failed")
+            return
+        self._shown = shown
 
     def _title(self, state: TrayState) -> str:
         return "juzheng" if self._x11 else _tooltip(state)

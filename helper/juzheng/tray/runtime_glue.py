@@ -34,7 +34,7 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
             case_id=s.id, level=s.level, deadline_at=s.deadline_at,
             estimate=s.deadline_source == "estimate", conflict=s.deadline_conflict,
         )
-        for s in runtime.cases.list("open")
+        for s in runtime.cases.summaries("open")
     ]
     evidence = runtime.evidence
     if evidence is not None:
@@ -190,7 +190,7 @@ def start_tray(
     # notifier's memory makes telling about current levels again harmless.
     if notifier is not None:
         threading.Thread(
-            target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.list("open")),
+            target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.summaries("open")),
             name="juzheng-notify-catch-up",
             daemon=True,
         ).start()
