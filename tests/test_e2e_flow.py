@@ -413,7 +413,7 @@ def test_revoked_pairing_says_how_to_fix_it_and_recovers(case_page, e2e_helper, 
     case_page.reload()
     overlay = overlay_of(case_page)
     expect(overlay.host).to_have_attribute("data-state", "unpaired")
-    expect(overlay.locator('[data-role="problem"]')).to_contain_text("juzheng pair")
+    expect(overlay.locator('[data-role="problem"]')).to_contain_text("开始配对")  # no terminal command for a seller
     browser.screenshot(case_page, "overlay-unpaired")
 
     pair_through_options(browser, e2e_helper).close()

@@ -194,3 +194,14 @@ def test_focus_renewed_while_visible_and_ended_with_the_tab():
 
 def test_screenshot_png_fixture_is_an_image():
     assert Image.open(io.BytesIO(screenshot_png())).format == "PNG"
+
+
+def test_taobao_return_refusal_proofs_may_be_5mb_while_message_images_stay_at_500kb():
+    """The refund APIs document two limits: 500 KB per message image, 5 MB per return-refusal proof."""
+    from juzheng.rules import load_rulebook
+
+    book = load_rulebook()
+    assert book.upload_for("taobao", "taobao.not_received").max_bytes == 500 * 1024
+    for scenario in ("taobao.return_damaged", "taobao.return_not_received"):
+        box = book.upload_for("taobao", scenario)
+        assert box.max_bytes == 5 * 1024 * 1024 and box.max_files == 10 and box.accepts == ["image"]

@@ -138,12 +138,11 @@
         box.append(
           h("h3", { text: t("offlineTitle") }),
           h("p", { text: t("offlineHow") }),
-          h("p", {}, h("code", { text: "scripts/run" }), " · ", h("code", { text: "scripts\\run.ps1" })),
           h("p", { className: "muted", text: t("offlineAuto") })
         );
         actions.append(h("button", { className: "btn primary", text: t("retry"), attrs: { type: "button", "data-role": "retry" }, on: { click: () => this.handlers.retry() } }));
       } else if (state === "unpaired") {
-        box.append(h("h3", { text: t("unpairedTitle") }), h("p", { text: t("unpairedHow") }), h("p", {}, h("code", { text: "juzheng pair" })));
+        box.append(h("h3", { text: t("unpairedTitle") }), h("p", { text: t("unpairedHow") }));
         actions.append(h("button", { className: "btn primary", text: t("openOptions"), attrs: { type: "button", "data-role": "options" }, on: { click: () => this.handlers.options() } }));
       } else if (state === "foreign") {
         box.append(h("h3", { text: t("foreignTitle") }), h("p", { text: t("foreignHow") }));
