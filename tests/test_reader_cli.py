@@ -85,7 +85,7 @@ def test_without_the_ocr_component_read_and_status_say_so(tmp_path: Path) -> Non
     image = tmp_path / "IMG_1.jpg"
     image.write_bytes(red_stamp_form(random.Random(1), "tune").data)
     result = juzheng("read", str(image), "--json", shadow=shadow)
-    assert result.returncode == 3
+    assert result.returncode == 8  # juzheng.cli.exit_codes.NO_OCR
     out = json.loads(result.stdout)
     assert out["available"] is False and "未安装" in out["message"] and out["kind"] is None
     store = open_store(tmp_path / "state")

@@ -35,7 +35,7 @@ async def test_confirming_a_suggestion_moves_the_file_into_the_kind_folder(helpe
 async def test_bad_kind_requests_are_json_4xx(helper_app):
     case_id, record = await _unsorted(helper_app, "IMG_0002.jpg", b"\xff\xd8\xff photo 2")
     for body, status, code_text in [
-        ({"kind": "nope"}, 400, "未知的证据类型"),
+        ({"kind": "nope"}, 400, "未知的凭证类型"),
         ({"kind": "wangwang_evidence_number"}, 400, "文字类凭证"),
         ({"kind": "unpacking_video"}, 400, "不接受"),
         ({}, 400, None),

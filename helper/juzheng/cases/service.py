@@ -41,7 +41,6 @@ from .models import (
     ConfirmRequest,
     DetectRequest,
     EvidenceItem,
-    KindRequest,
     PendingItem,
     RecognitionInfo,
     ScenarioChoice,
@@ -668,21 +667,6 @@ class CaseService:
             self.evidence.trash(evidence_id)  # moves the file to .回收站, drops the record, publishes
         except ValueError as exc:
             raise CaseError(409, str(exc)) from exc
-
-    def set_kind(self, case_id: int, evidence_id: int, req: KindRequest) -> EvidenceItem:
-        """Move a file of the case's order into the kind's folder (确认 / 改为… on a suggestion)."""
-        case = self._case(case_id)
-        record = self.store.get_evidence(evidence_id)
-        if record is None or record.path is None or (record.platform, record.order_id) != (case.platform, case.order_id):
-            raise CaseError(404, f"案子 {case_id} 没有编号为 {evidence_id} 的文件")
-        mover = getattr(self.evidence, "set_kind", None)
-        if mover is None:
-            raise CaseError(503, "证据文件夹服务未启用，暂时无法移动文件。")
-        try:
-            moved = mover(evidence_id, req.kind)
-        except ValueError as exc:
-            raise CaseError(400, str(exc)) from exc
-        return self._item(case, moved, self.rulebook())
 
     def evidence_file(self, case_id: int, evidence_id: int) -> EvidenceRecord:
         case = self._case(case_id)

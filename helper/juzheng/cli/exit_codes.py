@@ -10,3 +10,4 @@ NO_SECRET_STORE = 4  # no OS keyring for the pairing secret (and no --insecure-f
 PORT_TAKEN = 5  # juzheng serve: the port is in use by another program
 NOT_RUNNING = 6  # juzheng pair: no helper runs on this state directory
 STATE_DIR = 7  # juzheng serve: the state directory cannot be written (read-only, full, not a folder)
+NO_OCR = 8  # juzheng read: the optional image reading (pip extra "ocr") is not installed

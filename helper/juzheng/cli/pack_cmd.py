@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..events import EventBus
-from ..paths import default_root, default_state_dir
+
 from ..store import open_store
-from .common import add_rules_option, fail, print_json, rulebook_from
+from .common import fail, print_json, rulebook_from
+from .locations import add_location_options, resolve
 
 
 def register(sub) -> None:
@@ -22,9 +23,7 @@ def register(sub) -> None:
     p.add_argument("--zip", action="store_true", help="打包成 .zip（默认导出为文件夹）")
     p.add_argument("--out", metavar="DIR", help="导出到哪个文件夹（默认：证据文件夹/导出）")
     p.add_argument("--option", type=int, metavar="N", help="导出第 N 组凭证（从 1 开始；默认选可提交的一组）")
-    p.add_argument("--root", metavar="DIR", help="证据文件夹（默认：文档/举证助手）")
-    p.add_argument("--state-dir", metavar="DIR", help="助手数据目录（默认：系统的用户数据目录）")
-    add_rules_option(p)
+    add_location_options(p)
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(handler=cmd_pack)
 
@@ -34,13 +33,14 @@ def cmd_pack(args) -> int:
     from ..cases.submit import pack_case
     from ..evidence import EvidenceService
 
-    root = Path(args.root) if args.root else default_root()
+    where = resolve(args)  # the running helper's folder when one serves this state directory
+    root = where.root
     if not root.is_dir():
         fail(f"证据文件夹不存在：{root}")
     if args.option is not None and args.option < 1:
         fail("--option 从 1 开始")
     book = rulebook_from(args)
-    store = open_store(Path(args.state_dir) if args.state_dir else default_state_dir())
+    store = open_store(where.state_dir)
     try:
         bus = EventBus(store)
         evidence = EvidenceService(root, store, lambda: book, bus, watch=False)

@@ -10,19 +10,21 @@ import tempfile
 from pathlib import Path
 
 from ..evidence.classify_text import CaseRef, decide
-from ..paths import default_state_dir
+
 from ..reader.client import ReaderClient, WorkerUnavailable
 from ..reader.engine import missing_parts
 from ..store import DB_NAME, open_store
+from . import exit_codes
 from .common import add_rules_option, fail, print_json, rulebook_from
+from .locations import add_state_dir_option, state_dir_from
 
-EXIT_NO_OCR = 3
+EXIT_NO_OCR = exit_codes.NO_OCR
 
 
 def register(sub) -> None:
     p = sub.add_parser("read", help="离线识别一张图片：订单号、快递单号、证据类型（不移动文件）")
     p.add_argument("file", metavar="FILE", help="图片文件（jpg、png、webp…）")
-    p.add_argument("--state-dir", metavar="DIR", help="状态目录：用其中的案子匹配快递单号（默认同 juzheng serve）")
+    add_state_dir_option(p)  # its cases' tracking numbers place what the image reads
     add_rules_option(p)
     p.add_argument("--json", action="store_true", help="输出 JSON：order_ids、tracking_numbers、kind、kind_candidates、text …")
     p.set_defaults(handler=cmd_read)
@@ -41,7 +43,7 @@ def cmd_read(args) -> int:
                         "kind": None, "kind_candidates": [], "text": ""})
             return EXIT_NO_OCR
         fail(message, code=EXIT_NO_OCR)
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    state_dir = state_dir_from(args)
     cases: list[CaseRef] = []
     if (state_dir / DB_NAME).exists():
         store = open_store(state_dir)

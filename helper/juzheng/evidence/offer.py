@@ -98,6 +98,7 @@ def answer(service: EvidenceService, case: Case, paths: list[str], accept: bool)
     # The seller said so: this case, for these files, whenever they arrived.
     ctx.focus = Focus(KnownCase(case.platform, case.order_id, case.scenario), utcnow(), None)
     ctx.pending_since = {}
+    ctx.seller_chose = True
     batch = new_batch("offer")
     for path in wanted:
         if path not in offered:

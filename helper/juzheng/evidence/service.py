@@ -363,12 +363,6 @@ class EvidenceService:
         if new.is_file():
             self.indexer.index_file(layout, new, how="sorted")
 
-    def set_kind(self, evidence_id: int, kind: str) -> EvidenceRecord:
-        """Move a filed file into ``kind``'s folder of its order (the seller's 确认 / 改为…)."""
-        from .rekind import file_under_kind
-
-        return file_under_kind(self, evidence_id, kind)
-
     # == image warnings ===============================================================================
     def warnings(self, evidence_id: int) -> list[ImageWarning]:
         """Never-blocking checks of an image (too small, blurred, duplicate); [] for other files."""

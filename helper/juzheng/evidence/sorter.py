@@ -70,6 +70,9 @@ class SortContext:
     pending: dict[str, str]
     pending_since: dict[str, datetime] = field(default_factory=dict)
     held: set[tuple[str, int, int]] = field(default_factory=set)
+    # The seller named the case for these files (an accepted inbox offer): the focus placement is
+    # theirs, not a guess, so it is not held back until the image has been read.
+    seller_chose: bool = False
 
 
 @dataclass
@@ -137,7 +140,7 @@ class Sorter:
             return _Planned(SortItem(src=relpath, action="pending", reason=REASON_EMPTY), state)
         inside_inbox = relpath[len(INBOX) + 1:]
         result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now, arrived_at=arrival(path, relpath, ctx.pending_since))
-        if self.reader is not None:  # an image its name cannot place is placed by what it reads
+        if self.reader is not None and not ctx.seller_chose:  # an image its name cannot place is placed by what it reads
             result = self.reader.consider(path, inside_inbox, state.size, state.mtime_ns, result, ctx.rulebook)
         if isinstance(result, Unplaced):
             return _Planned(SortItem(src=relpath, action="pending", reason=result.reason), state)

@@ -21,7 +21,6 @@ from ..cases import (
     FocusRequest,
     TextEvidenceRequest,
 )
-from ..cases.models import KindRequest
 from .api import BadRequest, Param, Route, guarded, in_thread, json_response, path_int, read_model
 from .context import RUNTIME
 from .errors import error_response
@@ -138,13 +137,6 @@ async def confirm(request: web.Request) -> web.Response:
     case_id = path_int(request, "case_id")
     body = await read_model(request, ConfirmRequest)
     return json_response(await in_thread(request.app[RUNTIME].cases.confirm, case_id, body))
-
-
-async def set_kind(request: web.Request) -> web.Response:
-    case_id = path_int(request, "case_id")
-    evidence_id = path_int(request, "evidence_id")
-    body = await read_model(request, KindRequest)
-    return json_response(await in_thread(request.app[RUNTIME].cases.set_kind, case_id, evidence_id, body))
 
 
 async def focus(request: web.Request) -> web.Response:
@@ -305,8 +297,6 @@ ROUTES: list[Route] = [
           params=(CASE_ID, EVIDENCE_ID), errors=(404, 503)),
     Route("POST", "/api/cases/{case_id}/action", case_action, "卖家标记：已提交（submitted）、已结案赢/输（won/lost）、已结案（closed）、重新打开（reopen）",
           body=CaseAction, response=CaseView, params=(CASE_ID,), errors=(400, 404)),
-    Route("POST", "/api/cases/{case_id}/evidence/{evidence_id}/kind", set_kind, "把文件归入某个证据类型（确认识别建议或改为其他类型；文件移入该类型文件夹）",
-          body=KindRequest, response=EvidenceItem, params=(CASE_ID, EVIDENCE_ID), errors=(400, 404, 503)),
     Route("POST", "/api/cases/{case_id}/confirm", confirm, "勾选/取消核对项", body=ConfirmRequest, response=CaseView, params=(CASE_ID,), errors=(400, 404)),
     Route("GET", "/api/cases/{case_id}/files/{evidence_id}", evidence_file, "取证据文件", params=(CASE_ID, EVIDENCE_ID),
           raw_response=FILE_RESPONSE, errors=(404,)),
