@@ -22,7 +22,7 @@ def test_runtime_inputs_take_the_reader_queue(ev) -> None:
     svc = ev.service()
     svc.reader.enqueue(ev.root / "a.jpg", "0" * 64)  # not started: stays queued
     svc.reader.enqueue(ev.root / "b.jpg", "1" * 64)
-    cases = SimpleNamespace(list=lambda status: [])
+    cases = SimpleNamespace(summaries=lambda status: [])
     runtime = SimpleNamespace(cases=cases, evidence=svc, store=ev.store, rules=SimpleNamespace(error=None), root=ev.root,
                               auth=SimpleNamespace(browsers=None), asks=None)
     inputs = runtime_inputs(runtime, clock=lambda: NOW)

@@ -127,8 +127,10 @@ def test_run_ps1_installs_only_when_the_project_changed():
     source = RUN_PS1.read_bytes()
     tree = parse_powershell(source)
     installs = [n for n in walk(tree.root_node) if n.type == "command" and b"pip install" in n.text]
-    assert len(installs) == 1
+    # The install with the ocr extra, and the plain fallback when that fails: both only on a changed project.
+    assert 1 <= len(installs) <= 2
     assert enclosing_if_conditions(installs[0]) == ["$want -ne $have"]
+    assert all("$want -ne $have" in enclosing_if_conditions(n) for n in installs)
     # $want is the hash of pyproject.toml; $have is the stamp written after a successful install.
     text = source.decode("utf-8-sig")
     assert re.search(r'\$want = \(Get-FileHash -Algorithm SHA256 \(Join-Path \$Root "pyproject.toml"\)\)\.Hash', text)
