@@ -23,13 +23,8 @@
   /** The packet's files, in order, into the page's upload box; what cannot go in is said, not skipped. */
   async function attachPacket(s, msg) {
     const view = s.view;
-    let box;
-    try {
-      box = await chrome.tabs.sendMessage(s.tabId, { type: "uploadBox" }, { frameId: 0 });
-    } catch (_) {
-      box = null;
-    }
-    if (!box || !box.found) return { ok: false, state: "error", error: t("noUploadBox") };
+    const box = await ns.tabs.uploadBox(s);
+    if (!box) return { ok: false, state: "error", error: t("noUploadBox") };
     const res = await packet(s, msg.option);
     if (!res.ok) return failed(res);
     const prepared = res.data;

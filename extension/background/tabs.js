@@ -249,19 +249,24 @@
     return { ok: true, data: { b64: ns.bytes.toBase64(res.data), type: res.headers.get("Content-Type") || "", size: res.data.byteLength } };
   }
 
+  /** The page's upload box as the content script finds it (limits, accept), or null where there is none. */
+  async function uploadBox(s) {
+    try {
+      const box = await chrome.tabs.sendMessage(s.tabId, { type: "uploadBox" }, { frameId: 0 });
+      return box && box.found ? box : null;
+    } catch (_) {
+      return null; // the page's script is gone (reloaded, navigated)
+    }
+  }
+
   /** Fill the page's upload box with this case's files of one checklist option, within the limits. */
   async function attach(s, optionIndex) {
     const view = s.view;
     const options = (view.checklist && view.checklist.options) || [];
     const option = options[Number(optionIndex)];
     if (!option) return stale();
-    let box;
-    try {
-      box = await chrome.tabs.sendMessage(s.tabId, { type: "uploadBox" }, { frameId: 0 });
-    } catch (_) {
-      box = null;
-    }
-    if (!box || !box.found) return { ok: false, state: "error", error: t("noUploadBox") };
+    const box = await uploadBox(s);
+    if (!box) return { ok: false, state: "error", error: t("noUploadBox") };
     const upload = cv.uploadOf(view, s.platform);
     const limit = upload && upload.max_files ? upload.max_files : 1;
     const accepts = upload ? upload.accepts : ["image"];
@@ -447,5 +452,5 @@
     sessions.delete(tabId);
   });
 
-  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh };
+  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh, uploadBox };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));
