@@ -181,7 +181,7 @@ def deep_text(page: Any) -> str:
     return "\n".join(texts)
 
 
-def wait_until(check, what: str, timeout: float = 15.0) -> None:
+def wait_until(check, what: str, timeout: float = 45.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, what

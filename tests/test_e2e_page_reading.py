@@ -25,7 +25,7 @@ from test_page_reading import DY_ORDER, PDD_ORDER, PDD_OTHER, TB_ORDER, bj, spli
 pytestmark = pytest.mark.browser
 
 
-def poll(fn: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
+def poll(fn: Callable[[], Any], timeout: float = 45.0, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = fn()

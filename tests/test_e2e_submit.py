@@ -83,7 +83,7 @@ def case_id(overlay: Overlay) -> int:
     return int(overlay.locator('[data-role="countdown"]').evaluate("() => document.documentElement.dataset.caseId"))
 
 
-def wait_for(predicate, timeout: float = 20.0):
+def wait_for(predicate, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

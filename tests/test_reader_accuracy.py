@@ -27,6 +27,8 @@ def client(tmp_path_factory):
     c.stop()
 
 
+# 29 OCR readings per variant: about a minute alone, several when both cores are busy.
+@pytest.mark.timeout(1200)
 @pytest.mark.parametrize("variant", ["tune", "held_out"])
 def test_numbers_kinds_and_orders(variant: str, client: ReaderClient, tmp_path: Path) -> None:
     samples = evidence_set(variant)

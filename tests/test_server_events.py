@@ -127,7 +127,7 @@ async def test_periodic_check_pushes_a_level_change_when_the_deadline_passes(hel
 
 
 # -- rules hot reload ---------------------------------------------------------------------------
-async def wait_for(predicate, timeout: float = 10.0):
+async def wait_for(predicate, timeout: float = 60.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await predicate()

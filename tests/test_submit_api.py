@@ -45,7 +45,7 @@ async def view(app, case_id: int) -> dict:
     return await r.json()
 
 
-async def poll(predicate, timeout: float = 15.0):
+async def poll(predicate, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while True:
         value = await predicate()

@@ -25,7 +25,7 @@ from juzheng.tray.state import CaseDeadline, TrayInputs
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 
 
-def wait_for(predicate, timeout: float = 10.0):
+def wait_for(predicate, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
         if time.monotonic() > deadline:

@@ -251,7 +251,9 @@
   }
 
   async function boot(force) {
-    const reply = await send({ type: "context", href: location.href });
+    const early = ns.earlyContext;
+    ns.earlyContext = null; // asked once at document start; later boots (reconnects, new rules) ask afresh
+    const reply = (early && early.href === location.href && (await early.reply)) || (await send({ type: "context", href: location.href }));
     if (!reply.ok) return;
     ctx = reply.data;
     if (!ctx.adapter) return;

@@ -8,4 +8,12 @@
   if (window.top !== window || ns.overlayHost) return;
   ns.overlayHost = new ns.OverlayHost();
   ns.overlayHost.preload();
+  // The adapter for this address is asked for now, while the page is still loading: main.js needs it
+  // the moment the document is complete, and waiting for a worker round trip then is the overlay's
+  // first delay.
+  const href = location.href;
+  ns.earlyContext = {
+    href,
+    reply: chrome.runtime.sendMessage({ type: "context", href }).catch(() => null),
+  };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));
