@@ -17,7 +17,8 @@ from juzheng.rules import load_rulebook
 from fixtures.evidence_images import evidence_set
 from reader_scoring import read_all
 
-pytestmark = pytest.mark.skipif(bool(missing_parts()), reason="the ocr extra is not installed")
+# The OCR worker is a process of its own.
+pytestmark = [pytest.mark.skipif(bool(missing_parts()), reason="the ocr extra is not installed"), pytest.mark.subprocess]
 
 
 @pytest.fixture(scope="module")

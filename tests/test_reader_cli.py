@@ -21,6 +21,7 @@ from juzheng.store import CaseKey, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 needs_ocr = pytest.mark.skipif(bool(missing_parts()), reason="the ocr extra is not installed")
+pytestmark = pytest.mark.subprocess  # each test runs `juzheng read` in a process of its own
 
 
 def juzheng(*args: str, shadow: Path | None = None, offline: bool = False) -> subprocess.CompletedProcess:

@@ -18,6 +18,7 @@ from juzheng.store.readings import auto_checks, reading_count
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning"),
+    pytest.mark.subprocess,  # the OCR worker is a process of its own
 ]
 needs_ocr = pytest.mark.skipif(bool(missing_parts()), reason="the ocr extra is not installed")
 

@@ -169,6 +169,7 @@ WINDOWS_PATHS = [
 
 
 @pytest.mark.parametrize("platform", ["win32", "darwin", "linux"])
+@pytest.mark.subprocess  # a mypy run per platform
 def test_mypy_on_the_os_specific_code(platform):
     pytest.importorskip("mypy")
     done = subprocess.run(
