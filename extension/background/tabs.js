@@ -259,6 +259,21 @@
     }
   }
 
+  /** Frame actions that hand bytes to the page or change the case: carried out only once the content
+   * script has checked that the overlay is really visible where the seller clicked
+   * (content/visibility.js), so a page that hid it or painted a decoy over it catches nothing. */
+  const GUARDED = new Set(["attach", "attachPacket", "confirm", "setKind", "assignKind", "scenario", "caseAction", "deadline", "tracking", "offerAnswer"]);
+
+  async function overlayShown(s, point) {
+    const at = point && typeof point === "object" ? { x: Number(point.x), y: Number(point.y) } : null;
+    try {
+      const seen = await chrome.tabs.sendMessage(s.tabId, { type: "verifyOverlay", point: at }, { frameId: 0 });
+      return Boolean(seen && seen.ok === true);
+    } catch (_) {
+      return false; // the page's script is gone: nothing vouches for what the seller saw
+    }
+  }
+
   /** Fill the page's upload box with this case's files of one checklist option, within the limits. */
   async function attach(s, optionIndex) {
     const view = s.view;
@@ -390,6 +405,9 @@
     if (!Object.hasOwn(frameHandlers, msg.action)) return { ok: false, state: "error", error: "action" };
     const live = current(msg, sender);
     if (!live) return stale();
+    if (GUARDED.has(msg.action) && !(await overlayShown(live, msg.point))) {
+      return { ok: false, state: "error", error: t("overlayCovered"), code: "overlay_covered" };
+    }
     return frameHandlers[msg.action](live, msg);
   }
 
@@ -452,5 +470,5 @@
     sessions.delete(tabId);
   });
 
-  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh, uploadBox };
+  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh, uploadBox, GUARDED };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));
