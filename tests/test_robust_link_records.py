@@ -96,3 +96,24 @@ def test_a_link_stat_is_a_link_and_a_shortcut_is_known_by_its_name(tmp_path):
     assert is_link_stat(os.lstat(tmp_path / "l.jpg"), "l.jpg")
     assert not is_link_stat(os.lstat(target), target.name)
     assert is_link_stat(os.lstat(target), "底单.LNK")
+
+
+@pytest.mark.browser
+def test_the_overlay_lists_a_link_as_not_read(paired_browser, e2e_helper, tmp_path):
+    from playwright.sync_api import expect
+
+    from fixtures.browser import overlay_of
+
+    url = "https://mms.pinduoduo.com/aftersales-ssr/detail"
+    order, aftersale = "240701-000000000000951", "96000000951"
+    paired_browser.serve(url, "pinduoduo_detail.html", ORDER_ID=order, AFTERSALE_ID=aftersale)
+    page = paired_browser.new_page()
+    page.goto(f"{url}?id={aftersale}&orderSn={order}")
+    expect(page.locator("juzheng-overlay")).to_have_attribute("data-state", "case")
+    folder = e2e_helper.root / "拼多多" / order / "发货底单"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.symlink(_outside_photo(tmp_path), folder / f"{order} 发货底单.jpg")
+    link = overlay_of(page).locator('[data-role="links"] [data-role="link"]')
+    expect(link).to_contain_text(f"{order} 发货底单.jpg", timeout=20_000)
+    expect(link).to_contain_text(LINK_REASON)
+    page.close()

@@ -78,14 +78,16 @@ def record_link(store: SqliteStore, relpath: str, loc: Location) -> bool:
 
 
 def forget_links(store: SqliteStore, relpath: str) -> list[tuple[str, str, str]]:
-    """Remove the link rows at or under ``relpath``; (platform, order, path) of each removed."""
+    """Remove the link rows at or under ``relpath``; (platform, order, path) of each removed.
+
+    Read first: called for every file the watcher indexes or forgets, and almost always there is
+    no link row, so no write transaction is opened for nothing."""
     like = relpath.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-    with store.transaction() as db:
-        rows = db.execute(
-            "SELECT platform, order_id, path FROM evidence_links WHERE path=? OR path LIKE ? ESCAPE '\\'", (relpath, like)
-        ).fetchall()
-        if rows:
-            db.execute("DELETE FROM evidence_links WHERE path=? OR path LIKE ? ESCAPE '\\'", (relpath, like))
+    where = "path=? OR path LIKE ? ESCAPE '\\'"
+    rows = store._all(f"SELECT platform, order_id, path FROM evidence_links WHERE {where}", (relpath, like))
+    if rows:
+        with store.transaction() as db:
+            db.execute(f"DELETE FROM evidence_links WHERE {where}", (relpath, like))
     return [(r[0], r[1], r[2]) for r in rows]
 
 
