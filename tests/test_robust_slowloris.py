@@ -153,3 +153,23 @@ def test_a_body_dribbled_a_byte_at_a_time_is_closed(running_helper):
         assert _health(running_helper.port) == 200
     finally:
         slow.close()
+
+
+def test_slow_sockets_on_the_status_page_port_do_not_starve_the_api(helper_factory):
+    """The pairing/status page is served on a port of its own by the same process: its sockets
+    spend the same 1,024 descriptors (before, it had no guard: the flood there took them all)."""
+    from juzheng.instance import read_info
+
+    helper = helper_factory(pair=False)
+    resource.prlimit(helper.process.pid, resource.RLIMIT_NOFILE, (HELPER_FDS, HELPER_FDS))
+    status_port = (read_info(helper.state_dir) or {}).get("status_port")
+    assert status_port, "the helper serves no status page"
+    socks = _half_open(int(status_port), HALF_OPEN)
+    try:
+        _dribble(socks)
+        started = time.monotonic()
+        assert _health(helper.port) == 200
+        assert time.monotonic() - started < 5.0
+    finally:
+        for s in socks:
+            s.close()
