@@ -89,3 +89,33 @@ def test_a_hidden_or_covered_overlay_refuses_the_click_and_says_why(paired_brows
         time.sleep(0.1)
     expect(status).not_to_contain_text(WARNING)
     page.close()
+
+
+def test_a_decoy_taken_away_between_press_and_action_still_refuses(paired_browser, e2e_helper):
+    """The page cannot see the press inside the frame, but it can guess it and take its decoy away
+    a moment later: the press itself is checked as it happens, not only the action after it."""
+    order, aftersale = "240701-000000000000902", "96000000902"
+    paired_browser.serve(URL, "pinduoduo_detail.html", ORDER_ID=order, AFTERSALE_ID=aftersale)
+    page = paired_browser.new_page()
+    page.goto(f"{URL}?id={aftersale}&orderSn={order}")
+    host = page.locator("juzheng-overlay")
+    expect(host).to_have_attribute("data-state", "case")
+    overlay = overlay_of(page)
+    case_id = overlay.case_id()
+    button = overlay.locator('[data-role="case-action"][data-action="submitted"]')
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    host.evaluate(ATTACKS["decoy above with pointer-events none"][0])
+    # The page notices the check (it briefly lifts the decoy's pointer-events), as an attacker could.
+    page.evaluate("""() => { window.__checked = false; new MutationObserver(() => { window.__checked = true; })
+                      .observe(document.getElementById('decoy'), { attributes: true }); }""")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.wait_for_function("() => window.__checked", timeout=10_000)
+    page.evaluate("() => document.getElementById('decoy').remove()")  # gone before the action is checked
+    page.mouse.up()
+    expect(overlay.locator('[data-role="status"]')).to_contain_text(WARNING, timeout=10_000)
+    assert _status_of(e2e_helper, case_id) == "open"
+    page.close()

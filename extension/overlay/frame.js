@@ -22,9 +22,19 @@
 
   // The worker has the content script check that the overlay is really visible at this point before
   // it acts (content/visibility.js): a page's decoy over the button the seller pressed stops it.
+  // The press is checked too, the moment it happens: a page that shows the overlay again between the
+  // seller's press and the action (it cannot see the press, only guess it) is caught there.
   for (const type of ["pointerdown", "click"]) {
     window.addEventListener(type, (e) => {
-      if (e.isTrusted && (e.detail > 0 || type === "pointerdown")) lastPoint = { x: e.clientX, y: e.clientY, at: performance.now() };
+      if (!e.isTrusted || (e.detail === 0 && type === "click")) return;
+      lastPoint = { x: e.clientX, y: e.clientY, at: performance.now() };
+      if (type === "pointerdown" && port) {
+        try {
+          port.postMessage({ type: "pressed", point: { x: e.clientX, y: e.clientY } });
+        } catch (_) {
+          /* reconnecting */
+        }
+      }
     }, true);
   }
 
