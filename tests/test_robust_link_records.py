@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.evidence import PDD_ORDER, sha, wait_for
-from juzheng.evidence.links import LINK_REASON, is_link_stat, links_for
+from juzheng.evidence.links import LINK_REASON, is_link_stat, links_for, names_another_place
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "symlink"), reason="symlinks"),
@@ -88,6 +88,17 @@ def test_a_link_in_an_order_folder_shows_in_the_case_view_and_ticks_nothing(runn
     link.write_bytes(b"\xff\xd8 the slip itself")
     wait_for(lambda: not view()["links"] and view()["evidence"], timeout=20)
     assert [e["path"].rsplit("/", 1)[-1] for e in view()["evidence"]] == [SLIP]
+
+
+def test_windows_junctions_are_links_and_onedrive_placeholders_are_not():
+    """The Windows branch's rule, on the reparse tags Windows reports (IO_REPARSE_TAG_*)."""
+    reparse = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT
+    assert names_another_place(reparse, 0xA0000003)  # MOUNT_POINT: a junction
+    assert names_another_place(reparse, 0xA000000C)  # SYMLINK
+    assert not names_another_place(reparse, 0x9000001A)  # CLOUD_6: a OneDrive file on demand
+    assert not names_another_place(reparse, 0x80000013)  # DEDUP
+    assert not names_another_place(reparse, 0x80000017)  # WOF (compressed system file)
+    assert not names_another_place(0x20, 0)  # an ordinary file
 
 
 def test_a_link_stat_is_a_link_and_a_shortcut_is_known_by_its_name(tmp_path):

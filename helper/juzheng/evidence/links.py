@@ -23,6 +23,11 @@ from .layout import Location
 
 LINK_REASON = "这是一个快捷方式/链接，举证助手不会读取或上传它，请放入文件本身"
 SHORTCUT_SUFFIXES = (".lnk",)  # Windows shortcut files: regular files that only name another
+# Windows reparse tags with this bit name another place (symlinks, junctions, mount points). Others
+# hold the file's own bytes: OneDrive/cloud placeholders (Documents is often synced), dedup, WOF
+# compression; those are ordinary evidence, or a OneDrive-synced evidence folder would be all links.
+NAME_SURROGATE = 0x20000000
+REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT (stat has it only on Windows)
 
 
 class LinkItem(BaseModel):
@@ -34,13 +39,18 @@ class LinkItem(BaseModel):
     reason: str = LINK_REASON
 
 
+def names_another_place(file_attributes: int, reparse_tag: int) -> bool:
+    """A Windows entry (its attributes and reparse tag) that is a link, junction or mount point."""
+    return bool(file_attributes & REPARSE_POINT and reparse_tag & NAME_SURROGATE)
+
+
 def is_link_stat(st: os.stat_result, name: str = "") -> bool:
     """A stat taken without following links (``lstat``) names a link, a reparse point or a shortcut."""
     if stat.S_ISLNK(st.st_mode):
         return True
     if sys.platform == "win32":
-        # Junctions, mount points and cloud placeholders are reparse points that islink() misses.
-        if st.st_file_attributes & stat.FILE_ATTRIBUTE_REPARSE_POINT:
+        # Junctions and mount points are reparse points that islink() misses.
+        if names_another_place(st.st_file_attributes, st.st_reparse_tag):
             return True
     return stat.S_ISREG(st.st_mode) and name.lower().endswith(SHORTCUT_SUFFIXES)
 
@@ -52,7 +62,10 @@ def is_link_entry(entry: os.DirEntry[str]) -> bool:
     if entry.is_symlink():
         return True
     if sys.platform == "win32":
-        return bool(entry.stat(follow_symlinks=False).st_file_attributes & stat.FILE_ATTRIBUTE_REPARSE_POINT)
+        if not entry.stat(follow_symlinks=False).st_file_attributes & stat.FILE_ATTRIBUTE_REPARSE_POINT:
+            return False
+        st = os.lstat(entry.path)  # rare: read the tag itself
+        return names_another_place(st.st_file_attributes, st.st_reparse_tag)
     return False
 
 
