@@ -103,8 +103,9 @@ class RequestProgress:
                 chunked = True
             elif name == b"upgrade" and value:
                 upgrade = True
-        if upgrade:
-            self.state = "tunnel"  # WebSocket frames follow; aiohttp's heartbeat looks after them
+        if upgrade and head.startswith(b"GET "):
+            # WebSocket frames follow (an upgrade is always a GET); aiohttp's heartbeat looks after them.
+            self.state = "tunnel"
         elif chunked:
             self.state = "chunk-size"
         elif length:
