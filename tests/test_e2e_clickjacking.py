@@ -81,7 +81,9 @@ def test_a_hidden_or_covered_overlay_refuses_the_click_and_says_why(paired_brows
         host.evaluate(undo)
         overlay.frame.evaluate("() => { const s = document.querySelector('[data-role=\"status\"]'); if (s) s.textContent = ''; }")
 
-    # Left alone, the page shows the overlay as it is: the same click is carried out.
+    # Left alone, the page shows the overlay as it is: the same click is carried out, also on a page
+    # turned grey for a day of national mourning (a filter that hides nothing).
+    page.evaluate("() => { document.documentElement.style.filter = 'grayscale(1)'; }")
     button.click()
     deadline = time.monotonic() + 10
     while _status_of(e2e_helper, case_id) != "submitted":

@@ -67,6 +67,17 @@
     return near(m.a, 1) && near(m.b, 0) && near(m.c, 0) && near(m.d, 1) && (m.is2D || (near(m.m33, 1) && near(m.m34, 0) && near(m.m44, 1)));
   }
 
+  // Filters that keep the overlay legible: Chinese sites turn the whole page grey (html { filter:
+  // grayscale(1) }) on days of national mourning, and that must not stop the seller's work.
+  const HARMLESS_FILTERS = new Set(["grayscale", "sepia", "saturate", "hue-rotate"]);
+
+  function harmlessFilter(filter) {
+    if (!filter || filter === "none") return true;
+    const names = filter.match(/[a-z-]+(?=\()/g) || [];
+    const rest = filter.replace(/[a-z-]+\([^)]*\)/g, "").trim();
+    return names.length > 0 && !rest && names.every((n) => HARMLESS_FILTERS.has(n));
+  }
+
   /** The first style of the host or an ancestor that hides or distorts it, or "". */
   function styleProblem(host) {
     const own = getComputedStyle(host);
@@ -74,7 +85,7 @@
     for (let el = host; el; el = parentOf(el)) {
       const cs = getComputedStyle(el);
       if (Number(cs.opacity) < MIN_OPACITY) return "opacity";
-      if (cs.filter && cs.filter !== "none") return "filter";
+      if (!harmlessFilter(cs.filter)) return "filter";
       if (cs.clipPath && cs.clipPath !== "none") return "clip-path";
       const mask = cs.maskImage || cs.webkitMaskImage;
       if (mask && mask !== "none") return "mask";
@@ -157,5 +168,5 @@
     return { ok: true, reason: "" };
   }
 
-  ns.overlayVisibility = { check, movesOnly };
+  ns.overlayVisibility = { check, movesOnly, harmlessFilter };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));
