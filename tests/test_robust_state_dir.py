@@ -2,7 +2,11 @@
 read-only mount. The helper keeps serving, says what is wrong (API, tray state, ``juzheng status``)
 and picks up the waiting work as soon as the directory takes writes again.
 
-Full and read-only use a real tmpfs mounted as the state directory (root needed; skipped otherwise).
+Full and read-only at start use a real tmpfs mounted as the state directory; read-only while
+running uses a real ext4 image (loop device, ``errors=remount-ro``) whose kernel driver is made to
+hit an error, so it turns itself read-only under the open database, as a failing disk does (Linux
+refuses a plain ``mount -o remount,ro`` while files are open for writing). Root needed; skipped
+otherwise.
 """
 
 from __future__ import annotations
@@ -187,6 +191,91 @@ def test_state_dir_read_only_at_start_is_said_plainly(helper_factory, tmpfs_stat
     helper.start()
     assert helper.request("GET", "/api/health").json()["problems"] == []
     helper.stop()
+
+
+class Ext4State:
+    """A real ext4 filesystem in an image file, mounted (loop) as a state directory."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.image = tmp_path / "state.ext4"
+        self.where = tmp_path / "state_ext4"
+        self.where.mkdir()
+        with open(self.image, "wb") as fh:
+            fh.truncate(64 * 1024 * 1024)
+        subprocess.run(["mkfs.ext4", "-q", "-F", str(self.image)], check=True)
+        self.devices: list[str] = []
+        self.mount()
+
+    def mount(self) -> None:
+        # A loop device of its own each time: ``mount -o loop`` would reuse the device the dead
+        # mount still holds, and the kernel would hand back the same failed filesystem.
+        attached = subprocess.run(["losetup", "-f", "--show", str(self.image)], capture_output=True, text=True, check=True)
+        self.devices.append(attached.stdout.strip())
+        subprocess.run(["mount", "-o", "errors=remount-ro", self.devices[-1], str(self.where)], check=True)
+
+    def options(self) -> set[str]:
+        done = subprocess.run(["findmnt", "-no", "OPTIONS", "--mountpoint", str(self.where)], capture_output=True, text=True)
+        return set(done.stdout.strip().split(","))
+
+    def fail(self) -> None:
+        """The kernel's own ext4 error path (the one a bad sector or a pulled cable takes):
+        the journal is aborted and the filesystem remounted read-only with the database open."""
+        device = Path(self.devices[-1]).name
+        os.sync()  # what the helper wrote so far is on the disk, as after any quiet second
+        Path(f"/sys/fs/ext4/{device}/trigger_fs_error").write_text("juzheng test: disk failed\n")
+        wait_for(lambda: self.options() & {"ro", "emergency_ro"}, timeout=10)
+
+    def repair_and_mount_again(self) -> None:
+        """What the seller's machine does once the disk is back: the dead mount goes (lazily: the
+        helper still has files open on it), the filesystem is checked, and mounted again."""
+        subprocess.run(["umount", "-l", str(self.where)], check=True)
+        subprocess.run(["e2fsck", "-fy", str(self.image)], capture_output=True)  # exit 1: errors fixed
+        self.mount()
+
+    def close(self) -> None:
+        while subprocess.run(["umount", "-l", str(self.where)], capture_output=True).returncode == 0:
+            pass
+        for device in self.devices:
+            subprocess.run(["losetup", "-d", device], capture_output=True)
+
+
+@pytest.fixture
+def ext4_state(tmp_path):
+    if not Path("/sys/fs/ext4").is_dir() or subprocess.run(["which", "mkfs.ext4"], capture_output=True).returncode != 0:
+        pytest.skip("needs ext4 and e2fsprogs")
+    fs = Ext4State(tmp_path)
+    yield fs
+    fs.close()
+
+
+@ROOT_ONLY
+def test_state_dir_turning_read_only_while_running_is_said_and_recovered_without_restart(helper_factory, ext4_state):
+    helper = helper_factory(state_dir=ext4_state.where / "state")
+    first = _detect(helper, PDD_ORDER)
+    assert first.status == 201, first.body[:300]
+    case_id = first.json()["id"]
+
+    ext4_state.fail()
+    body = _refused_until(helper, "state_dir_readonly")
+    assert "只读" in body["error"]
+    assert helper.request("GET", f"/api/cases/{case_id}").status == 200  # reading still works
+    inbox = helper.root / INBOX
+    (inbox / SLIP).write_bytes(b"a slip that must wait")
+    health = wait_for(lambda: (h := helper.request("GET", "/api/health").json()) and "state_dir_readonly" in _codes(h["problems"]) and h)
+    assert any("只读" in p["message"] for p in health["problems"])
+    status = _status(helper)
+    assert "state_dir_readonly" in _codes(status["problems"]) and "数据目录只读" in status["tooltip"]
+    assert (inbox / SLIP).exists()  # waiting, not lost
+    assert helper.process.poll() is None
+
+    ext4_state.repair_and_mount_again()
+    wait_for(lambda: helper.request("GET", "/api/health").json()["problems"] == [], timeout=20)
+    placed = helper.root / "拼多多" / PDD_ORDER / "发货底单" / SLIP
+    wait_for(lambda: placed.exists() and not (inbox / SLIP).exists(), timeout=20)
+    assert placed.read_bytes() == b"a slip that must wait"
+    assert helper.request("GET", f"/api/cases/{case_id}").status == 200  # the case from before the fault
+    assert _detect(helper, "240103-000000000000002").status == 201
+    assert "Traceback" not in helper.output()
 
 
 def test_tray_turns_grey_and_names_a_state_dir_problem():

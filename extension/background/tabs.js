@@ -259,6 +259,23 @@
     }
   }
 
+  /** Frame actions that hand bytes to the page or change the case: carried out only once the content
+   * script has checked that the overlay is really visible where the seller clicked
+   * (content/visibility.js), so a page that hid it or painted a decoy over it catches nothing. */
+  const GUARDED = new Set(["attach", "attachPacket", "confirm", "setKind", "assignKind", "scenario", "caseAction", "deadline", "tracking", "offerAnswer"]);
+
+  const PRESS_FRESH_MS = 5000;
+
+  async function overlayShown(s, point) {
+    const at = point && typeof point === "object" ? { x: Number(point.x), y: Number(point.y) } : null;
+    try {
+      const seen = await chrome.tabs.sendMessage(s.tabId, { type: "verifyOverlay", point: at }, { frameId: 0 });
+      return Boolean(seen && seen.ok === true);
+    } catch (_) {
+      return false; // the page's script is gone: nothing vouches for what the seller saw
+    }
+  }
+
   /** Fill the page's upload box with this case's files of one checklist option, within the limits. */
   async function attach(s, optionIndex) {
     const view = s.view;
@@ -390,6 +407,15 @@
     if (!Object.hasOwn(frameHandlers, msg.action)) return { ok: false, state: "error", error: "action" };
     const live = current(msg, sender);
     if (!live) return stale();
+    if (GUARDED.has(msg.action)) {
+      // Both the seller's press (checked when it happened) and now: the page may have shown the
+      // overlay again in between, or hidden it only after the press.
+      const press = live.press && Date.now() - live.press.at < PRESS_FRESH_MS ? live.press : null;
+      const pressed = press ? await press.seen : true;
+      if (!pressed || !(await overlayShown(live, msg.point))) {
+        return { ok: false, state: "error", error: t("overlayCovered"), code: "overlay_covered" };
+      }
+    }
     return frameHandlers[msg.action](live, msg);
   }
 
@@ -421,6 +447,7 @@
       // Layout only: where the frame sits is the content script's business, not the frame's.
       if (msg.type === "size") toPage(s, { type: "size", height: Number(msg.height) || 0, head: Number(msg.head) || 0 });
       else if (msg.type === "collapse") toPage(s, { type: "collapse", collapsed: Boolean(msg.collapsed) });
+      else if (msg.type === "pressed") s.press = { at: Date.now(), seen: overlayShown(s, msg.point) }; // checked as it happens
     });
     post(port, frameMessage(s));
     // A restarted worker has forgotten the tab: the content script reads the page again.
@@ -452,5 +479,5 @@
     sessions.delete(tabId);
   });
 
-  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh, uploadBox };
+  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh, uploadBox, GUARDED };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -147,6 +147,7 @@
     applyStyle() {
       if (!this.el) return;
       const h = Math.min(this.height || 0, maxHeight(), window.innerHeight);
+      this.shownHeight = Math.max(0, Math.round(h));
       this.el.setAttribute("style", `${HOST_STYLE} left: ${Math.round(this.pos.left)}px !important; top: ${Math.round(this.pos.top)}px !important; height: ${Math.max(0, Math.round(h))}px !important;`);
     }
 
@@ -218,6 +219,14 @@
       this.collapsed = Boolean(collapsed);
       this.save();
       this.onLayout(this.collapsed);
+    }
+
+    /** Before an action of the seller's click is carried out: is the overlay really visible, where
+     * the seller clicked and all over (content/visibility.js)? ``point``: the click in the frame. */
+    verifyVisible(point) {
+      if (!ns.overlayVisibility) return { ok: false, reason: "hidden" };
+      if (this.pos.left < -1000) return { ok: false, reason: "offscreen" }; // not placed yet
+      return ns.overlayVisibility.check(this.el, this.frame, { width: WIDTH, height: this.shownHeight || 0 }, point);
     }
 
     // -- the hooks ------------------------------------------------------------------------------

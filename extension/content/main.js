@@ -86,6 +86,8 @@
       sendResponse(input ? { found: true, accept: input.getAttribute("accept") || "", multiple: input.multiple } : { found: false });
     } else if (msg.type === "fillUpload") {
       sendResponse(fillUpload(msg.files));
+    } else if (msg.type === "verifyOverlay") {
+      sendResponse(host.verifyVisible(msg.point));
     }
     return false;
   });

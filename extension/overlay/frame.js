@@ -14,13 +14,38 @@
   const THUMB_MAX_BYTES = 4 * 1024 * 1024;
   const FOCUS_EVERY_MS = 60 * 1000;
 
+  const POINT_FRESH_MS = 5000;
+
   let port = null;
   let lastFocus = { caseId: null, at: 0 };
+  let lastPoint = null; // where the seller last pressed in this frame (its own coordinates)
+
+  // The worker has the content script check that the overlay is really visible at this point before
+  // it acts (content/visibility.js): a page's decoy over the button the seller pressed stops it.
+  // The press is checked too, the moment it happens: a page that shows the overlay again between the
+  // seller's press and the action (it cannot see the press, only guess it) is caught there.
+  for (const type of ["pointerdown", "click"]) {
+    window.addEventListener(type, (e) => {
+      if (!e.isTrusted || (e.detail === 0 && type === "click")) return;
+      lastPoint = { x: e.clientX, y: e.clientY, at: performance.now() };
+      if (type === "pointerdown" && port) {
+        try {
+          port.postMessage({ type: "pressed", point: { x: e.clientX, y: e.clientY } });
+        } catch (_) {
+          /* reconnecting */
+        }
+      }
+    }, true);
+  }
+
+  function pressedAt() {
+    return lastPoint && performance.now() - lastPoint.at < POINT_FRESH_MS ? { x: lastPoint.x, y: lastPoint.y } : null;
+  }
 
   async function act(action, extra) {
     const caseId = panel.view ? panel.view.id : null;
     try {
-      const reply = await chrome.runtime.sendMessage({ type: "overlay", action, caseId, ...(extra || {}) });
+      const reply = await chrome.runtime.sendMessage({ type: "overlay", action, caseId, point: pressedAt(), ...(extra || {}) });
       return reply || { ok: false, state: "error", error: t("noReply") };
     } catch (_) {
       return { ok: false, state: "error", error: t("extensionReloaded") };

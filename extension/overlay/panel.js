@@ -587,6 +587,14 @@
         unsorted.open = view.unsorted.some((ev) => ev.suggested_kind);
         notes.push(unsorted);
       }
+      if (view.links && view.links.length) {
+        // Links in the order folder: never read, never attached, never counted (helper's evidence/links.py).
+        const links = h("details", { attrs: { "data-role": "links" } },
+          h("summary", { text: t("linkFiles", [String(view.links.length)]) }),
+          h("ul", {}, view.links.slice(0, 20).map((l) => h("li", { attrs: { "data-role": "link" }, text: `${l.name}：${l.reason}` }))));
+        links.open = true;
+        notes.push(links);
+      }
       if (view.pending && view.pending.length) {
         notes.push(h("details", { attrs: { "data-role": "pending" } },
           h("summary", { text: t("pendingFiles", [String(view.pending.length)]) }),

@@ -11,6 +11,7 @@ from ..rules import Checklist
 from ..rules.deadline_text import BEIJING, MAX_YEAR, MIN_YEAR, plausible
 from ..rules.deadlines import Level
 from ..evidence.duplicates import DuplicateNote
+from ..evidence.links import LinkItem
 from ..evidence.packet import Packet
 from ..rules.models import UploadLimit
 from .deadline_sources import DeadlineCandidate, DeadlineConflict, DeadlineSource
@@ -213,6 +214,9 @@ class CaseView(BaseModel):
     upload: UploadLimit | None = Field(description="该平台（该场景）举证上传限制：张数、类型、每张大小、是否只能提交一次")
     packets: list[Packet] = Field(default_factory=list, description="清单每组凭证放进上传框的文件（含需转换的）与放不进的原因")
     duplicates: list[DuplicateNote] = Field(default_factory=list, description="放入收件箱但与本订单已有文件完全相同、移到 .重复 的文件")
+    links: list[LinkItem] = Field(
+        default_factory=list, description="本订单文件夹中的快捷方式/链接：助手不读取、不上传、不计入清单，请放入文件本身"
+    )
     updated_at: datetime
     computed_at: datetime
     recognition: RecognitionInfo | None = None

@@ -30,6 +30,7 @@ from ..store import Case, CaseKey, EvidenceRecord, SqliteStore, utcnow
 from ..store.records import Event
 from .. import focus as focus_rules
 from ..evidence.duplicates import duplicates_for
+from ..evidence.links import links_for
 from .deadline_sources import ResolvedDeadline, estimate_note, resolve_deadline
 from .listing import CLOCK_SLACK, CaseList
 from .packets import packets_for
@@ -318,6 +319,7 @@ class CaseService:
             upload=upload,
             packets=packets_for(book, checklist, records, upload, getattr(self.evidence, "root", None)),
             duplicates=duplicates_for(self.store, case.platform, case.order_id),
+            links=links_for(self.store, case.platform, case.order_id),
             updated_at=case.updated_at,
             computed_at=now,
             auto_checked=auto_checked,

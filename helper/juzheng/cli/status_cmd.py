@@ -26,6 +26,7 @@ from ..store.health import PROBLEM_LABELS, probe_directory
 from ..tray.runtime_glue import PAUSED_SETTING
 from ..tray.state import COLOUR_LABELS, CaseDeadline, TrayInputs, TrayState, format_remaining, tray_state
 from .common import parse_time, print_json
+from .helper_problems import running_helper_problems
 from .locations import add_location_options, state_dir_from
 from .pair_cmd import _alive
 
@@ -136,6 +137,8 @@ def build_report(state_dir: Path, now: datetime, *, rules_dir: str | Path | None
             reader = _reader_line(store, pending)
         finally:
             store.close()
+    if helper.running:
+        problems.extend(p for p in running_helper_problems(helper.url) if p.code not in {q.code for q in problems})
 
     state = tray_state(
         TrayInputs(

@@ -23,6 +23,7 @@ from ..events import EVIDENCE_CHANGED, EventBus
 from ..paths import INBOX
 from ..store import EvidenceRecord, SqliteStore, StoredEvidence, utcnow
 from .layout import Layout, Location, is_ignored_name, rel
+from .links import forget_links, is_link, is_link_entry, is_link_stat, link_paths, record_link
 
 Progress = Callable[[int, int | None], None]  # (done, total or None while counting)
 BULK = 2000
@@ -51,11 +52,13 @@ class ReconcileReport:
     inbox: list[Path] = field(default_factory=list)
 
 
-def walk_files(root: Path) -> Iterator[tuple[str, str, os.stat_result]]:
+def walk_files(root: Path, links: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, str, os.stat_result]]:
     """(root-relative '/' path, absolute path, stat) of every regular file under ``root``.
 
     Hidden folders (.重复, .回收站) and ignored names are skipped. Strings, not Path objects: a
-    100k-file tree is walked in a fraction of the time pathlib would take.
+    100k-file tree is walked in a fraction of the time pathlib would take. Links (symlinks, Windows
+    junctions and other reparse points) are never followed nor yielded; given ``links``, their
+    (relative, absolute) paths are appended to it.
     """
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
@@ -66,7 +69,10 @@ def walk_files(root: Path) -> Iterator[tuple[str, str, os.stat_result]]:
             continue  # removed meanwhile or unreadable: the next rescan sees it again
         for entry in entries:
             try:
-                if entry.is_dir(follow_symlinks=False):
+                if is_link_entry(entry):  # before is_dir: a junction passes is_dir(follow_symlinks=False)
+                    if links is not None and not is_ignored_name(entry.name):
+                        links.append((prefix + entry.name, entry.path))
+                elif entry.is_dir(follow_symlinks=False):
                     if not entry.name.startswith("."):
                         stack.append((entry.path, prefix + entry.name + "/"))
                 elif entry.is_file(follow_symlinks=False) and not is_ignored_name(entry.name):
@@ -96,10 +102,18 @@ class Indexer:
         try:
             st = os.lstat(path)
         except OSError:
+            self._forget_links(relpath)
             return self.forget(relpath)[0] if self.store.evidence_by_path(relpath) else None
+        if is_link_stat(st, path.name):
+            # A link is never evidence (see links.py): recorded as a link, so the case view says
+            # it was not read; an evidence record at this path (a file replaced by a link) goes.
+            removed = self.forget(relpath)[0] if self.store.evidence_by_path(relpath) else None
+            if record_link(self.store, relpath, loc):
+                self._publish_link(loc.platform, loc.order_id, "link_added", relpath)
+            return removed
+        self._forget_links(relpath)  # a link replaced by the file itself
         if not stat.S_ISREG(st.st_mode):
-            # A link, FIFO or device is never evidence: hashing or opening it reads through to
-            # somewhere else (a link to /dev/zero never ends) or blocks (a FIFO).
+            # A FIFO or device is never evidence: opening it blocks (a FIFO) or never ends.
             return self.forget(relpath)[0] if self.store.evidence_by_path(relpath) else None
         existing = self.store.evidence_by_path(relpath)
         if existing is not None:
@@ -152,8 +166,21 @@ class Indexer:
                 found = found or record
         return found
 
+    def _forget_links(self, relpath: str) -> None:
+        for platform, order_id, path in forget_links(self.store, relpath):
+            self._publish_link(platform, order_id, "link_removed", path)
+
+    def _publish_link(self, platform: str, order_id: str, action: str, path: str) -> None:
+        # Evidence of the order changed as far as its views go (they list the links).
+        if self.bus is not None:
+            self.bus.publish(EVIDENCE_CHANGED, {
+                "platform": platform, "order_id": order_id, "kind": None, "evidence_id": None,
+                "action": action, "path": path,
+            })
+
     def forget(self, relpath: str) -> list[Change]:
         """The file (or folder) at ``relpath`` is gone: remove its records."""
+        self._forget_links(relpath)
         changes = []
         for record in self.store.evidence_under(relpath):
             self.store.remove_evidence(record.id)
@@ -166,6 +193,9 @@ class Indexer:
             src_rel, dest_rel = rel(layout.root, src), rel(layout.root, dest)
         except ValueError:
             return []
+        # Link rows under the old place go; the new place is indexed entry by entry by the caller
+        # (links are entries of their own there), which records them again where they now are.
+        self._forget_links(src_rel)
         changes = []
         for record in self.store.evidence_under(src_rel):
             assert record.path is not None  # found by its path
@@ -190,8 +220,9 @@ class Indexer:
         report = ReconcileReport()
         known = self.store.all_evidence_paths()
         on_disk: dict[str, tuple[int, int, Location]] = {}
+        links: list[tuple[str, str]] = []
         seen = 0
-        for relpath, abspath, st in walk_files(layout.root):
+        for relpath, abspath, st in walk_files(layout.root, links):
             seen += 1
             if progress and seen % 1000 == 0:
                 progress(seen, None)
@@ -200,7 +231,11 @@ class Indexer:
                 continue
             loc = layout.locate(relpath)
             if loc.area == "order":
-                on_disk[relpath] = (st.st_size, st.st_mtime_ns, loc)
+                if is_link_stat(st, relpath.rsplit("/", 1)[-1]):  # a .lnk shortcut
+                    links.append((relpath, abspath))
+                else:
+                    on_disk[relpath] = (st.st_size, st.st_mtime_ns, loc)
+        link_rels = self._reconcile_links(layout, links)
         total = len(on_disk) + len(known)
         done = 0
         changes: list[Change] = []
@@ -214,7 +249,7 @@ class Indexer:
         for old in gone:
             record = self.store.evidence_by_path(old)
             done += 1
-            if record is None or os.path.lexists(layout.root / old):
+            if record is None or (old not in link_rels and os.path.lexists(layout.root / old)):
                 continue  # gone from the store meanwhile, or written after the walk passed by
             candidates = by_signature.get((old.rsplit("/", 1)[-1], record.size or -1, record.mtime_ns or -1))
             if candidates:
@@ -258,6 +293,21 @@ class Indexer:
             progress(total, total)
         self._publish_many(changes)
         return report
+
+    def _reconcile_links(self, layout: Layout, found: list[tuple[str, str]]) -> set[str]:
+        """Link rows in line with the links the walk found in order folders; their paths."""
+        in_orders: dict[str, Location] = {}
+        for relpath, _abspath in found:
+            loc = layout.locate(relpath)
+            if loc.area == "order" and loc.platform and loc.order_id:
+                in_orders[relpath] = loc
+        for relpath in link_paths(self.store) - set(in_orders):
+            if not is_link(layout.root / relpath):  # gone, or the file itself now (a link made after the walk stays)
+                self._forget_links(relpath)
+        for relpath, loc in in_orders.items():
+            if record_link(self.store, relpath, loc):
+                self._publish_link(loc.platform or "", loc.order_id or "", "link_added", relpath)
+        return set(in_orders)
 
     def _insert(self, batch: list[EvidenceRecord], changes: list[Change]) -> int:
         count = self.store.add_evidence_many(batch)

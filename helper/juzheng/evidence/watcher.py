@@ -38,6 +38,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 
 from .layout import is_ignored_name
+from .links import is_link
 from .mover import FileState
 
 WATCHED_EVENTS: list[type[FileSystemEvent]] = [
@@ -227,13 +228,13 @@ def tree_entries(path: Path, skip_hidden: bool = False) -> list[Path]:
     """
     if not os.path.lexists(path):
         return []
-    if os.path.islink(path) or not os.path.isdir(path):
+    if is_link(path) or not os.path.isdir(path):
         return [path]
     out: list[Path] = []
     for folder, dirs, files in os.walk(path, followlinks=False):
         if skip_hidden:
             dirs[:] = [d for d in dirs if not d.startswith(".")]
-        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        links = [d for d in dirs if is_link(os.path.join(folder, d))]  # symlinks and junctions alike
         dirs[:] = [d for d in dirs if d not in links]
         out.extend(Path(folder) / name for name in (*files, *links))
     return out

@@ -325,12 +325,19 @@ JS = """
 """
 
 
+STATUS_PAGE_CONNECTIONS = 64  # one seller's browser: a few tabs of this page at most
+
+
 async def start_status_page(runtime: Any, port: int = 0) -> tuple[StatusPage, web.AppRunner]:
     """Serve the status page on 127.0.0.1 (a free port unless given); stop with ``runner.cleanup()``."""
+    from ..server.connections import KEEPALIVE_TIMEOUT, GuardedSite, header_timeout_from_env
+
     page = StatusPage(runtime)
-    runner = web.AppRunner(page.app(), handle_signals=False, access_log=None)
+    runner = web.AppRunner(page.app(), handle_signals=False, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
+    # Guarded like the API's port and with a small cap of its own: the process shares one descriptor
+    # limit, and slow sockets against this port would otherwise starve the extension's.
+    site = GuardedSite(runner, "127.0.0.1", port, limit=STATUS_PAGE_CONNECTIONS, header_timeout=header_timeout_from_env())
     await site.start()
     server = getattr(site, "_server", None)
     sockets = getattr(server, "sockets", None) or []

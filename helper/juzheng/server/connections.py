@@ -4,10 +4,15 @@ aiohttp waits forever for the first request on a new connection and keeps no cou
 1,000 half-open sockets (a slowloris from any local process or page) used up the descriptors and the
 helper stopped accepting. Here, in front of aiohttp's own protocol:
 
-- a connection must complete its first request head within ``header_timeout`` seconds, else it is
-  closed (later requests on a kept-alive connection are covered by aiohttp's keep-alive timeout);
+- every request must complete its head within ``header_timeout`` seconds of its first byte (of the
+  connection, for the first), else the connection is closed; idle kept-alive connections are covered
+  by aiohttp's keep-alive timeout;
+- its body, once the head is in, within ``header_timeout`` plus the time the bytes received so far
+  take at ``MIN_BODY_RATE``: a head followed by a dribble of a byte now and then (a slow-body attack:
+  aiohttp waits for a body forever) is closed like a head that never ends, while a real upload keeps
+  earning time. The body size cap stays with the security middleware (413 before any handler);
 - at most ``limit`` connections are open; a new one beyond that first evicts the oldest connection
-  that has not completed a request head yet (the attacker's, never a request being served), and only
+  whose request has not fully arrived (the attacker's, never a request being served), and only
   when every connection is busy with a real request is the newcomer closed;
 - the process's soft descriptor limit is raised to its hard limit where the OS allows (POSIX).
 """
@@ -24,12 +29,13 @@ from typing import Any
 
 from aiohttp import web
 
+from .request_progress import RequestProgress
+
 log = logging.getLogger(__name__)
 
 HEADER_TIMEOUT = 10.0  # a real client sends its request head in milliseconds
 KEEPALIVE_TIMEOUT = 15.0  # idle kept-alive connections (aiohttp's default is an hour)
 MAX_CONNECTIONS = 512
-_HEAD_END = b"\r\n\r\n"
 
 
 def raise_descriptor_limit() -> int | None:
@@ -57,15 +63,18 @@ def connection_limit(descriptors: int | None, wanted: int = MAX_CONNECTIONS) -> 
 
 
 class _Guarded(asyncio.Protocol):
-    """Forwards everything to aiohttp's protocol; notes when the first request head is complete."""
+    """Forwards everything to aiohttp's protocol; follows how far each request has arrived."""
 
     def __init__(self, inner: Any, guard: ConnectionGuard) -> None:
         self.inner = inner
         self.guard = guard
         self.transport: asyncio.BaseTransport | None = None
-        self.opened = time.monotonic()
-        self.headed = False  # a whole request head has arrived
-        self._tail = b""
+        self.progress = RequestProgress()
+
+    @property
+    def pending(self) -> bool:
+        """A request (or, on a fresh connection, its head) is owed and not fully arrived."""
+        return self.progress.pending
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -73,13 +82,10 @@ class _Guarded(asyncio.Protocol):
         self.inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        if not self.headed:
-            window = self._tail + data[:65536]
-            if _HEAD_END in window:
-                self.headed = True
-                self._tail = b""
-            else:
-                self._tail = window[-3:]
+        was_pending = self.progress.pending
+        self.progress.feed(data)
+        if self.progress.pending and not was_pending:
+            self.guard._schedule()  # a new request on a kept-alive connection: its clock runs
         self.inner.data_received(data)
 
     def eof_received(self) -> bool | None:
@@ -119,7 +125,7 @@ class ConnectionGuard:
 
     def _opened(self, conn: _Guarded) -> None:
         if len(self._open) >= self.limit:
-            victim = next((c for c in self._open if not c.headed), None)
+            victim = next((c for c in self._open if c.pending), None)
             if victim is None:
                 conn.close()  # every connection is serving a real request: this one must wait
                 return
@@ -127,7 +133,7 @@ class ConnectionGuard:
             victim.close()
             self.evicted += 1
             if self.evicted in (1, 100) or self.evicted % 1000 == 0:
-                log.warning("too many open connections (%s): closed %s that sent no complete request", self.limit, self.evicted)
+                log.warning("too many open connections (%s): closed %s whose request had not fully arrived", self.limit, self.evicted)
         self._open[conn] = None
         self._schedule()
 
@@ -141,12 +147,12 @@ class ConnectionGuard:
 
     def _sweep(self) -> None:
         self._sweeper = None
-        cutoff = time.monotonic() - self.header_timeout
-        stale = [c for c in self._open if not c.headed and c.opened <= cutoff]
+        now = time.monotonic()
+        stale = [c for c in self._open if c.pending and c.progress.deadline(self.header_timeout) <= now]
         for conn in stale:
             self._open.pop(conn, None)
             conn.close()
-        if any(not c.headed for c in self._open):
+        if any(c.pending for c in self._open):
             self._schedule()
 
     def stop(self) -> None:

@@ -137,4 +137,18 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (case_id, kind, field_id)
     )
     """,
+    # 6: links (symlinks, Windows reparse points and .lnk shortcuts) found in order folders. They are
+    # never evidence: never hashed, moved or attached, never tick a checklist item; the case view lists
+    # them so the seller knows the helper did not read them. (Numbered 6: migration 5 comes from another
+    # branch and adds only its own tables; IF NOT EXISTS keeps this one harmless whatever ran before.)
+    """
+    CREATE TABLE IF NOT EXISTS evidence_links (
+        path TEXT PRIMARY KEY,                              -- relative to the evidence root, '/' separated
+        platform TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        kind TEXT,                                          -- the kind folder it sits in; NULL: 待分类
+        seen_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS evidence_links_order ON evidence_links (platform, order_id)
+    """,
 ]

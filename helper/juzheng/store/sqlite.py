@@ -230,13 +230,47 @@ class SqliteStore(SummaryStoreMixin):
             try:
                 with self.transaction() as db:
                     db.execute("INSERT OR REPLACE INTO settings VALUES ('store.probe', ?)", (_iso(utcnow()),))
-            except StateUnavailable:
-                continue
-            except sqlite3.Error:
+            except (StateUnavailable, sqlite3.Error):
+                if self._reopen_if_writable():
+                    break
                 continue
             break
         with self._lock:
             self._probe = None
+
+    def _reopen_if_writable(self) -> bool:
+        """A fresh connection, swapped in when it can write where the old one cannot.
+
+        A disk that failed under us (ext4 ``errors=remount-ro``, a USB drive or network share that
+        dropped) stays dead for the descriptors opened on it, even after the seller mounts it again
+        at the same place: only opening the database by its path again reaches the working disk.
+        """
+        if self.path == Path(":memory:") or not self.path.exists():
+            return False
+        try:
+            fresh = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
+        except sqlite3.Error:
+            return False
+        try:
+            fresh.row_factory = sqlite3.Row
+            fresh.execute("PRAGMA journal_mode=WAL")
+            fresh.execute("PRAGMA synchronous=NORMAL")
+            fresh.execute("PRAGMA foreign_keys=ON")
+            fresh.execute("BEGIN IMMEDIATE")
+            fresh.execute("INSERT OR REPLACE INTO settings VALUES ('store.probe', ?)", (_iso(utcnow()),))
+            fresh.execute("COMMIT")
+        except sqlite3.Error:
+            fresh.close()
+            return False
+        with self._lock:
+            old, self._db = self._db, fresh
+        try:
+            old.close()
+        except sqlite3.Error:
+            pass
+        log.warning("state directory: the database was opened again (the old connection could no longer write)")
+        self._write_ok()
+        return True
 
     # -- plumbing -----------------------------------------------------------------------------
     def _migrate(self) -> None:
