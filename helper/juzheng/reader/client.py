@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .process_flags import worker_popen_options
 from .protocol import Hello, ReadJob, ReadReply
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,7 @@ class ReaderClient:
         args = [sys.executable, "-m", "juzheng.reader.worker", "--cache-dir", str(self.cache_dir)]
         if self.signals_only:
             args.append("--signals-only")
-        kwargs: dict = {}
-        if os.name == "nt":
-            kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)
+        kwargs = worker_popen_options(sys.platform)
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
