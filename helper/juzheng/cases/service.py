@@ -31,6 +31,7 @@ from ..store.records import Event
 from .. import focus as focus_rules
 from ..evidence.duplicates import duplicates_for
 from .deadline_sources import ResolvedDeadline, estimate_note, resolve_deadline
+from .delivery_facts import delivery_fields
 from .listing import CLOCK_SLACK, CaseList
 from .packets import packets_for
 from .models import (
@@ -440,6 +441,7 @@ class CaseService:
             fields["request_text"] = req.request_text
         if req.tracking_number:
             fields["tracking_number"] = req.tracking_number
+        fields.update(delivery_fields(req.recipient_text, req.signed_text, req.shipped_text, self.clock()))
         case, created = self.store.upsert_case(
             CaseKey(platform=platform.id, order_id=req.order_id, aftersale_id=req.aftersale_id), **fields
         )
@@ -772,7 +774,7 @@ def _computed_deadline(scenario: Scenario | None, book: Rulebook, platform_id: s
 def _differs(before: Case, after: Case) -> bool:
     keys = (
         "scenario", "scenario_source", "request_at", "deadline_at", "url", "request_text", "tracking_number", "status",
-        "outcome", "deadline_source", "page_deadline_at",
+        "outcome", "deadline_source", "page_deadline_at", "recipient_name", "recipient_phone", "signed_at", "shipped_at",
     )
     return any(getattr(before, k) != getattr(after, k) for k in keys)
 

@@ -48,7 +48,7 @@ def cmd_read(args) -> int:
     if (state_dir / DB_NAME).exists():
         store = open_store(state_dir)
         try:
-            cases = [CaseRef(c.platform, c.order_id, c.tracking_number, c.id) for c in store.list_cases(status=None)]
+            cases = [CaseRef.of(c) for c in store.list_cases(status=None)]
         finally:
             store.close()
     with tempfile.TemporaryDirectory(prefix="juzheng-read-") as cache:

@@ -160,7 +160,7 @@ class ReaderService:
         return Unplaced(code="read_nothing", reason=decision.reason or REASON_READ_LATER)
 
     def decide(self, reading: Reading, name: str, rulebook: Rulebook) -> TextDecision:
-        cases = [CaseRef(c.platform, c.order_id, c.tracking_number, c.id) for c in self.store.list_cases(status=None)]
+        cases = [CaseRef.of(c) for c in self.store.list_cases(status=None)]
         return decide(reading.lines, reading.signals, name, rulebook, cases)
 
     def placed(self, sha256: str | None, platform: str, order_id: str, kind: str | None, dest: Path | None = None) -> list[tuple[int, str, str]]:
@@ -177,7 +177,7 @@ class ReaderService:
             return []
         ticked = []
         for case in self.store.cases_for_order(order_id, platform):
-            for field_id in decision.auto_checks:
+            for field_id in decision.case_checks.get(case.id, []):  # only what this case knows
                 if auto_check(self.store, case.id, kind, field_id, sha256 or ""):
                     ticked.append((case.id, kind, field_id))
         return ticked

@@ -137,4 +137,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (case_id, kind, field_id)
     )
     """,
+    # 5 and 6 are another branch's (merged first); these stand-ins keep the numbering and are
+    # replaced by its real scripts when the branches meet.
+    "-- 5: reserved",
+    "-- 6: reserved",
+    # 7: who the parcel went to and when, as the after-sale page shows them (names and phones often
+    # masked: 张**、138****5678), so a proof that shows them can tick its field checks.
+    """
+    ALTER TABLE cases ADD COLUMN recipient_name TEXT;
+    ALTER TABLE cases ADD COLUMN recipient_phone TEXT;
+    ALTER TABLE cases ADD COLUMN signed_at TEXT;
+    ALTER TABLE cases ADD COLUMN shipped_at TEXT
+    """,
 ]
