@@ -56,7 +56,6 @@ def test_recipient_and_times_are_read_from_the_page(page_reader, name, url, page
 
 def test_existing_fixture_pages_state_no_recipient_or_times(page_reader) -> None:
     # pages that only name the fields in sentences (签收底单, 签收红章) give nothing
-    now = datetime.now(timezone.utc)
     found = page_reader.read(
         "https://qn.taobao.com/home.htm/trade-platform/refund-list/detail?disputeId=201234567890&type=1",
         page_html("reading/qn_refund_detail.html", ORDER_ID=TB_ORDER, AFTERSALE_ID="201234567890", DL="2026-12-30 10:00"),

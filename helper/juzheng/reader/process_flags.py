@@ -11,11 +11,11 @@ CREATE_NO_WINDOW = 0x08000000  # a console program started from the tray app ope
 BELOW_NORMAL_PRIORITY_CLASS = 0x00004000  # reading photos never slows the seller's browser
 
 
-def worker_popen_options(platform: str) -> dict[str, int]:
-    """Extra ``subprocess.Popen`` keywords for the worker on ``platform`` (a ``sys.platform`` value).
+def worker_creationflags(platform: str) -> int:
+    """``subprocess.Popen(creationflags=...)`` for the worker on ``platform`` (a ``sys.platform`` value).
 
-    Elsewhere the worker lowers its own priority (``os.nice``); POSIX Popen refuses ``creationflags``.
+    0 elsewhere, the only value POSIX Popen accepts; there the worker lowers its own priority (``os.nice``).
     """
     if platform == "win32":
-        return {"creationflags": CREATE_NO_WINDOW | BELOW_NORMAL_PRIORITY_CLASS}
-    return {}
+        return CREATE_NO_WINDOW | BELOW_NORMAL_PRIORITY_CLASS
+    return 0
