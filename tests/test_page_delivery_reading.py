@@ -45,7 +45,23 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "url", "page", "values", "expected"), CASES, ids=[c[0] for c in CASES])
+# Written after the finders were tuned on CASES, run once, never used to tune them.
+HELD_OUT = [
+    ("holdout_douyin_dl_yearless", "https://fxg.jinritemai.com/ffa/maftersale/aftersale/detail-v3?aftersale_id=7301234567821",
+     "delivery/holdout_douyin_dl_yearless.html",
+     lambda now: {"ORDER_ID": DY_ORDER, "AFTERSALE_ID": "7301234567821", "NAME": "*明", "PHONE": "186****0000",
+                  "SIGNED": at(now, 2).strftime("%m月%d日 %H:%M"), "LOG": at(now, 1).strftime("%Y-%m-%d %H:%M")},
+     lambda now: {"recipient_name": "*明", "recipient_phone": "186****0000", "signed_at": at(now, 2)}),
+    ("holdout_pdd_grid_dots", "https://mms.pinduoduo.com/aftersales-ssr/detail?id=98765432121&orderSn=" + PDD_ORDER,
+     "delivery/holdout_pdd_grid_dots.html",
+     lambda now: {"ORDER_ID": PDD_ORDER, "AFTERSALE_ID": "98765432121", "NAME": "赵*", "PHONE": "13500001111",
+                  "SHIPPED": at(now, 4).strftime("%Y-%m-%d %H:%M"), "SIGNED": at(now, 2).strftime("%Y.%m.%d %H:%M"),
+                  "OUT": at(now, 2.1).strftime("%Y.%m.%d %H:%M")},
+     lambda now: {"recipient_name": "赵*", "recipient_phone": "13500001111", "signed_at": at(now, 2)}),
+]
+
+
+@pytest.mark.parametrize(("name", "url", "page", "values", "expected"), CASES + HELD_OUT, ids=[c[0] for c in CASES + HELD_OUT])
 def test_recipient_and_times_are_read_from_the_page(page_reader, name, url, page, values, expected) -> None:
     now = datetime.now(timezone.utc)
     found = page_reader.read(url, page_html(page, **values(now)), now.timestamp() * 1000)

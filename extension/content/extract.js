@@ -507,10 +507,16 @@
     const labelled = findLabelled(page, SIGNED, true);
     if (labelled) return labelled;
     const date = new RegExp(DATE_VALUE);
-    for (const line of linesOf(page)) {
-      if (line.text.length > 240 || !SIGNED_EVENT.test(line.text) || /未签收|拒签/.test(line.text)) continue;
-      const m = date.exec(line.text);
-      if (m && /\d{4}|\d:\d{2}/.test(m[1])) return m[1];
+    const lines = linesOf(page);
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i].text;
+      if (text.length > 240 || !SIGNED_EVENT.test(text) || /未签收|拒签/.test(text)) continue;
+      // The entry's own date, else a time alone on the line above (time and event cells), as in findHistory.
+      const above = i > 0 && lines[i - 1].text.length < 24 ? lines[i - 1].text : "";
+      for (const source of [text, above]) {
+        const m = date.exec(source);
+        if (m && /\d{4}|\d:\d{2}/.test(m[1])) return m[1];
+      }
     }
     return null;
   }
