@@ -135,3 +135,49 @@ def test_suggested_kind_is_confirmed_in_the_overlay(browser, paired_browser, e2e
     view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
     assert any(e["filename"] == name and e["kind"] == "red_stamp_proof" for e in view["evidence"])
     assert (e2e_helper.root / "拼多多" / order / "快递红章证明" / name).exists()
+
+
+def test_suggested_kind_is_changed_in_the_overlay_and_the_file_moves_there(browser, paired_browser, e2e_helper):
+    """改为…: the reading suggests 快递红章证明; the seller knows better and picks 发货底单."""
+    order, aftersale, tracking = "240307-567890123456789", "99887766556", "SF1407788990022"
+    made = e2e_helper.request("POST", "/api/cases/detect", json_body={
+        "platform": "pinduoduo", "order_id": order, "aftersale_id": aftersale, "request_text": "买家反馈未收到商品",
+        "tracking_number": tracking,
+    })
+    assert made.status in (200, 201), made.body
+    case_id = made.json()["id"]
+    assert e2e_helper.request("PATCH", f"/api/cases/{case_id}", json_body={"scenario": "pinduoduo.not_received"}).status == 200
+    name = "IMG_20241105_101500.jpg"
+    (e2e_helper.root / "收件箱" / name).write_bytes(_weak_proof(tracking))
+
+    def unsorted():
+        view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
+        return next((e for e in view["unsorted"] if e["filename"] == name), None)
+
+    entry = wait_for(unsorted, timeout=90)
+    assert entry["suggested_kind"] == "red_stamp_proof"
+
+    browser.serve(URL, "pinduoduo_detail.html", ORDER_ID=order, AFTERSALE_ID=aftersale)
+    page = browser.new_page()
+    try:
+        page.goto(f"{URL}?id={aftersale}&orderSn={order}")
+        overlay = _overlay(page)
+        suggestion = overlay.locator(f'[data-role="suggestion"][data-evidence-id="{entry["id"]}"]')
+        expect(suggestion).to_contain_text(f"这张像是快递红章证明（单号 {tracking}）")
+        change = suggestion.locator('[data-role="change-kind"]')
+        # the suggested kind itself is not offered again; the seller's choice is by its label
+        expect(change.locator("option", has_text="快递红章证明")).to_have_count(0)
+        change.select_option(label="发货底单")
+        slip = overlay.locator('[data-role="item"][data-kind="shipping_slip"]').first
+        expect(slip).to_have_attribute("data-state", "done", timeout=15_000)
+        expect(overlay.locator(f'[data-role="suggestion"][data-evidence-id="{entry["id"]}"]')).to_have_count(0)
+        red = overlay.locator('[data-role="item"][data-kind="red_stamp_proof"]').first
+        expect(red).not_to_have_attribute("data-state", "done")
+    finally:
+        page.close()
+    view = e2e_helper.request("GET", f"/api/cases/{case_id}").json()
+    assert any(e["filename"] == name and e["kind"] == "shipping_slip" for e in view["evidence"])
+    assert not any(e["filename"] == name for e in view["unsorted"])
+    assert (e2e_helper.root / "拼多多" / order / "发货底单" / name).exists()
+    assert not (e2e_helper.root / "拼多多" / order / "待分类" / name).exists()
+    assert not (e2e_helper.root / "拼多多" / order / "快递红章证明" / name).exists()

@@ -57,6 +57,43 @@ def test_unnamed_stamp_photo_lands_under_its_case_by_tracking_number_and_ticks_t
     assert auto_checks(ev.store, case.id) == set()
 
 
+def _masked(name: str) -> str:
+    # as the platforms print a recipient: 王*明 for three characters, 张* for two
+    return name[0] + "*" + name[2:] if len(name) == 3 else name[0] + "*"
+
+
+@needs_ocr
+def test_a_proof_showing_the_cases_recipient_and_delivery_date_ticks_those_checks_too(ev):
+    from datetime import datetime
+
+    from juzheng.rules.deadline_text import BEIJING
+
+    sample = red_stamp_form(random.Random(5), "tune")
+    assert sample.recipient and sample.delivery_date
+    signed = datetime.fromisoformat(sample.delivery_date).replace(hour=15, tzinfo=BEIJING)
+    # a three-character name masked 王*明 is matched alone; a two-character one (张*) needs the phone,
+    # which this form does not show, so it is given in full as some back offices do
+    name = _masked(sample.recipient) if len(sample.recipient) == 3 else sample.recipient
+    case, _ = ev.store.upsert_case(
+        CaseKey(platform="pinduoduo", order_id=PDD_ORDER), tracking_number=sample.case_tracking,
+        recipient_name=name, recipient_phone="138****5678", signed_at=signed,
+    )
+    other, _ = ev.store.upsert_case(
+        CaseKey(platform="pinduoduo", order_id=PDD_ORDER, aftersale_id="2"), tracking_number=sample.case_tracking,
+    )
+    started(ev)
+    ev.drop(sample.name, sample.data)
+    target = ev.root / "拼多多" / PDD_ORDER / "快递红章证明" / sample.name
+    wait_for(lambda: target.exists() and not (ev.inbox / sample.name).exists(), timeout=60)
+    wait_for(lambda: ("red_stamp_proof", "delivery_date") in ev.store.confirmations(case.id))
+    assert auto_checks(ev.store, case.id) == {
+        ("red_stamp_proof", "tracking_number"), ("red_stamp_proof", "recipient_name"), ("red_stamp_proof", "delivery_date"),
+    }
+    # the order's other case knows only the tracking number: only that is ticked there
+    wait_for(lambda: ("red_stamp_proof", "tracking_number") in ev.store.confirmations(other.id))
+    assert auto_checks(ev.store, other.id) == {("red_stamp_proof", "tracking_number")}
+
+
 @needs_ocr
 def test_an_order_number_read_places_a_screenshot_and_its_kind(ev):
     sample = transfer(random.Random(8), "tune")

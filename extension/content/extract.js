@@ -182,6 +182,14 @@
     return value.slice(0, MAX_VALUE);
   }
 
+  /** The label ends its text or is followed by a separator: a field (收件人：…), not a word in a
+   * sentence (收件人拒签、收件人姓名与…一致). */
+  function standsAlone(text, label) {
+    const at = text.indexOf(label);
+    const next = text.charAt(at + label.length);
+    return !next || /[\s:：\u00a0\u3000|｜]/.test(next);
+  }
+
   /** The value of one labelled field, or null. Longer labels first: 剩余举证时间 before 剩余. */
   function findLabelled(page, rule, needDigit) {
     if (!rule || !Array.isArray(rule.labels)) return null;
@@ -189,6 +197,7 @@
     for (const label of labels) {
       for (const node of page.nodes) {
         if (!node.nodeValue.includes(label)) continue;
+        if (rule.field_only && !standsAlone(node.nodeValue, label)) continue;
         if (!visible(node.parentElement)) continue;
         for (const candidate of candidates(node, label)) {
           const value = accept(candidate, rule, needDigit);
@@ -475,6 +484,47 @@
     return null;
   }
 
+  // -- who the parcel went to and when ------------------------------------------------------------------
+  // The value as the page shows it (张** 138****5678 浙江省…); the helper takes the name and phone
+  // apart. The pattern keeps a request sentence that merely names the field (收件人姓名与…一致) out.
+  const RECIPIENT = {
+    field_only: true,
+    labels: ["收货人信息", "收件人信息", "收货信息", "收货人姓名", "收件人姓名", "收货人", "收件人", "收件方"],
+    // (a header row's next label — 发货时间, 订单状态 — is no value either)
+    value_pattern: "^((?!姓名|信息|地址|电话|手机|与|和|及|的|[\\u4e00-\\u9fa5]{0,6}(?:时间|日期|状态|编号|单号|信息|地址|电话|方式)$)[\\u4e00-\\u9fa5·*＊]{1,6}(?![\\u4e00-\\u9fa5])[^\\n]{0,80})",
+  };
+  const DATE_VALUE = "((?:\\d{4}\\s*[-/.年]\\s*)?\\d{1,2}\\s*[-/.月]\\s*\\d{1,2}\\s*日?(?:\\s*\\d{1,2}:\\d{2}(?::\\d{2})?)?)";
+  const SIGNED = { field_only: true, labels: ["签收时间", "签收日期", "妥投时间", "派送签收时间"], value_pattern: "^" + DATE_VALUE };
+  const SHIPPED = { field_only: true, labels: ["发货时间", "发货日期", "揽收时间", "揽件时间"], value_pattern: "^" + DATE_VALUE };
+  const SIGNED_EVENT = /已签收|签收成功|已妥投|本人签收|代收点签收/;
+
+  function findRecipient(page) {
+    return findLabelled(page, RECIPIENT, false);
+  }
+
+  /** 签收时间 where the page labels it, else the date of the logistics track's 已签收 entry. */
+  function findSigned(page) {
+    const labelled = findLabelled(page, SIGNED, true);
+    if (labelled) return labelled;
+    const date = new RegExp(DATE_VALUE);
+    const lines = linesOf(page);
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i].text;
+      if (text.length > 240 || !SIGNED_EVENT.test(text) || /未签收|拒签/.test(text)) continue;
+      // The entry's own date, else a time alone on the line above (time and event cells), as in findHistory.
+      const above = i > 0 && lines[i - 1].text.length < 24 ? lines[i - 1].text : "";
+      for (const source of [text, above]) {
+        const m = date.exec(source);
+        if (m && /\d{4}|\d:\d{2}/.test(m[1])) return m[1];
+      }
+    }
+    return null;
+  }
+
+  function findShipped(page) {
+    return findLabelled(page, SHIPPED, true);
+  }
+
   const HISTORY_LINE = /(?:\d{4}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}/;
 
   /** The dated entries of 协商历史 / 售后日志 / 服务进度, whatever their markup: lines with a date and time. */
@@ -540,6 +590,9 @@
       page_text: pageText || null,
       history_text: findHistory(page) || null,
       tracking_number: findTracking(page),
+      recipient_text: findRecipient(page),
+      signed_text: findSigned(page),
+      shipped_text: findShipped(page),
       page_state: state === "other" ? null : state || (requestText ? "requested" : null),
       _meta: {
         order_candidates: order.candidates || null,
@@ -586,6 +639,6 @@
 
   ns.extract = {
     clean, hostMatches, pickAdapter, needsRequest, urlParams, collectTextNodes, pageOf, findLabelled, findRequest,
-    linesOf, findCountdown, findState, findTracking, findHistory, chooseOrder, extract,
+    linesOf, findCountdown, findState, findTracking, findRecipient, findSigned, findShipped, findHistory, chooseOrder, extract,
   };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

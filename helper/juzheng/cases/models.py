@@ -56,6 +56,11 @@ class DetectRequest(Request):
     tracking_number: Annotated[str, Field(max_length=64)] | None = Field(
         default=None, description="页面上的快递单号/运单号/退货单号（如有）"
     )
+    recipient_text: ShortText | None = Field(
+        default=None, description="页面上的收货人/收件人信息（姓名、电话，常为打码形式，如 张** 138****5678）"
+    )
+    signed_text: ShortText | None = Field(default=None, description="页面上的签收时间（如 2024-11-05 10:20）")
+    shipped_text: ShortText | None = Field(default=None, description="页面上的发货时间")
     history_text: LongText | None = Field(
         default=None,
         description="页面的协商历史/售后日志/服务进度（带时间的记录），助手从中读出平台发起举证的时间",

@@ -32,6 +32,7 @@ from .. import focus as focus_rules
 from ..evidence.duplicates import duplicates_for
 from ..evidence.links import links_for
 from .deadline_sources import ResolvedDeadline, estimate_note, resolve_deadline
+from .delivery_facts import delivery_fields
 from .listing import CLOCK_SLACK, CaseList
 from .packets import packets_for
 from .models import (
@@ -442,6 +443,7 @@ class CaseService:
             fields["request_text"] = req.request_text
         if req.tracking_number:
             fields["tracking_number"] = req.tracking_number
+        fields.update(delivery_fields(req.recipient_text, req.signed_text, req.shipped_text, self.clock()))
         case, created = self.store.upsert_case(
             CaseKey(platform=platform.id, order_id=req.order_id, aftersale_id=req.aftersale_id), **fields
         )
@@ -774,7 +776,7 @@ def _computed_deadline(scenario: Scenario | None, book: Rulebook, platform_id: s
 def _differs(before: Case, after: Case) -> bool:
     keys = (
         "scenario", "scenario_source", "request_at", "deadline_at", "url", "request_text", "tracking_number", "status",
-        "outcome", "deadline_source", "page_deadline_at",
+        "outcome", "deadline_source", "page_deadline_at", "recipient_name", "recipient_phone", "signed_at", "shipped_at",
     )
     return any(getattr(before, k) != getattr(after, k) for k in keys)
 

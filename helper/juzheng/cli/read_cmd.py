@@ -48,7 +48,7 @@ def cmd_read(args) -> int:
     if (state_dir / DB_NAME).exists():
         store = open_store(state_dir)
         try:
-            cases = [CaseRef(c.platform, c.order_id, c.tracking_number, c.id) for c in store.list_cases(status=None)]
+            cases = [CaseRef.of(c) for c in store.list_cases(status=None)]
         finally:
             store.close()
     with tempfile.TemporaryDirectory(prefix="juzheng-read-") as cache:
@@ -60,7 +60,7 @@ def cmd_read(args) -> int:
         finally:
             client.stop()
     if not reply.ok:
-        fail(f"无法读取这张图片（{reply.error}）：请确认它是 jpg、png 或 webp 图片且没有损坏", code=1)
+        fail(f"无法读取这张图片（{reply.error}）：请确认它是 jpg、png、webp、heic 图片或 PDF，且没有损坏", code=1)
     d = decide(reply.lines, reply.signals, path.name, book, cases)
     text = "\n".join(line.text for line in reply.lines)
     out = {

@@ -16,13 +16,18 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from ..reader.protocol import Signals, TextLine
 from ..rules import Rulebook
 from .classify import _id_regex
+from .field_checks import CaseFacts, shown_checks
+
+if TYPE_CHECKING:
+    from ..store.records import Case
 
 CONFIDENT_POINTS = 7.0  # the kind is taken without asking at this many points …
 CONFIDENT_MARGIN = 3.0  # … and this far ahead of the runner-up
@@ -35,6 +40,16 @@ class CaseRef:
     order_id: str
     tracking_number: str | None = None
     case_id: int | None = None
+    recipient_name: str | None = None  # as the page showed it (often masked)
+    recipient_phone: str | None = None
+    signed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, case: Case) -> CaseRef:
+        return cls(
+            case.platform, case.order_id, case.tracking_number, case.id,
+            case.recipient_name, case.recipient_phone, case.signed_at,
+        )
 
 
 class TrackingNumber(BaseModel):
@@ -66,7 +81,8 @@ class TextDecision(BaseModel):
     order_id: str | None = None
     order_by: Literal["read_order", "read_tracking"] | None = None
     reason: str | None = None  # zh-CN: why it stays in the inbox
-    auto_checks: list[str] = Field(default_factory=list, description="field checks of the kind the text confirms")
+    auto_checks: list[str] = Field(default_factory=list, description="field checks of the kind the text confirms (any case)")
+    case_checks: dict[int, list[str]] = Field(default_factory=dict, description="case id → the field checks it confirms for that case")
 
 
 # -- carriers ---------------------------------------------------------------------------------------
@@ -139,7 +155,8 @@ def decide(
     _place(decision, orders, tracking, hint, rulebook, cases)
     if decision.order_id is not None:
         kind = decision.kind or decision.suggested_kind
-        decision.auto_checks = _auto_checks(kind, flat, decision, rulebook, cases)
+        decision.case_checks = _auto_checks(kind, flat, decision, rulebook, cases)
+        decision.auto_checks = [f for f in dict.fromkeys(f for checks in decision.case_checks.values() for f in checks)]
     return decision
 
 
@@ -293,17 +310,22 @@ def _kinds(flat: str, signals: Signals, rulebook: Rulebook) -> tuple[list[KindSc
     return scored, rejected
 
 
-def _auto_checks(kind: str | None, flat: str, decision: TextDecision, rulebook: Rulebook, cases: list[CaseRef]) -> list[str]:
-    """Field checks the image itself shows: the case's tracking number on the proof."""
+def _auto_checks(kind: str | None, flat: str, decision: TextDecision, rulebook: Rulebook, cases: list[CaseRef]) -> dict[int, list[str]]:
+    """Per case of the placed order: the field checks the image itself shows (the case's tracking
+    number, recipient, delivery date). Each case is checked against what it knows itself."""
     if kind is None or kind not in rulebook.kinds:
-        return []
-    fields = {f.id for f in rulebook.kinds[kind].fields}
-    checks = []
-    numbers = {t.number for t in decision.tracking_numbers}
-    case_numbers = {
-        c.tracking_number.upper() for c in cases
-        if c.tracking_number and (c.platform, c.order_id) == (decision.platform, decision.order_id)
-    }
-    if "tracking_number" in fields and numbers & case_numbers:
-        checks.append("tracking_number")
-    return checks
+        return {}
+    fields = [f.id for f in rulebook.kinds[kind].fields]
+    read = [t.number for t in decision.tracking_numbers]
+    out: dict[int, list[str]] = {}
+    for index, case in enumerate(cases):
+        if (case.platform, case.order_id) != (decision.platform, decision.order_id):
+            continue
+        facts = CaseFacts(
+            tracking_numbers=frozenset({case.tracking_number.upper()} if case.tracking_number else ()),
+            recipient_name=case.recipient_name, recipient_phone=case.recipient_phone, signed_at=case.signed_at,
+        )
+        checks = shown_checks(fields, flat, read, facts)
+        if checks:
+            out[case.case_id if case.case_id is not None else -1 - index] = checks
+    return out

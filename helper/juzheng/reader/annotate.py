@@ -44,7 +44,7 @@ def _annotate(store: SqliteStore, book: Rulebook, case: Case, records: Sequence[
         if reading is None or reading.status != "read":
             continue
         if cases is None:
-            cases = [CaseRef(c.platform, c.order_id, c.tracking_number, c.id) for c in store.list_cases(status=None)]
+            cases = [CaseRef.of(c) for c in store.list_cases(status=None)]
         d = decide(reading.lines, reading.signals, record.path.rsplit("/", 1)[-1], book, cases)
         summary = ReadSummary(order_ids=d.order_ids, tracking_numbers=[t.number for t in d.tracking_numbers])
         if d.rejected is not None:

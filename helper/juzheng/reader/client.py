@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .process_flags import worker_creationflags
 from .protocol import Hello, ReadJob, ReadReply
 
 log = logging.getLogger(__name__)
@@ -85,15 +86,12 @@ class ReaderClient:
         args = [sys.executable, "-m", "juzheng.reader.worker", "--cache-dir", str(self.cache_dir)]
         if self.signals_only:
             args.append("--signals-only")
-        kwargs: dict = {}
-        if os.name == "nt":
-            kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         proc = subprocess.Popen(
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, encoding="utf-8", env=env, **kwargs,
+            text=True, encoding="utf-8", env=env, creationflags=worker_creationflags(sys.platform),
         )
         self.starts += 1
         line = self._exchange(proc, None, self.start_timeout)

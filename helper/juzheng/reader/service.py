@@ -27,6 +27,7 @@ from ..rules import Rulebook
 from ..store import SqliteStore
 from ..store.readings import auto_check, get_reading, has_reading, put_reading
 from .client import ReaderClient, WorkerUnavailable
+from .documents import kind_of
 from .engine import missing_parts
 from .protocol import Reading
 
@@ -125,7 +126,7 @@ class ReaderService:
     # -- what the sorter asks -------------------------------------------------------------------
     def consider(self, path: Path, name: str, size: int, mtime_ns: int, result: Placement | Unplaced, rulebook: Rulebook) -> Placement | Unplaced:
         named = isinstance(result, Placement) and result.order_by != "focus"
-        if not self.available or media_of(name) != "image":
+        if not self.available or media_of(name) not in READ_MEDIA:
             return result
         if named:
             if result.kind is None and _looks_like_image(path):  # type: ignore[union-attr]
@@ -160,7 +161,7 @@ class ReaderService:
         return Unplaced(code="read_nothing", reason=decision.reason or REASON_READ_LATER)
 
     def decide(self, reading: Reading, name: str, rulebook: Rulebook) -> TextDecision:
-        cases = [CaseRef(c.platform, c.order_id, c.tracking_number, c.id) for c in self.store.list_cases(status=None)]
+        cases = [CaseRef.of(c) for c in self.store.list_cases(status=None)]
         return decide(reading.lines, reading.signals, name, rulebook, cases)
 
     def placed(self, sha256: str | None, platform: str, order_id: str, kind: str | None, dest: Path | None = None) -> list[tuple[int, str, str]]:
@@ -177,7 +178,7 @@ class ReaderService:
             return []
         ticked = []
         for case in self.store.cases_for_order(order_id, platform):
-            for field_id in decision.auto_checks:
+            for field_id in decision.case_checks.get(case.id, []):  # only what this case knows
                 if auto_check(self.store, case.id, kind, field_id, sha256 or ""):
                     ticked.append((case.id, kind, field_id))
         return ticked
@@ -308,16 +309,17 @@ class ReaderService:
                     log.exception("reader: notifying the sorter failed")
 
 
-_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
+READ_MEDIA = ("image", "pdf")  # photos (HEIC too) and screenshots; PDFs by their text layer or pages
 
 
 def _looks_like_image(path: Path) -> bool:
+    """The bytes are an image or a PDF, as the name says (a half-synced file, a renamed document: no)."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
     except OSError:
         return False
-    return head.startswith(_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    return kind_of(head) == media_of(path.name)
 
 
 IDLE_ENV = "JUZHENG_READER_IDLE_SECONDS"  # tests and benchmarks shorten the worker's idle time

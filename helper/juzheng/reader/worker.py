@@ -19,43 +19,35 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from .protocol import Hello, ReadJob, ReadReply, Signals  # noqa: E402
 
-MAX_PIXELS = 60_000_000  # a decompression bomb is refused, not read
-
-
-def _open(path: str):
-    from PIL import Image, ImageOps
-
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    opened = Image.open(path)
-    opened.load()
-    fmt = opened.format
-    image = ImageOps.exif_transpose(opened) or opened
-    image.format = fmt  # signals tell a PNG screenshot from a camera JPEG
-    return image
-
-
 def handle(job: ReadJob, engine) -> ReadReply:
     started = time.process_time()
+    from .documents import open_pages
     from .signals import signals_of
 
     try:
-        image = _open(job.path)
-        signals = signals_of(image)
+        pages = open_pages(job.path)  # images incl. HEIC; a PDF's text layer, or its pages rendered
+        signals = signals_of(pages.first)
+        if pages.pdf:  # a document page is white and flat like a screen, but it is no screenshot
+            signals = signals.model_copy(update={"screenshot": False})
     except Exception as exc:  # not an image, truncated, too large: say so, keep serving
         return ReadReply(id=job.id, ok=False, error=f"{type(exc).__name__}: {exc}"[:300], cpu_seconds=time.process_time() - started)
-    lines = []
-    if job.ocr and engine is not None:
+    lines = list(pages.lines)
+    if job.ocr and engine is not None and pages.images:
         import numpy as np
 
         from .engine import MAX_SIDE
 
-        rgb = image.convert("RGB")
-        rgb.thumbnail((MAX_SIDE, MAX_SIDE))
-        try:
-            lines = engine.read(np.asarray(rgb))
-        except Exception as exc:
-            return ReadReply(id=job.id, ok=False, signals=signals, error=f"{type(exc).__name__}: {exc}"[:300],
-                             cpu_seconds=time.process_time() - started)
+        for image, page in zip(pages.images, pages.image_pages, strict=True):
+            rgb = image.convert("RGB")
+            rgb.thumbnail((MAX_SIDE, MAX_SIDE))
+            try:
+                read = engine.read(np.asarray(rgb))
+            except Exception as exc:
+                return ReadReply(id=job.id, ok=False, signals=signals, error=f"{type(exc).__name__}: {exc}"[:300],
+                                 cpu_seconds=time.process_time() - started)
+            # pages in order: a later page's lines sort after an earlier page's
+            lines.extend(line.model_copy(update={"y": line.y + page * 10_000}) for line in read)
+        lines.sort(key=lambda line: int(line.y // 10_000))  # by page; a page keeps its own order
     return ReadReply(id=job.id, ok=True, lines=lines, signals=signals or Signals(),
                      cpu_seconds=round(time.process_time() - started, 4), engine=ENGINE_NAME if engine else "")
 

@@ -29,6 +29,10 @@ class Case(CaseKey):
     seller_deadline_at: datetime | None = None
     request_source: Literal["page", "seller", "first_seen"] = "first_seen"
     tracking_number: str | None = None
+    recipient_name: str | None = None  # as the page shows it, often masked (张**)
+    recipient_phone: str | None = None  # as the page shows it, often masked (138****5678)
+    signed_at: datetime | None = None  # 签收时间 on the page
+    shipped_at: datetime | None = None  # 发货时间 on the page
     url: str | None = None
     request_text: str | None = None
     status: Literal["open", "submitted", "closed"] = "open"

@@ -137,10 +137,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (case_id, kind, field_id)
     )
     """,
+    # 5 comes from another branch (the settings tables); this stand-in keeps the numbering until it lands.
+    "-- 5: reserved",
     # 6: links (symlinks, Windows reparse points and .lnk shortcuts) found in order folders. They are
     # never evidence: never hashed, moved or attached, never tick a checklist item; the case view lists
-    # them so the seller knows the helper did not read them. (Numbered 6: migration 5 comes from another
-    # branch and adds only its own tables; IF NOT EXISTS keeps this one harmless whatever ran before.)
+    # them so the seller knows the helper did not read them. (IF NOT EXISTS: harmless whatever
+    # ran before.)
     """
     CREATE TABLE IF NOT EXISTS evidence_links (
         path TEXT PRIMARY KEY,                              -- relative to the evidence root, '/' separated
@@ -150,5 +152,13 @@ MIGRATIONS: list[str] = [
         seen_at TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS evidence_links_order ON evidence_links (platform, order_id)
+    """,
+    # 7: who the parcel went to and when, as the after-sale page shows them (names and phones often
+    # masked: 张**、138****5678), so a proof that shows them can tick its field checks.
+    """
+    ALTER TABLE cases ADD COLUMN recipient_name TEXT;
+    ALTER TABLE cases ADD COLUMN recipient_phone TEXT;
+    ALTER TABLE cases ADD COLUMN signed_at TEXT;
+    ALTER TABLE cases ADD COLUMN shipped_at TEXT
     """,
 ]

@@ -31,13 +31,13 @@ from .summaries import SummaryStoreMixin
 _CASE_FIELDS = (
     "scenario", "scenario_source", "request_at", "buyer_evidence_at", "deadline_at", "tracking_number",
     "url", "request_text", "status", "outcome", "deadline_source", "page_deadline_at", "seller_deadline_at",
-    "request_source",
+    "request_source", "recipient_name", "recipient_phone", "signed_at", "shipped_at",
 )
 
 
 log = logging.getLogger(__name__)
 PROBE_INTERVAL = 1.0
-_CASE_TIMES = ("request_at", "buyer_evidence_at", "deadline_at")
+_CASE_TIMES = ("request_at", "buyer_evidence_at", "deadline_at", "signed_at", "shipped_at")
 
 _EVIDENCE_COLUMNS = "platform,order_id,kind,path,value,generated_at,covers_from,sha256,size,mtime_ns,how,added_at"
 
