@@ -21,7 +21,10 @@ from juzheng.reader.engine import missing_parts
 from juzheng.store import CaseKey
 from juzheng.store.readings import auto_checks
 
-pytestmark = pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning"),
+    pytest.mark.subprocess,  # the OCR worker is a process of its own
+]
 needs_ocr = pytest.mark.skipif(bool(missing_parts()), reason="the ocr extra is not installed")
 TRACKING = "SF1403512345678"
 PROOF_LINES = ["快递签收证明", f"快递单号：{TRACKING}", "收件人姓名：王小明", "派件人姓名：赵六",
