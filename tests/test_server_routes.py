@@ -494,3 +494,37 @@ async def test_image_checks_appear_on_the_checklist_without_blocking(helper_app)
     assert any("太小" in w and "120×90" in w for w in red["warnings"])
     [item] = [e for e in after["evidence"] if e["kind"] == "red_stamp_proof"]
     assert any("太小" in w for w in item["warnings"])
+
+
+def test_the_security_policy_is_the_route_tables():
+    """The middleware enforces what ROUTES declares: a route added as public or admin is public or
+    admin without a second list to keep in step."""
+    policy = security.RoutePolicy.of(ROUTES)
+    declared = {(r.method, r.path): r for r in ROUTES}
+    assert policy.public == {k for k, r in declared.items() if r.auth == "public"}
+    assert policy.admin == {k for k, r in declared.items() if r.auth == "admin"}
+    assert policy.ticket == {("GET", "/api/events")}
+    assert policy.pairing == {("POST", "/api/pair"), ("POST", "/api/pair/ask"), ("POST", "/api/pair/ask/status")}
+    assert ("GET", "/api/health") in policy.public and ("POST", "/api/pair/code") in policy.admin
+
+
+def test_a_templated_path_cannot_be_declared_public():
+    from juzheng.server.api import Route
+
+    async def handler(request):  # pragma: no cover - never called
+        raise AssertionError
+
+    with pytest.raises(ValueError, match="literal"):
+        security.RoutePolicy.of([Route("GET", "/api/cases/{case_id}", handler, "x", auth="public")])
+
+
+def test_routes_and_openapi_do_not_import_each_other():
+    import ast
+    import juzheng.server.openapi as openapi_module
+    import juzheng.server.routes as routes_module
+
+    def imported(module) -> set[str]:
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+
+    assert "openapi" not in imported(routes_module) and "routes" not in imported(openapi_module)

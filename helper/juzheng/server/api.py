@@ -39,6 +39,8 @@ class Route:
     handler: Handler
     summary: str
     auth: Auth = "token"
+    # A public route that only a browser extension may call (pairing: the handler then applies the allow-list).
+    extension_only: bool = False
     body: type[BaseModel] | None = None
     multipart: dict[str, Any] | None = None  # schema of a multipart/form-data body
     response: type[BaseModel] | None = None
@@ -49,6 +51,10 @@ class Route:
     raw_response: dict[str, Any] | None = None  # media type → schema, for files
     websocket: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+CASE_ID = Param("case_id", "path", {"type": "integer", "minimum": 1}, "案子编号")
+EVIDENCE_ID = Param("evidence_id", "path", {"type": "integer", "minimum": 1}, "凭证编号")
 
 
 class BadRequest(Exception):

@@ -1,5 +1,5 @@
 """Routes of the way from the folder to the platform: the packet to attach, the export, the inbox
-offer and giving a file its kind. Appended to the route table by :mod:`.routes`.
+offer and giving a file its kind. Part of the route table :data:`.routes.ROUTES`.
 """
 
 from __future__ import annotations
@@ -25,12 +25,8 @@ from ..cases.submit import (
 )
 from ..evidence.offer import InboxOffer, OfferAnswer
 from ..focus import FOCUS_SETTING, read_focus
-from .api import Param, Route, in_thread, json_response, path_int, read_model
+from .api import CASE_ID, EVIDENCE_ID, Route, in_thread, json_response, path_int, read_model
 from .context import RUNTIME
-
-CASE_ID = Param("case_id", "path", {"type": "integer", "minimum": 1}, "案子编号")
-EVIDENCE_ID = Param("evidence_id", "path", {"type": "integer", "minimum": 1}, "凭证编号")
-
 
 async def packet(request: web.Request) -> web.Response:
     case_id = path_int(request, "case_id")
