@@ -57,12 +57,9 @@ def _move(service: EvidenceService, layout: Layout, record: EvidenceRecord, kind
         except FileNotFoundError as exc:
             raise AssignError("文件已不在原处（可能刚被移动或删除），请刷新后再试", 409) from exc
         dest_dir = layout.kind_dir(record.platform, record.order_id, kind_id)
-        service.sorter.own_paths.add(str(src))
         result = service.mover.move(src, dest_dir, src.name, batch=new_batch("assign"), expect=state, sha256=sha)
         if result.status != "moved" or result.dest is None:
-            service.sorter.own_paths.discard(str(src))
             raise AssignError(f"文件没有移动：{result.detail or '文件正在被改动或被占用，请稍后再试'}", 409)
-        service.sorter.own_paths.add(str(result.dest))
         service.indexer.moved(layout, src, result.dest)  # keeps the record's id, publishes the move
         moved = service.store.evidence_by_path(rel(service.root, result.dest))
     return moved or record.model_copy(update={"kind": kind_id, "path": rel(service.root, result.dest)})

@@ -92,7 +92,6 @@ class Sorter:
         self.mover = mover
         self.indexer = indexer
         self.lock = lock
-        self.own_paths: set[str] = set()  # absolute paths our own moves create or remove (watcher ignores)
         self._hashed_orders: set[tuple[str, str]] = set()
         self.reader: Any = None  # juzheng.reader.service.ReaderService, when images are read
 
@@ -223,14 +222,12 @@ class Sorter:
         item = planned.item
         assert planned.state is not None and planned.sha256 is not None and item.dest is not None
         dest = self.root / item.dest
-        self.own_paths.update({str(path), str(dest)})
         try:
             result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256)
         except OSError as exc:
             # The destination refused the file (disk full, no permission, read-only). The mover drops
             # a source only after a verified copy, so the file is still in the inbox: say why, and
             # let it wait there; the next rescan or case change tries again.
-            self.own_paths.difference_update({str(path), str(dest)})
             log.warning("cannot place %s: %s", path, exc)
             item.action, item.reason = "pending", refused_reason(exc, rel(self.root, dest.parent))
             return self._settle_pending(item, ctx)
@@ -239,7 +236,6 @@ class Sorter:
             item.reason = result.detail
             return item
         assert result.dest is not None
-        self.own_paths.add(str(result.dest))
         item.dest = rel(self.root, result.dest)
         item.status = "done"
         if item.action == "move":
