@@ -17,7 +17,10 @@ from .models import (
     ScenarioChoice,
     TextEvidenceRequest,
 )
-from .service import FOCUS_SETTING, CaseError, CaseService, EvidenceServiceLike
+from ..focus import FOCUS_SETTING
+from .errors import CaseError
+from .service import CaseService
+from .view import EvidenceServiceLike
 
 __all__ = [
     "FOCUS_SETTING",

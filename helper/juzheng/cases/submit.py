@@ -22,7 +22,9 @@ from ..evidence.packet_files import prepare
 from ..rules.deadline_text import BEIJING
 from ..rules.explanation import Explanation
 from .models import CaseView, EvidenceItem, Request
-from .service import CaseError, CaseService
+from .errors import CaseError
+from .service import CaseService
+from .view import evidence_item
 
 EXPORT_FOLDER = "导出"
 FINAL_NOTE = "该平台的举证只能提交一次，提交后不能补充或修改：请确认每份文件都看得清、齐全，再提交"
@@ -288,4 +290,4 @@ def set_kind(cases: CaseService, case_id: int, evidence_id: int, req: KindReques
     except AssignError as exc:
         raise CaseError(exc.status, str(exc), [{"loc": ["body", "kind"], "msg": str(exc), "type": "value_error"}]) from exc
     cases.invalidate()
-    return cases._item(case, record, cases.rulebook())
+    return evidence_item(case, record, cases.rulebook())
