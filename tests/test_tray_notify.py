@@ -12,16 +12,9 @@ from juzheng.events import CASE_CHANGED, LEVEL_CHANGED, EventBus
 from juzheng.notify import NOTIFIED_SETTING, DesktopSender, LevelNotifier, Notice, level_notice
 from juzheng.rules import load_rulebook
 from juzheng.store import CaseKey, open_store
+from fixtures.clock import Clock
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ and the tray only ever receive a ``Runtime``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cases import CaseService
 from .events import EventBus
+from .evidence import EvidenceService
 from .pairing import Auth, SecretBackend, SecretStore, secret_store
 from .pairing.asks import PairingAsks
 from .pairing.browsers import SETTING as BROWSERS_SETTING
@@ -22,6 +22,9 @@ from .pairing.browsers import BrowserRegistry
 from .pairing.identity import ALLOWED_SETTING, ExtensionPolicy
 from .rulebook_holder import RulebookHolder
 from .store import SqliteStore, open_store
+
+if TYPE_CHECKING:
+    from .pairing.status_page import StatusPage
 
 log = logging.getLogger(__name__)
 PAIRED_ORIGIN_SETTING = "paired_origin"
@@ -38,10 +41,10 @@ class Runtime:
     secrets: SecretStore
     auth: Auth
     cases: CaseService
-    evidence: Any | None = None
+    evidence: EvidenceService | None = None
     policy: ExtensionPolicy | None = None
     asks: PairingAsks | None = None
-    status_page: Any | None = None  # the local status page (pairing.status_page), once serve started it
+    status_page: StatusPage | None = None  # the local status page, once serve started it
     _paired_origin: str | None = field(default=None, repr=False)
     _started: list[Any] = field(default_factory=list, repr=False)
 
@@ -65,7 +68,7 @@ class Runtime:
         store = open_store(state_dir)
         bus = EventBus(store)
         holder.bus = bus  # events only once the store exists
-        evidence = _evidence_service(root, store, holder, bus) if with_evidence else None
+        evidence = EvidenceService(root, store, holder.get, bus) if with_evidence else None
         cases = CaseService(store, holder.get, bus, evidence=evidence)
         browsers = BrowserRegistry(
             lambda: store.get_setting(BROWSERS_SETTING),
@@ -146,13 +149,3 @@ class Runtime:
         self.store.set_setting(PAIRED_ORIGIN_SETTING, "")
         self._paired_origin = None
 
-
-def _evidence_service(root: Path, store: SqliteStore, rules: RulebookHolder, bus: EventBus) -> Any | None:
-    """The evidence folder sorter, when it is installed: EvidenceService(root, store, rules, bus)."""
-    try:
-        module = importlib.import_module("juzheng.evidence")
-        service_cls = module.EvidenceService
-    except (ImportError, AttributeError):
-        log.warning("证据文件夹整理模块不可用：上传与回收站功能暂不可用")
-        return None
-    return service_cls(root, store, rules.get, bus)
