@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -402,9 +401,9 @@ async def test_focus_is_stored_for_the_sorter(helper_app):
     view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED)
     r = await helper_app.post("/api/focus", json={"case_id": view["id"]})
     assert r.status == 200
-    stored = json.loads(helper_app.runtime.store.get_setting("focus"))
-    assert stored["case_id"] == view["id"]
-    assert abs(datetime.fromisoformat(stored["at"]) - utcnow()) < timedelta(seconds=30)
+    stored = helper_app.runtime.store.get_focus()
+    assert stored.case_id == view["id"]
+    assert abs(datetime.fromisoformat(stored.at) - utcnow()) < timedelta(seconds=30)
     assert (await helper_app.post("/api/focus", json={"case_id": 9999})).status == 404
     assert (await helper_app.post("/api/focus", json={"case_id": "x"})).status == 400
 

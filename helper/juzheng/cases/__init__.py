@@ -17,13 +17,11 @@ from .models import (
     ScenarioChoice,
     TextEvidenceRequest,
 )
-from ..focus import FOCUS_SETTING
 from .errors import CaseError
 from .service import CaseService
 from .view import EvidenceServiceLike
 
 __all__ = [
-    "FOCUS_SETTING",
     "CaseAction",
     "CaseError",
     "CasePatch",

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from .. import focus as focus_rules
 from ..events import CASE_CHANGED
-from ..focus import FOCUS_SETTING
 from .detection import require_scenario
 from .errors import CaseError, field_error
 from .models import CaseAction, CasePatch, CaseView, ConfirmRequest
@@ -87,12 +86,12 @@ def confirm(cases: CaseService, case_id: int, req: ConfirmRequest) -> CaseView:
 
 def set_focus(cases: CaseService, case_id: int, ended: bool = False) -> dict[str, Any]:
     cases.case(case_id)
-    state = focus_rules.read_focus(cases.store.get_setting(FOCUS_SETTING))
+    state = focus_rules.load_focus(cases.store)
     now = cases.clock()
     state = focus_rules.end(state, case_id, now) if ended else focus_rules.renew(state, case_id, now)
     if state is None:
         return {"case_id": case_id, "at": now.isoformat(), "since": now.isoformat(), "ended": True}
-    cases.store.set_setting(FOCUS_SETTING, focus_rules.dump(state))
+    focus_rules.save_focus(cases.store, state)
     if cases.evidence is not None and not ended:
         cases.evidence.retry_pending()  # files arriving from now on may belong to the case in focus
     return focus_rules.as_reply(state)

@@ -24,7 +24,7 @@ from ..cases.submit import (
     set_kind,
 )
 from ..evidence.offer import InboxOffer, OfferAnswer
-from ..focus import FOCUS_SETTING, read_focus
+from ..focus import load_focus
 from .api import CASE_ID, EVIDENCE_ID, Route, in_thread, json_response, path_int, read_model
 from .context import RUNTIME
 
@@ -68,7 +68,7 @@ class FocusNow(BaseModel):
 
 async def get_focus(request: web.Request) -> web.Response:
     cases = request.app[RUNTIME].cases
-    state = read_focus(await in_thread(cases.store.get_setting, FOCUS_SETTING))
+    state = await in_thread(load_focus, cases.store)
     if state is None or state.ended_at is not None:
         return json_response(FocusNow(case_id=None, active=False))
     return json_response(FocusNow(case_id=state.case_id, since=state.since, at=state.at, active=state.active(cases.clock())))
