@@ -10,6 +10,7 @@ import pytest
 
 from fixtures.evidence import PDD_ORDER, PDD_ORDER_2, TB_ORDER, files_under, sha
 from juzheng.cli.main import main as cli
+from juzheng.errors import NotFound
 from juzheng.evidence import EvidenceError
 from juzheng.store import utcnow
 from juzheng.store.seller_state import FocusRow
@@ -204,7 +205,7 @@ def test_trash_moves_to_the_recycle_folder_and_undo_restores(ev):
     assert (ev.root / trashed.path).read_bytes() == b"stamp"
     assert not (ev.root / record.path).exists() and ev.store.get_evidence(record.id) is None
     assert ev.of_type("evidence")[-1]["action"] == "removed"
-    with pytest.raises(EvidenceError):
+    with pytest.raises(NotFound):  # already trashed: nothing of that id is left
         svc.trash(record.id)
     (u,) = svc.undo(1)
     assert u.status == "undone" and (ev.root / record.path).read_bytes() == b"stamp"

@@ -527,3 +527,32 @@ def test_routes_and_openapi_do_not_import_each_other():
         return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
 
     assert "openapi" not in imported(routes_module) and "routes" not in imported(openapi_module)
+
+
+async def test_every_error_body_carries_a_stable_code(helper_app):
+    """Clients act on ``code``; the wording of ``error`` is for the seller and may change."""
+    cases = [
+        (await helper_app.get("/api/nope"), 404, "not_found"),
+        (await helper_app.get("/api/cases/9999"), 404, "not_found"),
+        (await helper_app.get("/api/cases/x"), 400, "invalid_request"),
+        (await helper_app.get("/api/cases", auth=False), 401, "token_required"),
+        (await helper_app.get("/api/cases", headers={"Origin": "chrome-extension://" + "q" * 32}), 403, "origin_not_paired"),
+        (await helper_app.post("/api/cases/detect", json={"platform": "nope", "order_id": "1"}), 400, "invalid"),
+    ]
+    for response, status, code in cases:
+        body = await response.json()
+        assert (response.status, body["code"]) == (status, code), body
+
+
+def test_one_table_maps_domain_errors_to_http():
+    from juzheng.errors import Conflict, Invalid, NotFound, RateLimited, Refused, Unavailable
+    from juzheng.evidence import EvidenceError
+    from juzheng.pairing import PairRateLimited, PairUnknown
+    from juzheng.server.errors import status_of
+    from juzheng.store import StateUnavailable
+
+    assert [status_of(e) for e in (Invalid("x"), NotFound("x"), Conflict("x"), Unavailable("x"), Refused("x"), RateLimited("x"))] == [400, 404, 409, 503, 403, 429]
+    assert status_of(EvidenceError("x")) == 400 and status_of(PairUnknown("x")) == 404 and status_of(PairRateLimited("x", 0)) == 429
+    assert status_of(StateUnavailable("state_dir_full", "x")) == 503
+    for error in (EvidenceError("x"), PairUnknown("x"), StateUnavailable("state_dir_full", "x")):
+        assert not hasattr(error, "status")  # the domain says what went wrong, the server picks the status

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .. import focus as focus_rules
 from ..events import CASE_CHANGED
 from .detection import require_scenario
-from .errors import CaseError, field_error
+from ..errors import Invalid, field_error
 from .models import CaseAction, CasePatch, CaseView, ConfirmRequest
 from .view import resolve_values
 
@@ -23,7 +23,7 @@ def patch(cases: CaseService, case_id: int, patch: CasePatch) -> CaseView:
     data = patch.model_dump(exclude_unset=True)
     if "scenario" in data:
         if data["scenario"] is None:
-            raise CaseError(400, "scenario 不能为空：请选择一个场景", field_error("scenario", "must not be null"))
+            raise Invalid("scenario 不能为空：请选择一个场景", field_error("scenario", "must not be null"))
         require_scenario(book, data["scenario"], case.platform)
         fields.update(scenario=data["scenario"], scenario_source="seller")
     for name in ("status", "outcome", "tracking_number", "request_at", "buyer_evidence_at"):
@@ -76,10 +76,10 @@ def confirm(cases: CaseService, case_id: int, req: ConfirmRequest) -> CaseView:
     case = cases.case(case_id)
     kind = cases.rulebook().kinds.get(req.kind)
     if kind is None:
-        raise CaseError(400, f"未知的凭证类型 {req.kind!r}", field_error("kind", "unknown kind"))
+        raise Invalid(f"未知的凭证类型 {req.kind!r}", field_error("kind", "unknown kind"))
     if req.field not in {f.id for f in kind.fields}:
         choices = "、".join(f.id for f in kind.fields) or "（该类型没有需核对的项）"
-        raise CaseError(400, f"{kind.label}没有核对项 {req.field!r}，可选：{choices}", field_error("field", "unknown field"))
+        raise Invalid(f"{kind.label}没有核对项 {req.field!r}，可选：{choices}", field_error("field", "unknown field"))
     cases.store.set_confirmation(case.id, req.kind, req.field, req.confirmed)
     cases.bus.publish(CASE_CHANGED, {"case_id": case.id, "confirmed": [req.kind, req.field, req.confirmed]}, case.id)
     return cases.view(case.id)

@@ -11,7 +11,7 @@ from ..rules import Rulebook, recognise
 from ..rules.deadline_text import MAX_YEAR, MIN_YEAR, implausible_date, parse_deadline_text
 from ..rules.request_time import request_time_in
 from ..store import Case, CaseKey, SqliteStore
-from .errors import CaseError, field_error
+from ..errors import Invalid, NotFound, field_error
 from .models import CaseView, DetectRequest, RecognitionInfo
 from .view import resolve_values
 
@@ -28,7 +28,7 @@ def detect(cases: CaseService, req: DetectRequest) -> CaseView:
     platform = book.platforms.get(req.platform)
     if platform is None:
         known = "、".join(book.platforms)
-        raise CaseError(400, f"未知的平台 {req.platform!r}，应为：{known}", field_error("platform", "unknown platform"))
+        raise Invalid(f"未知的平台 {req.platform!r}，应为：{known}", field_error("platform", "unknown platform"))
     now = cases.clock()
     existing = existing_case(cases.store, req)
 
@@ -59,7 +59,7 @@ def detect(cases: CaseService, req: DetectRequest) -> CaseView:
             page_deadline = parse_deadline_text(text_value, now)
             bad = implausible_date(text_value) if page_deadline is None else None
             if bad is not None:
-                raise CaseError(400, f"页面上的截止时间 {bad} 不是有效的举证截止时间（年份应在 {MIN_YEAR}–{MAX_YEAR} 之间）：请核对页面上的截止时间", [{"loc": ["body", "deadline_text"], "msg": "implausible date", "type": "value_error"}])
+                raise Invalid(f"页面上的截止时间 {bad} 不是有效的举证截止时间（年份应在 {MIN_YEAR}–{MAX_YEAR} 之间）：请核对页面上的截止时间", [{"loc": ["body", "deadline_text"], "msg": "implausible date", "type": "value_error"}])
     if page_deadline is None and existing is not None:
         page_deadline = existing.page_deadline_at  # a countdown read once stays known (drawer closed again)
     elif page_deadline is not None and existing and existing.page_deadline_at:
@@ -111,8 +111,7 @@ def _page_state_fields(req: DetectRequest, existing: Case | None, now: datetime)
     state = req.page_state
     if state in ("closed", "won", "lost"):
         if existing is None:
-            raise CaseError(
-                404,
+            raise NotFound(
                 "这个售后已经结束，不需要举证：助手不会为它建案子。",
                 field_error("page_state", "case finished"),
                 code="no_live_case",
@@ -147,8 +146,7 @@ def existing_case(store: SqliteStore, req: DetectRequest) -> Case | None:
 def require_scenario(book: Rulebook, scenario_id: str, platform_id: str) -> None:
     if book.scenario_platform.get(scenario_id) != platform_id:
         choices = "、".join(s.id for s in book.platforms[platform_id].scenarios)
-        raise CaseError(
-            400,
+        raise Invalid(
             f"场景 {scenario_id!r} 不属于平台 {platform_id}，可选：{choices}",
             field_error("scenario", "unknown scenario for this platform"),
         )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..events import EVIDENCE_CHANGED
 from ..store import EvidenceRecord
-from .errors import CaseError, field_error
+from ..errors import Conflict, DomainError, Invalid, NotFound, Unavailable, field_error
 from .models import EvidenceItem, TextEvidenceRequest
 from .view import evidence_item
 
@@ -20,9 +20,9 @@ def add_text(cases: CaseService, case_id: int, req: TextEvidenceRequest) -> Evid
     book = cases.rulebook()
     kind = book.kinds.get(req.kind)
     if kind is None:
-        raise CaseError(400, f"未知的凭证类型 {req.kind!r}", field_error("kind", "unknown kind"))
+        raise Invalid(f"未知的凭证类型 {req.kind!r}", field_error("kind", "unknown kind"))
     if kind.form != "text":
-        raise CaseError(400, f"{kind.label}是文件类凭证，请以文件上传（multipart/form-data）", field_error("kind", "file kind"))
+        raise Invalid(f"{kind.label}是文件类凭证，请以文件上传（multipart/form-data）", field_error("kind", "file kind"))
     record = cases.store.add_evidence(
         EvidenceRecord(
             platform=case.platform,
@@ -47,22 +47,22 @@ def add_file(cases: CaseService, case_id: int, kind_id: str, filename: str, data
     book = cases.rulebook()
     kind = book.kinds.get(kind_id)
     if kind is None:
-        raise CaseError(400, f"未知的凭证类型 {kind_id!r}", field_error("kind", "unknown kind"))
+        raise Invalid(f"未知的凭证类型 {kind_id!r}", field_error("kind", "unknown kind"))
     if kind.form != "file":
-        raise CaseError(400, f"{kind.label}是文字类凭证，请以 JSON 提交 value", field_error("kind", "text kind"))
+        raise Invalid(f"{kind.label}是文字类凭证，请以 JSON 提交 value", field_error("kind", "text kind"))
     if cases.evidence is None:
-        raise CaseError(503, "证据文件夹服务未启用，暂时无法保存上传的文件。")
+        raise Unavailable("证据文件夹服务未启用，暂时无法保存上传的文件。")
     try:
         record = cases.evidence.import_upload(case, kind.id, filename, data, how="uploaded")
-    except ValueError as exc:  # EvidenceError: bad input, the message says what to fix
-        raise CaseError(400, str(exc), field_error("file", str(exc))) from exc
+    except Invalid as exc:  # EvidenceError: bad input, the message says what to fix
+        raise Invalid(exc.message, field_error("file", exc.message)) from exc
     return evidence_item(case, record, book)
 
 def remove_evidence(cases: CaseService, case_id: int, evidence_id: int) -> None:
     case = cases.case(case_id)
     record = cases.store.get_evidence(evidence_id)
     if record is None or (record.platform, record.order_id) != (case.platform, case.order_id):
-        raise CaseError(404, f"案子 {case_id} 没有编号为 {evidence_id} 的凭证")
+        raise NotFound(f"案子 {case_id} 没有编号为 {evidence_id} 的凭证")
     if record.path is None:
         cases.store.remove_evidence(evidence_id)
         cases.bus.publish(
@@ -72,16 +72,16 @@ def remove_evidence(cases: CaseService, case_id: int, evidence_id: int) -> None:
         )
         return
     if cases.evidence is None:
-        raise CaseError(503, "证据文件夹服务未启用，暂时无法把文件移到回收站。")
+        raise Unavailable("证据文件夹服务未启用，暂时无法把文件移到回收站。")
     try:
         cases.evidence.trash(evidence_id)  # moves the file to .回收站, drops the record, publishes
-    except ValueError as exc:
-        raise CaseError(409, str(exc)) from exc
+    except DomainError as exc:  # gone meanwhile, or the move to .回收站 did not happen
+        raise Conflict(exc.message) from exc
 
 def evidence_file(cases: CaseService, case_id: int, evidence_id: int) -> EvidenceRecord:
     case = cases.case(case_id)
     record = cases.store.get_evidence(evidence_id)
     if record is None or record.path is None or (record.platform, record.order_id) != (case.platform, case.order_id):
-        raise CaseError(404, f"案子 {case_id} 没有编号为 {evidence_id} 的文件")
+        raise NotFound(f"案子 {case_id} 没有编号为 {evidence_id} 的文件")
     return record
 

@@ -17,7 +17,7 @@ from ..rules import Rulebook
 from ..store import Case, EvidenceRecord, SqliteStore, utcnow
 from ..store.records import Event
 from . import corrections, detection, evidence_commands
-from .errors import CaseError
+from ..errors import NotFound
 from .level_tracker import LevelTracker
 from .listing import CaseList
 from .models import (
@@ -72,7 +72,7 @@ class CaseService:
     def _summary(self, case_id: int, now: datetime) -> tuple[CaseSummary, datetime | None]:
         try:
             entry = self._views.get(case_id)
-        except CaseError as exc:
+        except NotFound as exc:
             raise LookupError(case_id) from exc
         return entry.view.summary(), entry.expires
 
@@ -102,7 +102,7 @@ class CaseService:
     def case(self, case_id: int) -> Case:
         case = self.store.get_case(case_id)
         if case is None:
-            raise CaseError(404, f"没有编号为 {case_id} 的案子")
+            raise NotFound(f"没有编号为 {case_id} 的案子")
         return case
 
     # -- commands -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ..events import CASE_CHANGED, EVIDENCE_CHANGED, LEVEL_CHANGED, PENDING_CHAN
 from ..rules import Rulebook
 from ..store import Case, SqliteStore
 from ..store.records import Event
-from .errors import CaseError
+from ..errors import NotFound
 from .listing import CLOCK_SLACK
 from .models import CaseView
 from .view import expires as view_expires
@@ -99,7 +99,7 @@ class ViewCache:
             key_case = (self._generation, self._case_gen.get(case_id, 0), self._pending_gen)
         case = self.store.get_case(case_id)
         if case is None:
-            raise CaseError(404, f"没有编号为 {case_id} 的案子")
+            raise NotFound(f"没有编号为 {case_id} 的案子")
         with self._gen_lock:
             order_gen = self._order_gen.get((case.platform, case.order_id), 0)
         book = self.rulebook()

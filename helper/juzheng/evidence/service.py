@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from ..errors import Conflict, Invalid, NotFound
 from ..events import CASE_CHANGED, EVIDENCE_CHANGED, RULES_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
@@ -55,7 +56,7 @@ class UndoItem(BaseModel):
     detail: str | None = None
 
 
-class EvidenceError(ValueError):
+class EvidenceError(Invalid):
     """Bad input from a caller (unknown kind, empty upload…): the message says what to fix (zh-CN)."""
 
 
@@ -191,7 +192,7 @@ class EvidenceService:
         """Write uploaded bytes into ``<root>/<platform>/<order>/<kind>/`` (never overwriting), record, publish.
 
         The same bytes uploaded again for the same order and kind return the existing record.
-        Raises :class:`EvidenceError` (a ``ValueError``) with a zh-CN message for bad input.
+        Raises :class:`EvidenceError` (invalid input) with a zh-CN message that says what to fix.
         """
         rulebook = self.rulebook_provider()
         if not data:
@@ -232,11 +233,11 @@ class EvidenceService:
         """Move the file to ``<root>/.回收站/`` (keeping its folders), drop its record, publish.
 
         Never deletes. Returns the removed record with ``path`` set to where the file now is.
-        Raises :class:`EvidenceError` if there is no such evidence.
+        Raises ``NotFound`` if there is no such evidence, ``Conflict`` if the file could not be moved.
         """
         record = self.store.get_evidence(evidence_id)
         if record is None:
-            raise EvidenceError(f"没有编号为 {evidence_id} 的证据")
+            raise NotFound(f"没有编号为 {evidence_id} 的证据")
         layout = Layout(self.root, self.rulebook_provider())
         new_path = None
         with self.lock:
@@ -252,7 +253,7 @@ class EvidenceService:
                     dest_dir = layout.trash.joinpath(*parts[:-1])
                     result = self.mover.move(src, dest_dir, parts[-1], batch=new_batch("trash"), expect=state, sha256=sha)
                     if result.status != "moved" or result.dest is None:
-                        raise EvidenceError(f"无法移到回收站：{result.detail or result.status}")
+                        raise Conflict(f"无法移到回收站：{result.detail or result.status}")
                     new_path = rel(self.root, result.dest)
             self.store.remove_evidence(evidence_id)
         self.bus.publish(EVIDENCE_CHANGED, payload(record, "removed"))
