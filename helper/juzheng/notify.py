@@ -190,6 +190,9 @@ class LevelNotifier:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        # Whether the last notification reached the seller (desktop or fallback); None before the
+        # first. The extension notifies itself only when the helper cannot (GET /api/health).
+        self.last_shown: bool | None = None
 
     # -- input --------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
@@ -254,6 +257,7 @@ class LevelNotifier:
                 shown = bool(self.fallback(notice))
             except Exception:
                 log.exception("notification fallback failed")
+        self.last_shown = shown
         if not shown:
             log.warning("%s：%s", notice.title, notice.body)  # the log is the last place a seller can look
         # Marked after the attempt either way: a desktop without a notification service would

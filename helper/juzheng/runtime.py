@@ -8,6 +8,7 @@ and the tray only ever receive a ``Runtime``.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .cases import CaseService
 from .events import EventBus
 from .evidence import EvidenceService
+from .notify import LevelNotifier, Sender
 from .pairing import Auth, SecretBackend, SecretStore, secret_store
 from .pairing.asks import PairingAsks
 from .pairing.browsers import SETTING as BROWSERS_SETTING
@@ -45,8 +47,10 @@ class Runtime:
     policy: ExtensionPolicy | None = None
     asks: PairingAsks | None = None
     status_page: StatusPage | None = None  # the local status page, once serve started it
+    notifier: LevelNotifier | None = None  # the one deadline notifier, once enable_notifications ran
     _paired_origin: str | None = field(default=None, repr=False)
     _started: list[Any] = field(default_factory=list, repr=False)
+    _unsubscribe_notifier: Any = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -102,7 +106,34 @@ class Runtime:
             self.evidence.start()
             self._started.append(self.evidence)
 
+    def enable_notifications(self, send: Sender | None = None) -> LevelNotifier:
+        """The helper's one deadline notifier: subscribed to the bus here, so it runs with or
+        without a tray (which only supplies a fallback, its balloon). Idempotent."""
+        if self.notifier is None:
+            notifier = LevelNotifier(self.store, self.cases.view, send=send if send is not None else _desktop_sender())
+            self._unsubscribe_notifier = self.bus.subscribe(notifier.on_event)
+            self.notifier = notifier
+            # The first level check may have published before this subscription existed; the
+            # notifier's memory makes telling about current levels again harmless.
+            threading.Thread(
+                target=lambda: notifier.catch_up((s.id, s.level) for s in self.cases.summaries("open")),
+                name="juzheng-notify-catch-up",
+                daemon=True,
+            ).start()
+        return self.notifier
+
+    @property
+    def notifies(self) -> bool:
+        """The helper tells the seller about deadlines itself (and the last notice was shown)."""
+        return self.notifier is not None and self.notifier.last_shown is not False
+
     def stop(self) -> None:
+        if self.notifier is not None:
+            self._unsubscribe_notifier()
+            try:
+                self.notifier.close()
+            except Exception:
+                log.exception("closing the notifier failed")
         while self._started:
             part = self._started.pop()
             try:
@@ -149,3 +180,14 @@ class Runtime:
         self.store.set_setting(PAIRED_ORIGIN_SETTING, "")
         self._paired_origin = None
 
+
+def _desktop_sender() -> Sender:
+    from .notify import DesktopSender
+
+    def open_url(url: str) -> None:
+        import webbrowser
+
+        if url.startswith(("https://", "http://")):
+            webbrowser.open(url)
+
+    return DesktopSender(on_click=open_url)

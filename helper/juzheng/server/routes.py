@@ -54,6 +54,7 @@ async def health(request: web.Request) -> web.Response:
             rules_digest=rt.rules.digest,
             rules_error=rt.rules.error,
             paired=bool(rt.paired_origins),
+            notifies=rt.notifies,
             problems=rt.store.problems(),
         )
     )

@@ -23,6 +23,7 @@ class Health(BaseModel):
     rules_digest: str
     rules_error: str | None
     paired: bool
+    notifies: bool = Field(default=False, description="助手自己发送截止提醒（桌面通知或托盘气泡）；为 true 时扩展不再重复提醒")
     problems: list[StoreProblem] = Field(default_factory=list, description="数据目录或数据库的问题（已满、只读、数据库损坏后已重建），卖家可据此处理")
 
 

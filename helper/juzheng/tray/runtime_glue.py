@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .. import desktop
-from ..notify import DesktopSender, LevelNotifier
+from ..notify import LevelNotifier
 from ..paths import INBOX
 from ..store import utcnow
 from ..store.health import PROBLEM_LABELS
@@ -180,8 +180,11 @@ def start_tray(
     if runtime.evidence is not None and runtime.store.get_setting(PAUSED_SETTING) == "1":
         runtime.evidence.pause()
         log.info("证据整理处于暂停状态（托盘菜单「恢复整理」可恢复）")
-    if notifier is None and notify:
-        notifier = LevelNotifier(runtime.store, runtime.cases.view, send=DesktopSender(on_click=_open_url))
+    # The runtime owns the one deadline notifier (it runs without a tray too); the tray only
+    # supplies its balloon as the fallback. A notifier passed in (tests) is driven by the tray.
+    owned = notifier is None
+    if owned and notify:
+        runtime.enable_notifications()
     controller = TrayController(
         lambda: runtime_inputs(runtime),
         runtime_actions(runtime, quit),
@@ -189,13 +192,16 @@ def start_tray(
         show_icon=show_icon,
         refresh_seconds=refresh_seconds,
     )
+    if owned and runtime.notifier is not None and runtime.notifier.fallback is None:
+        runtime.notifier.fallback = controller.balloon
+        controller.cleanups.append(lambda: setattr(runtime.notifier, "fallback", None))
     controller.cleanups.append(runtime.bus.subscribe(controller.on_event))
     if runtime.asks is not None:
         controller.cleanups.append(runtime.asks.subscribe(on_pairing_ask(runtime, controller)))
     controller.start()
     # The helper's first level check may have published before this subscription existed; the
     # notifier's memory makes telling about current levels again harmless.
-    if notifier is not None:
+    if notifier is not None and not owned:
         threading.Thread(
             target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.summaries("open")),
             name="juzheng-notify-catch-up",
@@ -203,9 +209,3 @@ def start_tray(
         ).start()
     return controller
 
-
-def _open_url(url: str) -> None:
-    import webbrowser
-
-    if url.startswith(("https://", "http://")):
-        webbrowser.open(url)
