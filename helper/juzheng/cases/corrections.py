@@ -55,6 +55,7 @@ def patch(cases: CaseService, case_id: int, patch: CasePatch) -> CaseView:
     cases.levels.check(case_id, view.level)
     return view
 
+
 def act(cases: CaseService, case_id: int, req: CaseAction) -> CaseView:
     """标记已提交 / 已结案（赢/输）/ 重新打开: the seller's word, kept until the seller changes it."""
     cases.case(case_id)
@@ -72,6 +73,7 @@ def act(cases: CaseService, case_id: int, req: CaseAction) -> CaseView:
     cases.levels.check(case_id, view.level)
     return view
 
+
 def confirm(cases: CaseService, case_id: int, req: ConfirmRequest) -> CaseView:
     case = cases.case(case_id)
     kind = cases.rulebook().kinds.get(req.kind)
@@ -83,6 +85,7 @@ def confirm(cases: CaseService, case_id: int, req: ConfirmRequest) -> CaseView:
     cases.store.set_confirmation(case.id, req.kind, req.field, req.confirmed)
     cases.bus.publish(CASE_CHANGED, {"case_id": case.id, "confirmed": [req.kind, req.field, req.confirmed]}, case.id)
     return cases.view(case.id)
+
 
 def set_focus(cases: CaseService, case_id: int, ended: bool = False) -> dict[str, Any]:
     cases.case(case_id)

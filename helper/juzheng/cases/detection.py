@@ -105,6 +105,7 @@ def detect(cases: CaseService, req: DetectRequest) -> CaseView:
     cases.levels.check(case.id, view.level)
     return view.model_copy(update={"recognition": recognition, "created": created})
 
+
 def _page_state_fields(req: DetectRequest, existing: Case | None, now: datetime) -> dict[str, Any]:
     """What the page's own state says about the case: finished pages close it, a page showing
     the evidence was sent marks it submitted. A finished page never opens a case."""

@@ -42,6 +42,7 @@ def add_text(cases: CaseService, case_id: int, req: TextEvidenceRequest) -> Evid
     )
     return evidence_item(case, record, book)
 
+
 def add_file(cases: CaseService, case_id: int, kind_id: str, filename: str, data: bytes) -> EvidenceItem:
     case = cases.case(case_id)
     book = cases.rulebook()
@@ -57,6 +58,7 @@ def add_file(cases: CaseService, case_id: int, kind_id: str, filename: str, data
     except Invalid as exc:  # EvidenceError: bad input, the message says what to fix
         raise Invalid(exc.message, field_error("file", exc.message)) from exc
     return evidence_item(case, record, book)
+
 
 def remove_evidence(cases: CaseService, case_id: int, evidence_id: int) -> None:
     case = cases.case(case_id)
@@ -77,6 +79,7 @@ def remove_evidence(cases: CaseService, case_id: int, evidence_id: int) -> None:
         cases.evidence.trash(evidence_id)  # moves the file to .回收站, drops the record, publishes
     except DomainError as exc:  # gone meanwhile, or the move to .回收站 did not happen
         raise Conflict(exc.message) from exc
+
 
 def evidence_file(cases: CaseService, case_id: int, evidence_id: int) -> EvidenceRecord:
     case = cases.case(case_id)

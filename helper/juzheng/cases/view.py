@@ -175,6 +175,7 @@ def resolve(case: Case, scenario: Scenario | None, book: Rulebook, now: datetime
         case.page_deadline_at, case.seller_deadline_at, now,
     )
 
+
 def resolve_values(
     scenario: Scenario | None,
     book: Rulebook,
