@@ -14,18 +14,11 @@ from juzheng.cases.models import CasePatch, DetectRequest
 from juzheng.events import EVIDENCE_CHANGED, LEVEL_CHANGED, EventBus
 from juzheng.rules import load_rulebook
 from juzheng.store import DB_NAME, EvidenceRecord, open_store
+from fixtures.clock import Clock
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 REQUEST = "买家反馈退货商家未收到，请商家提供快递红章证明"
 SCENARIO = "pinduoduo.return_not_received"  # one option: the red-stamp proof alone
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Counting:

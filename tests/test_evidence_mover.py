@@ -84,6 +84,23 @@ def test_move_journals_and_keeps_bytes_and_mtime(tmp_path, store, use_links):
     assert move.src == str(src) and move.dest == str(result.dest) and move.sha256 == digest
 
 
+def test_the_mover_knows_its_own_echoes_once(tmp_path, store):
+    """The watcher asks the mover whether a created/deleted event is its own move's: each path once,
+    and a move that did not happen leaves nothing that could hide the seller's next event."""
+    src, state, digest = _src(tmp_path)
+    mover = Mover(store)
+    result = mover.move(src, tmp_path / "dest", "红章.jpg", batch="b", expect=state, sha256=digest)
+    assert mover.echoes.consume(result.dest, "created") and mover.echoes.consume(src, "deleted")
+    assert not mover.echoes.consume(result.dest, "created")  # a later event on it is the seller's
+    other, state2, digest2 = _src(tmp_path, "改过.jpg")
+    other.write_bytes(b"changed after planning")
+    failed = mover.move(other, tmp_path / "dest", "改过.jpg", batch="b", expect=state2, sha256=digest2)
+    assert failed.status == "changed"
+    assert not mover.echoes.consume(other, "deleted") and not mover.echoes.consume(tmp_path / "dest" / "改过.jpg", "created")
+    written = mover.write_new(b"upload", tmp_path / "dest", "上传.jpg", batch="u")
+    assert not mover.echoes.consume(written.dest, "modified") and mover.echoes.consume(written.dest, "created")
+
+
 @pytest.mark.parametrize("use_links", [True, False], ids=["link", "copy"])
 def test_collision_gets_a_number_and_never_overwrites(tmp_path, store, use_links):
     dest = tmp_path / "dest"

@@ -10,8 +10,10 @@ import pytest
 
 from fixtures.evidence import PDD_ORDER, PDD_ORDER_2, TB_ORDER, files_under, sha
 from juzheng.cli.main import main as cli
+from juzheng.errors import NotFound
 from juzheng.evidence import EvidenceError
 from juzheng.store import utcnow
+from juzheng.store.seller_state import FocusRow
 
 RED = "拼多多/" + PDD_ORDER + "/快递红章证明"
 
@@ -46,7 +48,8 @@ def test_pending_reason_is_stored_published_and_cleared(ev):
     # The seller opens the case in the browser: a file that waited before is not swept up by the
     # focus; it is offered, and filed on the seller's answer.
     case = ev.case("pinduoduo", PDD_ORDER)
-    ev.store.set_setting("focus", json.dumps({"case_id": case.id, "at": utcnow().isoformat()}))
+    now = utcnow().isoformat()
+    ev.store.set_focus(FocusRow(case.id, now, now, None))
     svc.sort_once()
     assert [p.path for p in ev.store.list_pending()] == ["收件箱/IMG_0001.jpg"]
     from juzheng.evidence.offer import answer, offer_for
@@ -60,7 +63,8 @@ def test_pending_reason_is_stored_published_and_cleared(ev):
 
 def test_stale_focus_is_ignored(ev):
     case = ev.case("pinduoduo", PDD_ORDER)
-    ev.store.set_setting("focus", json.dumps({"case_id": case.id, "at": (utcnow() - timedelta(minutes=15)).isoformat()}))
+    then = (utcnow() - timedelta(minutes=15)).isoformat()
+    ev.store.set_focus(FocusRow(case.id, then, then, None))
     ev.drop("IMG_0001.jpg", b"x")
     assert ev.service(watch=False).sort_once()[0].action == "pending"
 
@@ -201,7 +205,7 @@ def test_trash_moves_to_the_recycle_folder_and_undo_restores(ev):
     assert (ev.root / trashed.path).read_bytes() == b"stamp"
     assert not (ev.root / record.path).exists() and ev.store.get_evidence(record.id) is None
     assert ev.of_type("evidence")[-1]["action"] == "removed"
-    with pytest.raises(EvidenceError):
+    with pytest.raises(NotFound):  # already trashed: nothing of that id is left
         svc.trash(record.id)
     (u,) = svc.undo(1)
     assert u.status == "undone" and (ev.root / record.path).read_bytes() == b"stamp"

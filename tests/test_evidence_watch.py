@@ -212,7 +212,7 @@ def test_periodic_rescan_is_a_backstop_for_missed_events(ev):
 
 def test_a_flood_collapses_into_a_rescan(ev):
     svc = started(ev)
-    svc._debouncer.flood_limit = 20
+    svc.worker.debouncer.flood_limit = 20
     for i in range(300):
         ev.drop(f"{PDD_ORDER} 红章证明 {i:03d}.jpg", f"flood {i}".encode())
     wait_for(lambda: len(list((ev.root / RED_DIR).glob("*.jpg"))) == 300 if (ev.root / RED_DIR).exists() else False, timeout=30)

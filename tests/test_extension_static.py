@@ -122,3 +122,12 @@ def test_every_page_adapter_host_gets_the_content_script():
         assert any(_pattern_matches(p, required) for p in patterns), required
     for outside in ("www.taobao.com", "buyertrade.taobao.com", "www.tmall.com", "taobao.com"):
         assert not any(_pattern_matches(p, outside) for p in patterns), outside
+
+
+def test_the_extension_matches_error_codes_not_wording():
+    """An error's Chinese text is for the seller; the extension decides on its ``code``."""
+    client = (EXTENSION_DIR / "background" / "client.js").read_text(encoding="utf-8")
+    assert "origin_not_paired" in client
+    for path in SCRIPTS:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"/[^/\n]*[\u4e00-\u9fff][^/\n]*/\.test\((?:error|res\.error|reply\.error|msg\.error)\)", text), path

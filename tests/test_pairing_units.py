@@ -61,7 +61,7 @@ def test_asks_expire_and_one_per_origin():
     assert asks.pending() == []
     with pytest.raises(PairingError) as info:
         asks.answer(second.id, True)
-    assert info.value.status == 404
+    assert info.value.code == "pair_unknown"
 
 
 def test_asks_per_minute_and_open_asks_are_capped():
@@ -71,14 +71,14 @@ def test_asks_per_minute_and_open_asks_are_capped():
         asks.ask(OWN, "x")
     with pytest.raises(PairingError) as info:
         asks.ask(OWN, "x")
-    assert info.value.status == 429
+    assert info.value.code == "pair_rate_limited"
     now[0] += 61
     asks.ask(OWN, "x")
     for ext in ids[: MAX_OPEN - 1]:
         asks.ask(f"chrome-extension://{ext}", "x")
     with pytest.raises(PairingError) as info:
         asks.ask(f"chrome-extension://{ids[MAX_OPEN - 1]}", "x")
-    assert info.value.status == 429 and len(asks.pending()) == MAX_OPEN
+    assert info.value.code == "pair_rate_limited" and len(asks.pending()) == MAX_OPEN
 
 
 def test_a_web_page_or_unknown_extension_cannot_ask():
@@ -86,7 +86,7 @@ def test_a_web_page_or_unknown_extension_cannot_ask():
     for origin in ("https://evil.example", "chrome-extension://" + "b" * 32, "null", ""):
         with pytest.raises(PairingError) as info:
             asks.ask(origin, "x")
-        assert info.value.status == 403
+        assert info.value.code == "pair_refused"
     ExtensionPolicy(settings.loader("allowed"), settings.saver("allowed"), env={}).allow(["b" * 32])
     assert asks.ask("chrome-extension://" + "b" * 32, "x").extension_label == f"其他扩展（ID {'b' * 32}）"
     with pytest.raises(ValueError):

@@ -46,14 +46,13 @@ CHILD = textwrap.dedent("""
     point, root, state = sys.argv[1], sys.argv[2], sys.argv[3]
     calls = {"n": 0}
     if point == "before_hold_of_the_third":
-        real_set = SqliteStore.set_setting
-        def set_setting(self, key, value):
-            if key == "evidence.held":  # the write that marks a file held
-                calls["n"] += 1
-                if calls["n"] == 3:
-                    os.kill(os.getpid(), signal.SIGKILL)
-            return real_set(self, key, value)
-        SqliteStore.set_setting = set_setting
+        real_set = SqliteStore.set_held_files
+        def set_held_files(self, held):  # the write that marks a file held
+            calls["n"] += 1
+            if calls["n"] == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real_set(self, held)
+        SqliteStore.set_held_files = set_held_files
     else:
         real = SqliteStore.finish_move
         wanted = 5 if point == "before_journal_finish_of_the_third" else 4

@@ -96,13 +96,13 @@ def test_origin_lock_doubles_and_expires():
     burn()
     with pytest.raises(PairingError) as info:
         auth.redeem(code, "chrome-extension://x")
-    assert info.value.status == 429
+    assert info.value.code == "pair_rate_limited"
     now[0] += LOCK_SECONDS + 1
     burn()  # five more tries after the first wait, then twice as long
     now[0] += LOCK_SECONDS + 1
     with pytest.raises(PairingError) as info:
         auth.redeem(code, "chrome-extension://x")
-    assert info.value.status == 429
+    assert info.value.code == "pair_rate_limited"
     now[0] += LOCK_SECONDS
     assert auth.check_token(auth.redeem(code, "chrome-extension://x"))
 
@@ -144,7 +144,7 @@ def test_expired_code_is_refused():
     now[0] += 10 * 60 + 1
     with pytest.raises(PairingError) as info:
         auth.redeem(issued.code)
-    assert info.value.status == 403 and "过期" in info.value.message
+    assert info.value.code == "pair_refused" and "过期" in info.value.message
 
 
 def test_two_browsers_stay_paired_and_cors_names_each(running_helper):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -402,9 +401,9 @@ async def test_focus_is_stored_for_the_sorter(helper_app):
     view = await helper_app.detect(order_id=ORDER, request_text=NOT_RECEIVED)
     r = await helper_app.post("/api/focus", json={"case_id": view["id"]})
     assert r.status == 200
-    stored = json.loads(helper_app.runtime.store.get_setting("focus"))
-    assert stored["case_id"] == view["id"]
-    assert abs(datetime.fromisoformat(stored["at"]) - utcnow()) < timedelta(seconds=30)
+    stored = helper_app.runtime.store.get_focus()
+    assert stored.case_id == view["id"]
+    assert abs(datetime.fromisoformat(stored.at) - utcnow()) < timedelta(seconds=30)
     assert (await helper_app.post("/api/focus", json={"case_id": 9999})).status == 404
     assert (await helper_app.post("/api/focus", json={"case_id": "x"})).status == 400
 
@@ -495,3 +494,66 @@ async def test_image_checks_appear_on_the_checklist_without_blocking(helper_app)
     assert any("太小" in w and "120×90" in w for w in red["warnings"])
     [item] = [e for e in after["evidence"] if e["kind"] == "red_stamp_proof"]
     assert any("太小" in w for w in item["warnings"])
+
+
+def test_the_security_policy_is_the_route_tables():
+    """The middleware enforces what ROUTES declares: a route added as public or admin is public or
+    admin without a second list to keep in step."""
+    policy = security.RoutePolicy.of(ROUTES)
+    declared = {(r.method, r.path): r for r in ROUTES}
+    assert policy.public == {k for k, r in declared.items() if r.auth == "public"}
+    assert policy.admin == {k for k, r in declared.items() if r.auth == "admin"}
+    assert policy.ticket == {("GET", "/api/events")}
+    assert policy.pairing == {("POST", "/api/pair"), ("POST", "/api/pair/ask"), ("POST", "/api/pair/ask/status")}
+    assert ("GET", "/api/health") in policy.public and ("POST", "/api/pair/code") in policy.admin
+
+
+def test_a_templated_path_cannot_be_declared_public():
+    from juzheng.server.api import Route
+
+    async def handler(request):  # pragma: no cover - never called
+        raise AssertionError
+
+    with pytest.raises(ValueError, match="literal"):
+        security.RoutePolicy.of([Route("GET", "/api/cases/{case_id}", handler, "x", auth="public")])
+
+
+def test_routes_and_openapi_do_not_import_each_other():
+    import ast
+    import juzheng.server.openapi as openapi_module
+    import juzheng.server.routes as routes_module
+
+    def imported(module) -> set[str]:
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+
+    assert "openapi" not in imported(routes_module) and "routes" not in imported(openapi_module)
+
+
+async def test_every_error_body_carries_a_stable_code(helper_app):
+    """Clients act on ``code``; the wording of ``error`` is for the seller and may change."""
+    cases = [
+        (await helper_app.get("/api/nope"), 404, "not_found"),
+        (await helper_app.get("/api/cases/9999"), 404, "not_found"),
+        (await helper_app.get("/api/cases/x"), 400, "invalid_request"),
+        (await helper_app.get("/api/cases", auth=False), 401, "token_required"),
+        (await helper_app.get("/api/cases", headers={"Origin": "chrome-extension://" + "q" * 32}), 403, "origin_not_paired"),
+        (await helper_app.post("/api/cases/detect", json={"platform": "nope", "order_id": "1"}), 400, "invalid"),
+    ]
+    for response, status, code in cases:
+        body = await response.json()
+        assert (response.status, body["code"]) == (status, code), body
+
+
+def test_one_table_maps_domain_errors_to_http():
+    from juzheng.errors import Conflict, Invalid, NotFound, RateLimited, Refused, Unavailable
+    from juzheng.evidence import EvidenceError
+    from juzheng.pairing import PairRateLimited, PairUnknown
+    from juzheng.server.errors import status_of
+    from juzheng.store import StateUnavailable
+
+    assert [status_of(e) for e in (Invalid("x"), NotFound("x"), Conflict("x"), Unavailable("x"), Refused("x"), RateLimited("x"))] == [400, 404, 409, 503, 403, 429]
+    assert status_of(EvidenceError("x")) == 400 and status_of(PairUnknown("x")) == 404 and status_of(PairRateLimited("x", 0)) == 429
+    assert status_of(StateUnavailable("state_dir_full", "x")) == 503
+    for error in (EvidenceError("x"), PairUnknown("x"), StateUnavailable("state_dir_full", "x")):
+        assert not hasattr(error, "status")  # the domain says what went wrong, the server picks the status

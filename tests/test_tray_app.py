@@ -273,7 +273,7 @@ def test_events_refresh_and_reach_the_notifier(fake_pystray):
     controller.start()
     try:
         assert controller.wait_icon()
-        assert spy.fallback == controller._balloon  # failed deliveries go to the balloon
+        assert spy.fallback == controller.balloon  # failed deliveries go to the balloon
         before = provider.calls
         for i in range(20):  # a burst collapses into few recomputes
             controller.on_event(Event(id=i, at=NOW, type=CASE_CHANGED, payload={"case_id": 1}))

@@ -9,19 +9,12 @@ import pytest
 
 from juzheng.cases import CaseService
 from juzheng.events import CASE_CHANGED, LEVEL_CHANGED, EventBus
-from juzheng.notify import NOTIFIED_SETTING, DesktopSender, LevelNotifier, Notice, level_notice
+from juzheng.notify import DesktopSender, LevelNotifier, Notice, level_notice
 from juzheng.rules import load_rulebook
 from juzheng.store import CaseKey, open_store
+from fixtures.clock import Clock
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(scope="module")
@@ -179,15 +172,14 @@ def test_real_notifications_reach_dunst_once(world, notification_daemon, monkeyp
     mine = [n for n in notification_daemon.history() if n["appname"] == "举证助手"]
     assert [n["summary"] for n in mine] == ["举证即将截止", "举证紧急：快到截止时间了"]
     assert all("230101-123456789012345" in n["body"] for n in mine)
-    assert store.get_setting(NOTIFIED_SETTING) is not None
+    assert store.notified_levels() == {case.id: ["warn", "urgent"]}
 
 
-def test_the_memory_keeps_the_newest_cases(world, monkeypatch):
+def test_the_memory_keeps_every_case(world):
+    """A table, not a settings blob capped at 2,000 cases: nothing is forgotten to stay small."""
     store, bus, cases, clock, case = world
-    import juzheng.notify as notify
-
-    monkeypatch.setattr(notify, "MEMORY_CASES", 3)
     notifier = LevelNotifier(store, cases.view, send=Recorder(), clock=clock)
     for case_id in (7, 3, 12, 5):
         notifier._remember(case_id, "warn")
-    assert sorted(notifier.sent(), key=int) == ["5", "7", "12"]
+    notifier._remember(7, "warn")  # remembered once
+    assert sorted(notifier.sent(), key=int) == ["3", "5", "7", "12"] and notifier.sent()["7"] == ["warn"]

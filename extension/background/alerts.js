@@ -1,7 +1,8 @@
 /* The badge and the deadline notifications.
  *
  * The badge counts open cases at warn or worse. A case gets one desktop notification when it turns
- * `warn` and one when it turns `urgent` (once each, remembered in storage). Times come from the
+ * `warn` and one when it turns `urgent` (once each, remembered in storage) — from the helper when it
+ * notifies itself (GET /api/health says `notifies`), from Chrome only when the helper cannot. Times come from the
  * absolute deadlines and chrome.alarms, never from a long-lived worker: MV3 service workers stop
  * when idle, alarms wake them.
  */
@@ -45,6 +46,16 @@
     await chrome.action.setTitle({ title: count ? ns.t("badgeTitle", [String(count)]) : ns.t("actionTitle") });
   }
 
+  /** The helper is running and sends deadline notifications itself (desktop or tray balloon). */
+  async function helperNotifies() {
+    try {
+      const h = await ns.client.health();
+      return Boolean(h.ok && h.data && h.data.notifies);
+    } catch (_) {
+      return false;
+    }
+  }
+
   async function notify(c, level) {
     const got = await chrome.storage.local.get(NOTIFIED_KEY);
     const notified = got[NOTIFIED_KEY] || {};
@@ -54,6 +65,7 @@
     notified[key] = c.deadline_at;
     if (urgentish) notified[`${c.id}:warn`] = notified[`${c.id}:warn`] || c.deadline_at; // no 'warn' after 'urgent'
     await chrome.storage.local.set({ [NOTIFIED_KEY]: notified });
+    if (await helperNotifies()) return false; // the helper tells the seller itself: one notification, not two
     const ms = time.remainingMs(c.deadline_at);
     const rules = await ns.rules.get(false);
     const platform = ns.rules.platform(rules, c.platform);

@@ -110,12 +110,13 @@
       setState("version", error);
       return { ok: false, status: 412, state: "version", error };
     }
-    if (response.status === 403 && o.auth !== false && /配对|Origin/.test(error)) {
+    const code = (data && data.code) || null;
+    if (response.status === 403 && o.auth !== false && (code === "origin_not_paired" || code === "origin_refused")) {
       // Paired with another copy of the extension: this one must pair again.
       setState("unpaired", error);
       return { ok: false, status: 403, state: "unpaired", error };
     }
-    return { ok: false, status: response.status, state: "error", error, data };
+    return { ok: false, status: response.status, state: "error", error, code, data };
   }
 
   /** GET /api/health without a token: is our helper there, and are we paired as far as we know? */

@@ -7,13 +7,13 @@ never filed to the case without asking (see :mod:`juzheng.evidence.offer`).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-FOCUS_SETTING = "focus"
+if TYPE_CHECKING:
+    from .store import SqliteStore
 # The extension renews every minute while the tab is visible; a lapse this long means the tab is
 # hidden, the browser crashed or the computer slept.
 FOCUS_WINDOW = timedelta(minutes=10)
@@ -29,15 +29,20 @@ class FocusState(BaseModel):
         return self.ended_at is None and now - self.at <= FOCUS_WINDOW
 
 
-def read_focus(raw: str | None) -> FocusState | None:
-    if not raw:
+def load_focus(store: SqliteStore) -> FocusState | None:
+    row = store.get_focus()
+    if row is None:
         return None
     try:
-        data = json.loads(raw)
-        data.setdefault("since", data.get("at"))  # written before focus sessions had a start
-        return FocusState.model_validate(data)
-    except (ValueError, TypeError):
+        return FocusState.model_validate(row._asdict())
+    except ValueError:  # a hand-edited row: as if nothing were in focus
         return None
+
+
+def save_focus(store: SqliteStore, state: FocusState) -> None:
+    from .store.seller_state import FocusRow
+
+    store.set_focus(FocusRow(state.case_id, state.at.isoformat(), state.since.isoformat(), state.ended_at.isoformat() if state.ended_at else None))
 
 
 def renew(previous: FocusState | None, case_id: int, now: datetime) -> FocusState:
@@ -52,10 +57,6 @@ def end(previous: FocusState | None, case_id: int, now: datetime) -> FocusState 
     if previous is None or previous.case_id != case_id or previous.ended_at is not None:
         return previous
     return previous.model_copy(update={"ended_at": now})
-
-
-def dump(state: FocusState) -> str:
-    return state.model_dump_json()
 
 
 def as_reply(state: FocusState) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Desktop notifications when a case turns ``warn`` or ``urgent``: once per case and level, ever.
 
 - :class:`LevelNotifier` subscribes to the event bus (``bus.subscribe(notifier.on_event)``) and reacts
-  to ``LEVEL_CHANGED``. What it has sent is remembered in the store's settings
-  (``notified_levels``), so a restart never repeats a notification.
+  to ``LEVEL_CHANGED``. What it has sent is remembered in the store (the
+  ``notified_levels`` table), so a restart never repeats a notification.
 - Delivery runs on the notifier's own thread, never on the publisher's (the level check, a request).
 - :class:`DesktopSender` is desktop-notifier on a private event loop. Without a notification
   service (no session bus: desktop-notifier logs ``InvalidAddressError``; macOS outside an app
@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import queue
 import threading
@@ -31,8 +30,6 @@ from .tray.state import format_remaining
 log = logging.getLogger(__name__)
 
 APP_LABEL = "举证助手"
-NOTIFIED_SETTING = "notified_levels"
-MEMORY_CASES = 2000  # cases whose notifications are remembered; their deadlines are long past
 NOTIFY_LEVELS: frozenset[str] = frozenset({"warn", "urgent"})
 TITLES: dict[str, str] = {"warn": "举证即将截止", "urgent": "举证紧急：快到截止时间了", "overdue": "举证已超时"}
 
@@ -193,6 +190,9 @@ class LevelNotifier:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        # Whether the last notification reached the seller (desktop or fallback); None before the
+        # first. The extension notifies itself only when the helper cannot (GET /api/health).
+        self.last_shown: bool | None = None
 
     # -- input --------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
@@ -224,11 +224,7 @@ class LevelNotifier:
 
     def sent(self) -> dict[str, list[str]]:
         """case id → levels already notified, as remembered in the store."""
-        try:
-            data = json.loads(self.store.get_setting(NOTIFIED_SETTING) or "{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
+        return {str(case_id): levels for case_id, levels in self.store.notified_levels().items()}
 
     # -- delivery -----------------------------------------------------------------------------
     def _run(self) -> None:
@@ -261,6 +257,7 @@ class LevelNotifier:
                 shown = bool(self.fallback(notice))
             except Exception:
                 log.exception("notification fallback failed")
+        self.last_shown = shown
         if not shown:
             log.warning("%s：%s", notice.title, notice.body)  # the log is the last place a seller can look
         # Marked after the attempt either way: a desktop without a notification service would
@@ -269,14 +266,7 @@ class LevelNotifier:
 
     def _remember(self, case_id: int, level: str) -> None:
         with self._lock:
-            sent = self.sent()
-            levels = sent.setdefault(str(case_id), [])
-            if level not in levels:
-                levels.append(level)
-            if len(sent) > MEMORY_CASES:  # a settings value, not a table: forget the oldest cases
-                for stale in sorted(sent, key=int)[: len(sent) - MEMORY_CASES]:
-                    del sent[stale]
-            self.store.set_setting(NOTIFIED_SETTING, json.dumps(sent, sort_keys=True))
+            self.store.add_notified_level(case_id, level)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def drain(self, timeout: float = 10.0) -> bool:

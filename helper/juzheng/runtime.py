@@ -7,14 +7,16 @@ and the tray only ever receive a ``Runtime``.
 
 from __future__ import annotations
 
-import importlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cases import CaseService
 from .events import EventBus
+from .evidence import EvidenceService
+from .notify import LevelNotifier, Sender
 from .pairing import Auth, SecretBackend, SecretStore, secret_store
 from .pairing.asks import PairingAsks
 from .pairing.browsers import SETTING as BROWSERS_SETTING
@@ -22,6 +24,9 @@ from .pairing.browsers import BrowserRegistry
 from .pairing.identity import ALLOWED_SETTING, ExtensionPolicy
 from .rulebook_holder import RulebookHolder
 from .store import SqliteStore, open_store
+
+if TYPE_CHECKING:
+    from .pairing.status_page import StatusPage
 
 log = logging.getLogger(__name__)
 PAIRED_ORIGIN_SETTING = "paired_origin"
@@ -38,12 +43,14 @@ class Runtime:
     secrets: SecretStore
     auth: Auth
     cases: CaseService
-    evidence: Any | None = None
+    evidence: EvidenceService | None = None
     policy: ExtensionPolicy | None = None
     asks: PairingAsks | None = None
-    status_page: Any | None = None  # the local status page (pairing.status_page), once serve started it
+    status_page: StatusPage | None = None  # the local status page, once serve started it
+    notifier: LevelNotifier | None = None  # the one deadline notifier, once enable_notifications ran
     _paired_origin: str | None = field(default=None, repr=False)
     _started: list[Any] = field(default_factory=list, repr=False)
+    _unsubscribe_notifier: Any = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -65,7 +72,7 @@ class Runtime:
         store = open_store(state_dir)
         bus = EventBus(store)
         holder.bus = bus  # events only once the store exists
-        evidence = _evidence_service(root, store, holder, bus) if with_evidence else None
+        evidence = EvidenceService(root, store, holder.get, bus) if with_evidence else None
         cases = CaseService(store, holder.get, bus, evidence=evidence)
         browsers = BrowserRegistry(
             lambda: store.get_setting(BROWSERS_SETTING),
@@ -99,7 +106,34 @@ class Runtime:
             self.evidence.start()
             self._started.append(self.evidence)
 
+    def enable_notifications(self, send: Sender | None = None) -> LevelNotifier:
+        """The helper's one deadline notifier: subscribed to the bus here, so it runs with or
+        without a tray (which only supplies a fallback, its balloon). Idempotent."""
+        if self.notifier is None:
+            notifier = LevelNotifier(self.store, self.cases.view, send=send if send is not None else _desktop_sender())
+            self._unsubscribe_notifier = self.bus.subscribe(notifier.on_event)
+            self.notifier = notifier
+            # The first level check may have published before this subscription existed; the
+            # notifier's memory makes telling about current levels again harmless.
+            threading.Thread(
+                target=lambda: notifier.catch_up((s.id, s.level) for s in self.cases.summaries("open")),
+                name="juzheng-notify-catch-up",
+                daemon=True,
+            ).start()
+        return self.notifier
+
+    @property
+    def notifies(self) -> bool:
+        """The helper tells the seller about deadlines itself (and the last notice was shown)."""
+        return self.notifier is not None and self.notifier.last_shown is not False
+
     def stop(self) -> None:
+        if self.notifier is not None:
+            self._unsubscribe_notifier()
+            try:
+                self.notifier.close()
+            except Exception:
+                log.exception("closing the notifier failed")
         while self._started:
             part = self._started.pop()
             try:
@@ -147,12 +181,13 @@ class Runtime:
         self._paired_origin = None
 
 
-def _evidence_service(root: Path, store: SqliteStore, rules: RulebookHolder, bus: EventBus) -> Any | None:
-    """The evidence folder sorter, when it is installed: EvidenceService(root, store, rules, bus)."""
-    try:
-        module = importlib.import_module("juzheng.evidence")
-        service_cls = module.EvidenceService
-    except (ImportError, AttributeError):
-        log.warning("证据文件夹整理模块不可用：上传与回收站功能暂不可用")
-        return None
-    return service_cls(root, store, rules.get, bus)
+def _desktop_sender() -> Sender:
+    from .notify import DesktopSender
+
+    def open_url(url: str) -> None:
+        import webbrowser
+
+        if url.startswith(("https://", "http://")):
+            webbrowser.open(url)
+
+    return DesktopSender(on_click=open_url)

@@ -17,10 +17,11 @@ from .models import (
     ScenarioChoice,
     TextEvidenceRequest,
 )
-from .service import FOCUS_SETTING, CaseError, CaseService, EvidenceServiceLike
+from .errors import CaseError
+from .service import CaseService
+from .view import EvidenceServiceLike
 
 __all__ = [
-    "FOCUS_SETTING",
     "CaseAction",
     "CaseError",
     "CasePatch",

@@ -228,6 +228,16 @@ class CaseView(BaseModel):
     auto_checked: list[AutoChecked] = Field(default_factory=list, description="由图片内容自动勾选的核对要点（自动核对），卖家可取消")
     created: bool | None = Field(default=None, description="仅 detect：本次是否新建了案子")
 
+    def summary(self) -> CaseSummary:
+        """The list's row of this case: the view's own fields, plus how complete its checklist is."""
+        checklist = self.checklist
+        return CaseSummary(
+            **self.model_dump(include=set(CaseSummary.model_fields) - {"deadline_conflict", "complete", "missing"}),
+            deadline_conflict=self.deadline_conflict is not None,
+            complete=checklist.complete if checklist else None,
+            missing=min((len(o.missing) for o in checklist.options), default=None) if checklist else None,
+        )
+
 
 class CaseSummary(BaseModel):
     id: int

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from ..evidence.assign import AssignError, assign_kind
+from ..evidence.assign import assign_kind
 from ..evidence.contact_sheet import contact_sheet
 from ..evidence.layout import media_of, safe_name
 from ..evidence.offer import InboxOffer, OfferAnswer, answer, offer_for
@@ -22,7 +22,9 @@ from ..evidence.packet_files import prepare
 from ..rules.deadline_text import BEIJING
 from ..rules.explanation import Explanation
 from .models import CaseView, EvidenceItem, Request
-from .service import CaseError, CaseService
+from ..errors import Conflict, DomainError, Invalid, NotFound, Unavailable
+from .service import CaseService
+from .view import evidence_item
 
 EXPORT_FOLDER = "导出"
 FINAL_NOTE = "该平台的举证只能提交一次，提交后不能补充或修改：请确认每份文件都看得清、齐全，再提交"
@@ -83,7 +85,7 @@ class KindRequest(Request):
 
 def _evidence(cases: CaseService) -> Any:
     if cases.evidence is None:
-        raise CaseError(503, "证据文件夹服务未启用，暂时无法处理文件。")
+        raise Unavailable("证据文件夹服务未启用，暂时无法处理文件。")
     return cases.evidence
 
 
@@ -112,9 +114,9 @@ def _scenario_cautions(cases: CaseService, view: CaseView) -> list[str]:
 
 def _packet(view: CaseView, option: int) -> Packet:
     if view.checklist is None:
-        raise CaseError(409, "还没有确定场景：请先在浮层里选择场景")
+        raise Conflict("还没有确定场景：请先在浮层里选择场景")
     if option >= len(view.packets):
-        raise CaseError(400, f"这个场景只有 {len(view.packets)} 组凭证，没有第 {option + 1} 组",
+        raise Invalid(f"这个场景只有 {len(view.packets)} 组凭证，没有第 {option + 1} 组",
                         [{"loc": ["body", "option"], "msg": "no such option", "type": "value_error"}])
     return view.packets[option]
 
@@ -159,11 +161,11 @@ def pack_case(cases: CaseService, case_id: int, *, as_zip: bool = False, option:
     service = _evidence(cases)
     view = cases.view(case_id)
     if view.checklist is None:
-        raise CaseError(409, "还没有确定场景：请先在浮层里选择场景，再打包导出")
+        raise Conflict("还没有确定场景：请先在浮层里选择场景，再打包导出")
     chosen = option if option is not None else _best_option(view)
     prepared = prepare_packet(cases, case_id, chosen)
     if not prepared.entries:
-        raise CaseError(409, "这组凭证还没有可导出的文件：请先放入凭证")
+        raise Conflict("这组凭证还没有可导出的文件：请先放入凭证")
     view = cases.view(case_id)
     root: Path = service.root
     target_parent = out_dir or (root / EXPORT_FOLDER)
@@ -245,7 +247,7 @@ def _exclusive(parent: Path, base: str, suffix: str, write) -> Path:
         except FileExistsError:
             continue
         return path
-    raise CaseError(409, "导出文件夹里同名的导出太多，请清理后再试")
+    raise Conflict("导出文件夹里同名的导出太多，请清理后再试")
 
 
 def _write_folder(path: Path, outputs: list[tuple[str, bytes]]) -> None:
@@ -268,24 +270,25 @@ def _write_zip(path: Path, outputs: list[tuple[str, bytes]]) -> None:
 def inbox_offer(cases: CaseService, case_id: int) -> InboxOffer:
     case = cases.store.get_case(case_id)
     if case is None:
-        raise CaseError(404, f"没有编号为 {case_id} 的案子")
+        raise NotFound(f"没有编号为 {case_id} 的案子")
     return offer_for(_evidence(cases), case)
 
 
 def answer_offer(cases: CaseService, case_id: int, req: OfferRequest) -> OfferAnswer:
     case = cases.store.get_case(case_id)
     if case is None:
-        raise CaseError(404, f"没有编号为 {case_id} 的案子")
+        raise NotFound(f"没有编号为 {case_id} 的案子")
     return answer(_evidence(cases), case, req.paths, req.accept)
 
 
 def set_kind(cases: CaseService, case_id: int, evidence_id: int, req: KindRequest) -> EvidenceItem:
     case = cases.store.get_case(case_id)
     if case is None:
-        raise CaseError(404, f"没有编号为 {case_id} 的案子")
+        raise NotFound(f"没有编号为 {case_id} 的案子")
     try:
         record = assign_kind(_evidence(cases), case, evidence_id, req.kind)
-    except AssignError as exc:
-        raise CaseError(exc.status, str(exc), [{"loc": ["body", "kind"], "msg": str(exc), "type": "value_error"}]) from exc
+    except DomainError as exc:  # the file cannot take that kind: say so on the field
+        exc.detail = exc.detail or [{"loc": ["body", "kind"], "msg": exc.message, "type": "value_error"}]
+        raise
     cases.invalidate()
-    return cases._item(case, record, cases.rulebook())
+    return evidence_item(case, record, cases.rulebook())

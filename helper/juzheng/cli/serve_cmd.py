@@ -131,8 +131,10 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     _install_signal_handlers(stop)
-    # The tray's 退出 runs on the icon thread: hand the stop to this loop.
-    # Without the icon the controller still runs headless: it is what sends the deadline notifications.
+    if not args.no_notify:
+        runtime.enable_notifications()  # the one deadline notifier; the tray adds its balloon as fallback
+    # The tray's 退出 runs on the icon thread: hand the stop to this loop. Without the icon the
+    # controller still runs headless (it restores 暂停整理 and keeps the tray state).
     wanted = not (args.no_tray and args.no_notify)
     tray = _start_tray(runtime, quit=lambda: loop.call_soon_threadsafe(stop.set), show_icon=not args.no_tray, notify=not args.no_notify) if wanted else None
     print(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+from ..errors import Conflict, Invalid, NotFound
 from ..paths import UNSORTED
 from ..store import Case, EvidenceRecord
 from .classify import best_keyword, cut_tool_names
@@ -20,19 +21,15 @@ if TYPE_CHECKING:
 _MEDIA_ZH = {"image": "图片", "video": "视频", "pdf": "PDF", "other": "此类"}
 
 
-class AssignError(ValueError):
+class AssignError(Invalid):
     """The file cannot be given that kind; the message says why (zh-CN)."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def assign_kind(service: EvidenceService, case: Case, evidence_id: int, kind_id: str) -> EvidenceRecord:
     book = service.rulebook_provider()
     record = service.store.get_evidence(evidence_id)
     if record is None or (record.platform, record.order_id) != (case.platform, case.order_id):
-        raise AssignError(f"这个案子没有编号为 {evidence_id} 的文件", 404)
+        raise NotFound(f"这个案子没有编号为 {evidence_id} 的文件")
     if not record.path:
         raise AssignError("文字类凭证没有文件可移动")
     kind = book.kinds.get(kind_id)
@@ -55,14 +52,11 @@ def _move(service: EvidenceService, layout: Layout, record: EvidenceRecord, kind
             state = FileState.of(src)
             sha = sha256_file(src)
         except FileNotFoundError as exc:
-            raise AssignError("文件已不在原处（可能刚被移动或删除），请刷新后再试", 409) from exc
+            raise Conflict("文件已不在原处（可能刚被移动或删除），请刷新后再试") from exc
         dest_dir = layout.kind_dir(record.platform, record.order_id, kind_id)
-        service.sorter.own_paths.add(str(src))
         result = service.mover.move(src, dest_dir, src.name, batch=new_batch("assign"), expect=state, sha256=sha)
         if result.status != "moved" or result.dest is None:
-            service.sorter.own_paths.discard(str(src))
-            raise AssignError(f"文件没有移动：{result.detail or '文件正在被改动或被占用，请稍后再试'}", 409)
-        service.sorter.own_paths.add(str(result.dest))
+            raise Conflict(f"文件没有移动：{result.detail or '文件正在被改动或被占用，请稍后再试'}")
         service.indexer.moved(layout, src, result.dest)  # keeps the record's id, publishes the move
         moved = service.store.evidence_by_path(rel(service.root, result.dest))
     return moved or record.model_copy(update={"kind": kind_id, "path": rel(service.root, result.dest)})

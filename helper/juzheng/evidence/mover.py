@@ -24,6 +24,7 @@ import hashlib
 import os
 import sys
 import stat
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,11 +136,46 @@ def journal_path(path: Path) -> str:
     return str(Path(path).absolute())
 
 
+class Echoes:
+    """Paths the mover's own link, unlink or create is about to touch, so that the watcher can tell
+    those file events from the seller's. Each is consulted once: anything later on the same path
+    (an edit) counts again."""
+
+    def __init__(self) -> None:
+        self._paths: set[str] = set()
+        self._lock = threading.Lock()  # the mover runs on callers' threads, the watcher on its own
+
+    def expect(self, *paths: Path) -> None:
+        with self._lock:
+            self._paths.update(str(p) for p in paths)
+
+    def drop(self, *paths: Path) -> None:
+        with self._lock:
+            self._paths.difference_update(str(p) for p in paths)
+
+    def consume(self, path: Path, kind: str) -> bool:
+        """True when this created/deleted event is the echo of our own move (and forget it)."""
+        if kind not in ("created", "deleted"):
+            return False
+        key = str(path)
+        with self._lock:
+            if key in self._paths:
+                self._paths.discard(key)
+                return True
+        return False
+
+    def clear(self) -> None:
+        """Echoes that never came (an event lost by the watcher) must not hide a later real one."""
+        with self._lock:
+            self._paths.clear()
+
+
 class Mover:
     def __init__(self, store: SqliteStore, *, use_links: bool = True, writers: WriterCheck | None = None) -> None:
         self.store = store
         self.use_links = use_links
         self.writers = writers or WriterCheck()
+        self.echoes = Echoes()
 
     # -- moving an existing file -------------------------------------------------------------------
     def move(
@@ -160,15 +196,18 @@ class Mover:
             if os.path.lexists(dest):
                 continue
             move_id = self.store.journal_move(batch, journal_path(src), journal_path(dest), sha256, expect.size)
+            self.echoes.expect(src, dest)  # before the link: the watcher may report it at once
             try:
                 outcome = self._place(src, dest, expect, sha256)
             except BaseException as exc:
                 # An unexpected error (disk full, permissions): nothing was lost — the source is
                 # removed only after a verified copy — but say what happened in the journal.
+                self.echoes.drop(src, dest)
                 if not isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     self.store.finish_move(move_id, "failed", f"{type(exc).__name__}: {exc}")
                 raise
             if outcome == "taken":
+                self.echoes.drop(dest)
                 self.store.finish_move(move_id, "failed", "目标文件名刚被占用，换用下一个编号")
                 continue
             if outcome == "moved":
@@ -178,6 +217,7 @@ class Mover:
                 # Both names exist and neither could be removed (Windows: the file is open
                 # elsewhere). The journal stays 'planned' so recovery finishes it later.
                 return MoveResult("stuck", src, dest, move_id, "文件正被其他程序占用")
+            self.echoes.drop(src, dest)
             self.store.finish_move(move_id, "failed", _DETAILS[outcome])
             status: MoveStatus = "busy" if outcome == "writing" else outcome  # type: ignore[assignment]
             return MoveResult(status, src, None, move_id, _DETAILS[outcome])
@@ -276,9 +316,11 @@ class Mover:
             if os.path.lexists(dest):
                 continue
             move_id = self.store.journal_move(batch, UPLOAD_SRC, journal_path(dest), sha, len(data))
+            self.echoes.expect(dest)
             try:
                 out = open(dest, "xb")
             except FileExistsError:
+                self.echoes.drop(dest)
                 self.store.finish_move(move_id, "failed", "目标文件名刚被占用，换用下一个编号")
                 continue
             try:
@@ -289,6 +331,7 @@ class Mover:
                 fsync_dir(dest_dir)
             except BaseException as exc:
                 remove_quietly(dest)
+                self.echoes.drop(dest)
                 if not isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     self.store.finish_move(move_id, "failed", f"{type(exc).__name__}: {exc}")
                 raise

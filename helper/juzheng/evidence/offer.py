@@ -8,7 +8,6 @@ declines (they are not offered to this case again until they change).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +23,6 @@ from .sorter import REASON_HELD, SortItem
 if TYPE_CHECKING:
     from .service import EvidenceService
 
-DECLINED_SETTING = "evidence.offer_declined"
 MAX_OFFER = 200
 
 
@@ -50,7 +48,7 @@ class OfferAnswer(BaseModel):
 
 def offer_for(service: EvidenceService, case: Case) -> InboxOffer:
     book = service.rulebook_provider()
-    declined = _declined(service, case.id)
+    declined = service.store.declined_offers(case.id)
     files: list[OfferFile] = []
     for pending in service.store.list_pending():
         if pending.reason == REASON_HELD or not pending.path.startswith(INBOX + "/"):
@@ -82,17 +80,15 @@ def answer(service: EvidenceService, case: Case, paths: list[str], accept: bool)
     out = OfferAnswer(case_id=case.id)
     wanted = [p for p in dict.fromkeys(paths)]
     if not accept:
-        declined = _read_declined(service)
-        mine = declined.setdefault(str(case.id), [])
+        marks = []
         for path in wanted:
             if path not in offered:
                 out.skipped.append(path)
                 continue
             state = FileState.of(service.root / path)
-            mine.append([path, state.size, state.mtime_ns])
+            marks.append((path, state.size, state.mtime_ns))
             out.declined.append(path)
-        declined[str(case.id)] = mine[-2000:]
-        service.store.set_setting(DECLINED_SETTING, json.dumps(declined, ensure_ascii=False))
+        service.store.decline_offers(case.id, marks)
         return out
     ctx = service.sorter.context(service.rulebook_provider())
     # The seller said so: this case, for these files, whenever they arrived.
@@ -105,24 +101,4 @@ def answer(service: EvidenceService, case: Case, paths: list[str], accept: bool)
             out.skipped.append(path)
             continue
         out.accepted.append(service.sorter.sort_file(Path(service.root / path), ctx, batch))
-    return out
-
-
-def _read_declined(service: EvidenceService) -> dict[str, list[list]]:
-    raw = service.store.get_setting(DECLINED_SETTING)
-    try:
-        data = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _declined(service: EvidenceService, case_id: int) -> set[tuple[str, int, int]]:
-    entries = _read_declined(service).get(str(case_id), [])
-    out = set()
-    for entry in entries:
-        try:
-            out.add((str(entry[0]), int(entry[1]), int(entry[2])))
-        except (IndexError, TypeError, ValueError):
-            continue
     return out

@@ -7,7 +7,6 @@ Planning reads only; executing journals, moves, records and publishes, under the
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import stat
@@ -22,7 +21,7 @@ from ..events import EVIDENCE_CHANGED, PENDING_CHANGED, EventBus
 from ..paths import INBOX
 from ..rules import Rulebook
 from ..store import EvidenceRecord, SqliteStore, StoredEvidence, utcnow
-from ..focus import read_focus
+from ..focus import load_focus
 from .arrival import arrival
 from .duplicates import note_duplicate
 from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
@@ -33,8 +32,6 @@ from .osfacts import SorterLock
 
 log = logging.getLogger(__name__)
 
-HELD_SETTING = "evidence.held"
-FOCUS_SETTING = "focus"
 REASON_HELD = "已撤销整理，放回了收件箱，不会再自动整理：改个文件名即可重新整理"
 REASON_LINK = "这是一个快捷方式（符号链接），不会跟着它去整理别处的文件：请把文件本身放进收件箱"
 REASON_SPECIAL = "这不是普通文件（可能是管道或设备），不会整理：请把真正的文件放进收件箱"
@@ -92,7 +89,6 @@ class Sorter:
         self.mover = mover
         self.indexer = indexer
         self.lock = lock
-        self.own_paths: set[str] = set()  # absolute paths our own moves create or remove (watcher ignores)
         self._hashed_orders: set[tuple[str, str]] = set()
         self.reader: Any = None  # juzheng.reader.service.ReaderService, when images are read
 
@@ -108,11 +104,8 @@ class Sorter:
         )
 
     def _focus(self) -> Focus | None:
-        raw = self.store.get_setting(FOCUS_SETTING)
-        state = read_focus(raw)
+        state = load_focus(self.store)
         if state is None:
-            if raw:
-                log.warning("ignoring unreadable focus setting %r", raw)
             return None
         case = self.store.get_case(state.case_id)
         if case is None or state.ended_at is not None:  # the case's tab was closed
@@ -223,14 +216,12 @@ class Sorter:
         item = planned.item
         assert planned.state is not None and planned.sha256 is not None and item.dest is not None
         dest = self.root / item.dest
-        self.own_paths.update({str(path), str(dest)})
         try:
             result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256)
         except OSError as exc:
             # The destination refused the file (disk full, no permission, read-only). The mover drops
             # a source only after a verified copy, so the file is still in the inbox: say why, and
             # let it wait there; the next rescan or case change tries again.
-            self.own_paths.difference_update({str(path), str(dest)})
             log.warning("cannot place %s: %s", path, exc)
             item.action, item.reason = "pending", refused_reason(exc, rel(self.root, dest.parent))
             return self._settle_pending(item, ctx)
@@ -239,7 +230,6 @@ class Sorter:
             item.reason = result.detail
             return item
         assert result.dest is not None
-        self.own_paths.add(str(result.dest))
         item.dest = rel(self.root, result.dest)
         item.status = "done"
         if item.action == "move":
@@ -287,20 +277,14 @@ def refused_reason(exc: OSError, folder: str) -> str:
 
 # -- files put back by undo: the sorter leaves them alone until they change ------------------------
 def read_held(store: SqliteStore) -> set[tuple[str, int, int]]:
-    raw = store.get_setting(HELD_SETTING)
-    if not raw:
-        return set()
-    try:
-        return {(str(p), int(s), int(m)) for p, s, m in json.loads(raw)}
-    except (ValueError, TypeError):
-        return set()
+    return store.held_files()
 
 
 def hold(store: SqliteStore, path: Path) -> None:
     held = {h for h in read_held(store) if _still_there(h)}
     state = FileState.of(path)
     held.add((str(path), state.size, state.mtime_ns))
-    store.set_setting(HELD_SETTING, json.dumps(sorted(held), ensure_ascii=False))
+    store.set_held_files(held)
 
 
 def unhold(store: SqliteStore, path: Path) -> None:
@@ -308,7 +292,7 @@ def unhold(store: SqliteStore, path: Path) -> None:
     held = read_held(store)
     keep = {h for h in held if h[0] != str(path) and not h[0].startswith(str(path) + os.sep)}
     if keep != held:
-        store.set_setting(HELD_SETTING, json.dumps(sorted(keep), ensure_ascii=False))
+        store.set_held_files(keep)
 
 
 def _still_there(entry: tuple[str, int, int]) -> bool:

@@ -1,6 +1,6 @@
 """Pairing the extension with the helper: the secret in the OS keyring, codes, tokens, tickets."""
 
-from .auth import Auth, IssuedCode, PairingError, mint_token, verify_token
+from .auth import Auth, IssuedCode, PairingError, PairRateLimited, PairRefused, PairUnknown, mint_token, verify_token
 from .secret_store import (
     FileSecretStore,
     KeyringSecretStore,
@@ -15,6 +15,9 @@ __all__ = [
     "FileSecretStore",
     "IssuedCode",
     "KeyringSecretStore",
+    "PairRateLimited",
+    "PairRefused",
+    "PairUnknown",
     "PairingError",
     "SecretBackend",
     "SecretStore",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from .auth import Auth, PairingError
+from .auth import Auth, PairRateLimited, PairRefused, PairUnknown
 from .browsers import clean_name
 from .identity import ExtensionPolicy, origin_id
 
@@ -79,8 +79,7 @@ class PairingAsks:
         """Raise the refusal (403, with what the seller can do) unless ``origin`` may pair."""
         if not self._policy.allows(origin):
             ext = origin_id(origin) or origin[:80]
-            raise PairingError(
-                403,
+            raise PairRefused(
                 f"扩展 {ext} 不是举证助手扩展，助手不接受它的配对请求。"
                 f"如果这确实是您自己安装的举证助手（例如从应用商店安装、ID 不同），请在助手的状态页「允许其他扩展」中加入这个 ID。",
             )
@@ -92,11 +91,11 @@ class PairingAsks:
             self._expire(now)
             recent = [t for t in self._recent.get(origin, []) if now - t < 60.0]
             if len(recent) >= ASKS_PER_MINUTE:
-                raise PairingError(429, "配对请求太频繁，请一分钟后再试。")
+                raise PairRateLimited("配对请求太频繁，请一分钟后再试。")
             for old in [a for a in self._asks.values() if a.origin == origin and a.state == "pending"]:
                 del self._asks[old.id]  # one open ask per extension: the newest wins
             if sum(1 for a in self._asks.values() if a.state == "pending") >= MAX_OPEN:
-                raise PairingError(429, "等待确认的配对请求太多，请先在助手中处理，或稍后再试。")
+                raise PairRateLimited("等待确认的配对请求太多，请先在助手中处理，或稍后再试。")
             recent.append(now)
             self._recent[origin] = recent
             ext = origin_id(origin) or ""
@@ -120,7 +119,7 @@ class PairingAsks:
             self._expire(self._clock())
             ask = self._asks.get(ask_id)
             if ask is None or ask.origin != origin or not hmac.compare_digest(ask.secret.encode(), secret.encode()):
-                raise PairingError(404, "没有这个配对请求（可能已过期）。请在选项页重新点「开始配对」。")
+                raise PairUnknown("没有这个配对请求（可能已过期）。请在选项页重新点「开始配对」。")
             if ask.state != "pending":
                 del self._asks[ask_id]  # answered: tell it once, then forget (the token with it)
             return ask
@@ -136,7 +135,7 @@ class PairingAsks:
             self._expire(self._clock())
             ask = self._asks.get(ask_id)
             if ask is None or ask.state != "pending":
-                raise PairingError(404, "这个配对请求已经处理过或已过期。")
+                raise PairUnknown("这个配对请求已经处理过或已过期。")
             if allow:
                 ask.token = self._auth.issue_token(ask.origin, ask.browser_name)
                 ask.state = "approved"

@@ -23,8 +23,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from hashlib import sha256
-from typing import Literal
+from typing import Any, Literal
 
+from ..errors import DomainError, NotFound, RateLimited, Refused
 from .browsers import BrowserRegistry
 
 CODE_TTL = timedelta(minutes=10)
@@ -57,12 +58,27 @@ def verify_token(key: bytes, token: str, scope: Scope) -> bool:
     return ok and hmac.compare_digest(given_scope.encode(), scope.encode())
 
 
-class PairingError(Exception):
-    def __init__(self, status: int, message: str, attempts_left: int | None = None) -> None:
+class PairingError(DomainError):
+    """A pairing refused; ``attempts_left`` says how many wrong codes remain before a lock."""
+
+    def __init__(self, message: str, attempts_left: int | None = None) -> None:
         super().__init__(message)
-        self.status = status
-        self.message = message
         self.attempts_left = attempts_left
+
+    def extra(self) -> dict[str, Any]:
+        return {"attempts_left": self.attempts_left}
+
+
+class PairRefused(PairingError, Refused):
+    default_code = "pair_refused"
+
+
+class PairUnknown(PairingError, NotFound):
+    default_code = "pair_unknown"
+
+
+class PairRateLimited(PairingError, RateLimited):
+    default_code = "pair_rate_limited"
 
 
 @dataclass
@@ -138,18 +154,18 @@ class Auth:
             strikes = self._strikes.get(origin)
             if strikes is not None and now < strikes.until:
                 wait = int(strikes.until - now) + 1
-                raise PairingError(429, f"配对码错误次数过多，请 {wait} 秒后再试（配对码仍然有效）。", 0)
+                raise PairRateLimited(f"配对码错误次数过多，请 {wait} 秒后再试（配对码仍然有效）。", 0)
             if self._code is None:
-                raise PairingError(403, "没有有效的配对码。请在托盘菜单点「配对」，或在电脑上运行 juzheng pair 获取配对码。")
+                raise PairRefused("没有有效的配对码。请在托盘菜单点「配对」，或在电脑上运行 juzheng pair 获取配对码。")
             if now > self._code_expires:
                 self._code = None
-                raise PairingError(403, "配对码已过期（有效期 10 分钟）。请在托盘菜单点「配对」获取新的配对码。")
+                raise PairRefused("配对码已过期（有效期 10 分钟）。请在托盘菜单点「配对」获取新的配对码。")
             if not hmac.compare_digest(self._code.encode(), code.strip().encode()):
                 strikes = self._strike(origin, now)
                 left = MAX_WRONG_CODES - strikes.wrong
                 if now < strikes.until:
-                    raise PairingError(429, f"配对码错误次数过多，请 {int(strikes.until - now) + 1} 秒后再试（配对码仍然有效）。", 0)
-                raise PairingError(403, f"配对码不正确，还可以再试 {left} 次。", left)
+                    raise PairRateLimited(f"配对码错误次数过多，请 {int(strikes.until - now) + 1} 秒后再试（配对码仍然有效）。", 0)
+                raise PairRefused(f"配对码不正确，还可以再试 {left} 次。", left)
             self._code = None  # single use
             self._strikes.pop(origin, None)
         return self.issue_token(origin, name)

@@ -26,6 +26,7 @@ from ..evidence.layout import media_of
 from ..rules import Rulebook
 from ..store import SqliteStore
 from ..store.readings import auto_check, get_reading, has_reading, put_reading
+from ..worker_thread import WorkerThread
 from .client import ReaderClient, WorkerUnavailable
 from .documents import kind_of
 from .engine import missing_parts
@@ -78,8 +79,7 @@ class ReaderService:
         self._current: str | None = None
         self._shas: dict[tuple[str, int, int], str] = {}
         self._decisions: dict[str, TextDecision] = {}
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+        self._worker = WorkerThread("juzheng-reader", self._cond)
         self._retry_after: float = 0.0
         self._tries: dict[str, int] = {}
         self._waiting: dict[str, set[Path]] = {}  # inbox files waiting for the reading of these bytes
@@ -90,19 +90,11 @@ class ReaderService:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is not None or not self.available:
-            return
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="juzheng-reader", daemon=True)
-        self._thread.start()
+        if self.available:
+            self._worker.start(self._run)
 
     def stop(self, timeout: float = 10.0) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._worker.stop(timeout)
         self.client.stop()
 
     def status(self) -> ReaderStatus:
@@ -226,12 +218,12 @@ class ReaderService:
         while True:
             with self._cond:
                 idle_since = time.monotonic()
-                while not self._stopping and (not self._queue or time.monotonic() < self._retry_after):
+                while not self._worker.stopping and (not self._queue or time.monotonic() < self._retry_after):
                     wait = self.idle_seconds if not self._queue else max(0.05, self._retry_after - time.monotonic())
                     self._cond.wait(wait)
                     if not self._queue and time.monotonic() - idle_since >= self.idle_seconds and self.client.running:
                         self.client.stop()  # the models' memory goes back while nothing is queued
-                if self._stopping:
+                if self._worker.stopping:
                     return
                 path, sha = self._queue.popleft()
                 self._current = path.name

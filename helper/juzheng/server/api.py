@@ -14,8 +14,8 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from ..cases import CaseError
-from .errors import error_response
+from ..errors import DomainError
+from .errors import domain_response, error_response
 from .security import JSON_LIMIT
 
 Auth = Literal["public", "token", "admin", "ticket"]
@@ -39,6 +39,8 @@ class Route:
     handler: Handler
     summary: str
     auth: Auth = "token"
+    # A public route that only a browser extension may call (pairing: the handler then applies the allow-list).
+    extension_only: bool = False
     body: type[BaseModel] | None = None
     multipart: dict[str, Any] | None = None  # schema of a multipart/form-data body
     response: type[BaseModel] | None = None
@@ -51,12 +53,19 @@ class Route:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+CASE_ID = Param("case_id", "path", {"type": "integer", "minimum": 1}, "案子编号")
+EVIDENCE_ID = Param("evidence_id", "path", {"type": "integer", "minimum": 1}, "凭证编号")
+
+
 class BadRequest(Exception):
-    def __init__(self, status: int, message: str, detail: list[Any] | None = None) -> None:
+    """The HTTP request itself is unusable (body, path, content type): the server's own refusal."""
+
+    def __init__(self, status: int, message: str, detail: list[Any] | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.detail = detail or []
+        self.code = code
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:
@@ -116,10 +125,9 @@ def guarded(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except BadRequest as exc:
-            return error_response(exc.status, exc.message, exc.detail)
-        except CaseError as exc:
-            extra: dict[str, Any] = {"code": exc.code} if exc.code else {}
-            return error_response(exc.status, exc.message, exc.detail, **extra)
+            return error_response(exc.status, exc.message, exc.detail, code=exc.code)
+        except DomainError as exc:
+            return domain_response(exc)
 
     wrapper.__name__ = handler.__name__
     wrapper.__doc__ = handler.__doc__

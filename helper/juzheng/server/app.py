@@ -6,18 +6,31 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
 from ..runtime import Runtime
-from .context import RUNTIME
+from .context import OPENAPI, RUNTIME
 from .errors import error_middleware
 from .events_ws import close_event_sockets, event_hub_context
-from .routes import add_routes
-from .security import JSON_LIMIT, on_response_prepare, security_middleware
+from .openapi import openapi_document
+from .routes import ROUTES, add_routes
+from .security import JSON_LIMIT, ROUTE_POLICY, RoutePolicy, on_response_prepare, security_middleware
 
 log = logging.getLogger(__name__)
 LEVEL_CHECK_SECONDS = 30.0
+_POLICY = RoutePolicy.of(ROUTES)
+
+
+_openapi_built: list[dict[str, Any]] = []
+
+
+def _openapi() -> dict[str, Any]:
+    """Built on first request, not at start-up: pydantic's schema generation takes a while."""
+    if not _openapi_built:
+        _openapi_built.append(openapi_document(ROUTES))
+    return _openapi_built[0]
 
 
 def create_app(runtime: Runtime, *, manage_runtime: bool = True, level_check_seconds: float = LEVEL_CHECK_SECONDS) -> web.Application:
@@ -25,6 +38,8 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True, level_check_sec
     # The error middleware is outermost so that refusals and bugs alike leave as JSON.
     app = web.Application(middlewares=[error_middleware, security_middleware], client_max_size=JSON_LIMIT)
     app[RUNTIME] = runtime
+    app[ROUTE_POLICY] = _POLICY
+    app[OPENAPI] = _openapi
     add_routes(app)
     app.on_response_prepare.append(on_response_prepare)
     if manage_runtime:

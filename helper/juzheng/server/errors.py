@@ -1,4 +1,8 @@
-"""Every error the API sends has one shape: ``{"error": "<zh-CN message>", "detail": [...]}``."""
+"""Every error the API sends has one shape: ``{"error": "<zh-CN message>", "detail": [...], "code": "<stable>"}``.
+
+``HTTP_STATUS`` is the one place a domain error (:mod:`juzheng.errors`) becomes an HTTP status;
+clients act on ``code``, never on the wording of ``error``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..store import StateUnavailable
+from ..errors import Conflict, DomainError, Invalid, NotFound, RateLimited, Refused, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,36 @@ _REASONS = {
 }
 
 
-def error_response(status: int, message: str, detail: list[Any] | None = None, *, auth: bool = False, **extra: Any) -> web.Response:
-    body = {"error": message, "detail": detail or [], **extra}
+# Domain error type -> HTTP status; a subclass takes its nearest listed base.
+HTTP_STATUS: dict[type[DomainError], int] = {
+    Invalid: 400,
+    Refused: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
+    Unavailable: 503,
+}
+# The code of an error the server itself sends without a more specific one.
+_CODES = {
+    400: "invalid_request", 401: "auth_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 412: "api_version_mismatch", 413: "too_large", 415: "unsupported_media_type",
+    429: "rate_limited", 500: "internal_error", 503: "unavailable",
+}
+
+
+def status_of(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def domain_response(exc: DomainError) -> web.Response:
+    return error_response(status_of(exc), exc.message, exc.detail, code=exc.code, **exc.extra())
+
+
+def error_response(status: int, message: str, detail: list[Any] | None = None, *, auth: bool = False, code: str | None = None, **extra: Any) -> web.Response:
+    body = {"error": message, "detail": detail or [], "code": code or _CODES.get(status, "error"), **extra}
     response = web.Response(
         status=status, body=json.dumps(body, ensure_ascii=False, default=str).encode(), content_type="application/json"
     )
@@ -62,8 +94,8 @@ async def error_middleware(request: web.Request, handler: Callable[[web.Request]
         return response
     except ConnectionResetError:
         raise
-    except StateUnavailable as exc:
-        return error_response(503, exc.message, code=exc.code)
+    except DomainError as exc:  # a refusal no handler turned into a response itself
+        return domain_response(exc)
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(500, "本地助手内部错误，已记录日志。请重试；若反复出现请反馈。")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,12 +26,9 @@ ERROR_TEXT = {
 }
 
 
-@lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
-    from .routes import ROUTES
-
+def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
     models: set[type[BaseModel]] = {ErrorBody, EventMessage}
-    for route in ROUTES:
+    for route in routes:
         models.update(m for m in (route.body, route.response) if m is not None)
     ordered = sorted(models, key=lambda m: m.__name__)
     keys: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in ordered] + [(m, "serialization") for m in ordered]
@@ -42,7 +39,7 @@ def openapi_document() -> dict[str, Any]:
         return refs[(model, mode)]
 
     paths: dict[str, Any] = {}
-    for route in ROUTES:
+    for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, ref)
     return {
         "openapi": "3.1.0",

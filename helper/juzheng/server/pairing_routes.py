@@ -17,7 +17,7 @@ from ..pairing import PairingError
 from ..pairing.asks import PairingAsks, expires_at
 from .api import BadRequest, in_thread, json_response, read_model
 from .context import RUNTIME
-from .errors import error_response
+from .errors import domain_response, error_response
 
 
 class PairRequest(BaseModel):
@@ -70,8 +70,7 @@ def _asks(request: web.Request) -> PairingAsks:
 
 
 def _refused(exc: PairingError) -> web.Response:
-    code = {403: "pair_refused", 404: "pair_unknown", 429: "pair_rate_limited"}.get(exc.status, "pair_error")
-    return error_response(exc.status, exc.message, attempts_left=exc.attempts_left, code=code)
+    return domain_response(exc)
 
 
 def _allowed(request: web.Request) -> web.Response | None:

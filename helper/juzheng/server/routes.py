@@ -21,8 +21,8 @@ from ..cases import (
     FocusRequest,
     TextEvidenceRequest,
 )
-from .api import BadRequest, Param, Route, guarded, in_thread, json_response, path_int, read_model
-from .context import RUNTIME
+from .api import CASE_ID, EVIDENCE_ID, BadRequest, Param, Route, guarded, in_thread, json_response, path_int, read_model
+from .context import OPENAPI, RUNTIME
 from .errors import error_response
 from .events_ws import events_handler
 from .pairing_routes import (
@@ -42,10 +42,7 @@ from .pairing_routes import (
 )
 from .schemas import Focus, Health, PairCode, Revoked, RulesResponse, Ticket
 from .security import UPLOAD_LIMIT
-
-CASE_ID = Param("case_id", "path", {"type": "integer", "minimum": 1}, "案子编号")
-EVIDENCE_ID = Param("evidence_id", "path", {"type": "integer", "minimum": 1}, "凭证编号")
-
+from .submit_routes import SUBMIT_ROUTES
 
 # -- health, rules, pairing -------------------------------------------------------------------
 async def health(request: web.Request) -> web.Response:
@@ -57,15 +54,16 @@ async def health(request: web.Request) -> web.Response:
             rules_digest=rt.rules.digest,
             rules_error=rt.rules.error,
             paired=bool(rt.paired_origins),
+            notifies=rt.notifies,
             problems=rt.store.problems(),
         )
     )
 
 
 async def openapi(request: web.Request) -> web.Response:
-    from .openapi import openapi_document
-
-    return json_response(openapi_document())
+    # The document is built from the table by the app (server/app.py): this module and openapi.py
+    # need not know each other.
+    return json_response(request.app[OPENAPI]())
 
 
 _rules_cache: dict[str, bytes] = {}
@@ -269,13 +267,13 @@ UPLOAD_SCHEMA = {
     "properties": {"kind": {"type": "string", "description": "凭证类型 ID"}, "file": {"type": "string", "format": "binary"}},
 }
 
-ROUTES: list[Route] = [
+CORE_ROUTES: list[Route] = [
     Route("GET", "/api/health", health, "助手状态、版本、规则摘要、是否已配对", auth="public", response=Health),
     Route("GET", "/api/openapi.json", openapi, "本接口文档（OpenAPI 3.1）", auth="public"),
     Route("GET", "/api/rules", rules, "规则库（含页面适配器 pages 与凭证类型 kinds）", response=RulesResponse),
-    Route("POST", "/api/pair", pair, "用配对码换取令牌（仅举证助手扩展或卖家允许的扩展）", auth="public", body=PairRequest, response=PairResponse, errors=(403, 429)),
-    Route("POST", "/api/pair/ask", ask, "请求配对：助手请卖家在电脑上确认（允许/拒绝）", auth="public", body=AskRequest, response=AskCreated, status=201, errors=(403, 429)),
-    Route("POST", "/api/pair/ask/status", ask_status, "查询配对请求：等待中、已允许（附令牌，只给一次）或已拒绝", auth="public",
+    Route("POST", "/api/pair", pair, "用配对码换取令牌（仅举证助手扩展或卖家允许的扩展）", auth="public", extension_only=True, body=PairRequest, response=PairResponse, errors=(403, 429)),
+    Route("POST", "/api/pair/ask", ask, "请求配对：助手请卖家在电脑上确认（允许/拒绝）", auth="public", extension_only=True, body=AskRequest, response=AskCreated, status=201, errors=(403, 429)),
+    Route("POST", "/api/pair/ask/status", ask_status, "查询配对请求：等待中、已允许（附令牌，只给一次）或已拒绝", auth="public", extension_only=True,
           body=AskStatusRequest, response=AskStatus, errors=(403, 404)),
     Route("POST", "/api/pair/code", pair_code, "生成一次性配对码（仅本机命令行）", auth="admin", response=PairCode),
     Route("POST", "/api/pair/revoke", pair_revoke, "作废全部令牌（仅本机命令行）", auth="admin", response=Revoked),
@@ -303,10 +301,9 @@ ROUTES: list[Route] = [
     Route("POST", "/api/focus", focus, "卖家正在查看的案子（整理器据此归档无订单号的文件）", body=FocusRequest, response=Focus, errors=(400, 404)),
 ]
 
-
-from .submit_routes import SUBMIT_ROUTES  # noqa: E402 (after the table it extends)
-
-ROUTES.extend(SUBMIT_ROUTES)
+# Every endpoint of the API, the one declaration that registers handlers, writes OpenAPI and sets
+# the security middleware's policy.
+ROUTES: list[Route] = [*CORE_ROUTES, *SUBMIT_ROUTES]
 
 
 def add_routes(app: web.Application) -> None:

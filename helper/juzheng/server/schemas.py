@@ -13,7 +13,7 @@ from ..store import StoreProblem
 class ErrorBody(BaseModel):
     error: str = Field(description="给卖家看的中文说明")
     detail: list[Any] = Field(default_factory=list, description="pydantic 校验错误（400 时）")
-    code: str | None = Field(default=None, description="部分错误的稳定代码，例如 no_live_case（售后已结束，不建案）")
+    code: str = Field(description="错误的稳定代码，客户端据此判断（例如 no_live_case 售后已结束不建案、origin_not_paired 扩展未配对），不要匹配 error 的文字")
 
 
 class Health(BaseModel):
@@ -23,6 +23,7 @@ class Health(BaseModel):
     rules_digest: str
     rules_error: str | None
     paired: bool
+    notifies: bool = Field(default=False, description="助手自己发送截止提醒（桌面通知或托盘气泡）；为 true 时扩展不再重复提醒")
     problems: list[StoreProblem] = Field(default_factory=list, description="数据目录或数据库的问题（已满、只读、数据库损坏后已重建），卖家可据此处理")
 
 

@@ -10,8 +10,10 @@ needs is decided from the *canonical* method and path, never from what the route
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from functools import lru_cache
-from collections.abc import Awaitable, Callable
+from typing import Protocol
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -22,11 +24,46 @@ from .errors import error_response
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# Pairing routes: public, but only for an extension origin (the handlers then apply the allow-list).
-PAIRING = {("POST", "/api/pair"), ("POST", "/api/pair/ask"), ("POST", "/api/pair/ask/status")}
-PUBLIC = {("GET", "/api/health"), ("GET", "/api/openapi.json"), *PAIRING}
-TICKET = {("GET", "/api/events")}
-ADMIN = {("POST", "/api/pair/code"), ("POST", "/api/pair/revoke"), ("POST", "/api/pair/page")}
+Key = tuple[str, str]  # (method, canonical path)
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    """Which credential each route needs, as the route table (``ROUTES``) declares it. A route not
+    named here needs a pairing token: forgetting to declare one fails closed."""
+
+    public: frozenset[Key]
+    pairing: frozenset[Key]  # public, but only for an extension origin
+    ticket: frozenset[Key]
+    admin: frozenset[Key]
+
+    @classmethod
+    def of(cls, routes: Iterable[RouteLike]) -> RoutePolicy:
+        sets: dict[str, set[Key]] = {"public": set(), "pairing": set(), "ticket": set(), "admin": set()}
+        for route in routes:
+            if route.auth == "token":
+                continue
+            if "{" in route.path:  # the middleware matches literal paths: a template would never match
+                raise ValueError(f"{route.method} {route.path}: only literal paths can be {route.auth}")
+            key = (route.method.upper(), route.path)
+            sets[route.auth].add(key)
+            if route.extension_only:
+                sets["pairing"].add(key)
+        return cls(**{name: frozenset(keys) for name, keys in sets.items()})
+
+
+class RouteLike(Protocol):
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def auth(self) -> str: ...
+    @property
+    def extension_only(self) -> bool: ...
+
+
+ROUTE_POLICY = web.AppKey("route_policy", RoutePolicy)
 EXTENSION_ORIGIN = re.compile(r"^(chrome-extension|moz-extension)://[a-z0-9][a-z0-9._-]{0,127}$")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
@@ -86,13 +123,14 @@ def local_port(request: web.Request) -> int | None:
 @web.middleware
 async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
+    policy = request.app[ROUTE_POLICY]
     method = request.method.upper()
     path = canonical_path(request.raw_path)
     raw = request.raw_path.split("?", 1)[0]
 
     port = local_port(request)
     if port is None or not allowed_host(request.headers.get("Host"), port):
-        return error_response(403, "Host 不被接受：只接受 127.0.0.1、localhost 或 [::1] 加本端口（防止 DNS 重绑定）")
+        return error_response(403, "Host 不被接受：只接受 127.0.0.1、localhost 或 [::1] 加本端口（防止 DNS 重绑定）", code="host_refused")
 
     origin = request.headers.get("Origin")
     if web_page_probe(origin, request.headers.get("Sec-Fetch-Site")):
@@ -101,52 +139,52 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
         # connection without a word looks the same to it as a port where nothing listens.
         if request.transport is not None:
             request.transport.abort()
-        return error_response(403, "网页不能访问本地助手")
+        return error_response(403, "网页不能访问本地助手", code="web_page_refused")
     key = (method if method != "HEAD" else "GET", path)
     if origin is not None:
         if not EXTENSION_ORIGIN.match(origin):
-            return error_response(403, "网页不能访问本地助手（Origin 被拒绝）")
-        if key in ADMIN:
-            return error_response(403, "该操作只能由本机命令行 juzheng pair 发起")
+            return error_response(403, "网页不能访问本地助手（Origin 被拒绝）", code="origin_refused")
+        if key in policy.admin:
+            return error_response(403, "该操作只能由本机命令行 juzheng pair 发起", code="admin_only")
         paired = runtime.paired_origins
-        if key not in PAIRING and paired and origin not in paired:
-            return error_response(403, "该扩展未与本地助手配对（Origin 与已配对的扩展不一致）")
+        if key not in policy.pairing and paired and origin not in paired:
+            return error_response(403, "该扩展未与本地助手配对（Origin 与已配对的扩展不一致）", code="origin_not_paired")
 
     if method == "OPTIONS":
         # Preflight: answered only for the paired extension (the service worker needs none).
         if origin is not None and origin in runtime.paired_origins:
             return web.Response(status=204)
-        return error_response(403, "跨域预检只对已配对的扩展开放")
+        return error_response(403, "跨域预检只对已配对的扩展开放", code="preflight_refused")
 
     api = request.headers.get("X-Juzheng-Api")
     if api is not None:
         problem = api_version_problem(api)
         if problem:
-            return error_response(412, problem)
+            return error_response(412, problem, code="api_version_mismatch")
 
     length = request.content_length
     limit = UPLOAD_LIMIT if UPLOAD_PATH.match(path) else JSON_LIMIT
     if length is not None and length > limit:
-        return error_response(413, f"请求体过大（{length} 字节），上限 {limit // (1024 * 1024)} MB")
+        return error_response(413, f"请求体过大（{length} 字节），上限 {limit // (1024 * 1024)} MB", code="too_large")
 
-    if key in PUBLIC:
-        if key in PAIRING and origin is None:
-            return error_response(403, "配对只接受来自浏览器扩展的请求")
-    elif key in TICKET:
+    if key in policy.public:
+        if key in policy.pairing and origin is None:
+            return error_response(403, "配对只接受来自浏览器扩展的请求", code="pairing_needs_extension")
+    elif key in policy.ticket:
         ticket = request.query.get("ticket", "")
         if not ticket or not runtime.auth.use_ticket(ticket):
-            return error_response(401, "事件连接需要有效的一次性 ticket（先 POST /api/events/ticket）", auth=True)
-    elif key in ADMIN:
+            return error_response(401, "事件连接需要有效的一次性 ticket（先 POST /api/events/ticket）", auth=True, code="ticket_required")
+    elif key in policy.admin:
         token = bearer(request)
         if token is None or not runtime.auth.check_admin(token):
-            return error_response(401, "需要本机管理令牌（由 juzheng pair 自动提供）", auth=True)
+            return error_response(401, "需要本机管理令牌（由 juzheng pair 自动提供）", auth=True, code="admin_token_required")
     else:
         token = bearer(request)
         if token is None or not runtime.auth.check_token(token):
-            return error_response(401, "需要配对令牌：请在扩展的选项页点「开始配对」", auth=True)
+            return error_response(401, "需要配对令牌：请在扩展的选项页点「开始配对」", auth=True, code="token_required")
 
     if path != raw:
-        return error_response(400, f"请求路径不规范（含 //、. 或编码的分隔符），请使用 {path}")
+        return error_response(400, f"请求路径不规范（含 //、. 或编码的分隔符），请使用 {path}", code="path_not_canonical")
     return await handler(request)
 
 

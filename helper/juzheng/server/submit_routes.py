@@ -1,5 +1,5 @@
 """Routes of the way from the folder to the platform: the packet to attach, the export, the inbox
-offer and giving a file its kind. Appended to the route table by :mod:`.routes`.
+offer and giving a file its kind. Part of the route table :data:`.routes.ROUTES`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,9 @@ from ..cases.submit import (
     set_kind,
 )
 from ..evidence.offer import InboxOffer, OfferAnswer
-from ..focus import FOCUS_SETTING, read_focus
-from .api import Param, Route, in_thread, json_response, path_int, read_model
+from ..focus import load_focus
+from .api import CASE_ID, EVIDENCE_ID, Route, in_thread, json_response, path_int, read_model
 from .context import RUNTIME
-
-CASE_ID = Param("case_id", "path", {"type": "integer", "minimum": 1}, "案子编号")
-EVIDENCE_ID = Param("evidence_id", "path", {"type": "integer", "minimum": 1}, "凭证编号")
-
 
 async def packet(request: web.Request) -> web.Response:
     case_id = path_int(request, "case_id")
@@ -72,7 +68,7 @@ class FocusNow(BaseModel):
 
 async def get_focus(request: web.Request) -> web.Response:
     cases = request.app[RUNTIME].cases
-    state = read_focus(await in_thread(cases.store.get_setting, FOCUS_SETTING))
+    state = await in_thread(load_focus, cases.store)
     if state is None or state.ended_at is not None:
         return json_response(FocusNow(case_id=None, active=False))
     return json_response(FocusNow(case_id=state.case_id, since=state.since, at=state.at, active=state.active(cases.clock())))

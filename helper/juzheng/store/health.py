@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pydantic import BaseModel
+from ..errors import Unavailable
 
 RECOVERED_SETTING = "store.recovered"
 RECOVERED_SHOWN_FOR = timedelta(days=3)  # long enough for the seller to see it at least once
@@ -43,13 +44,11 @@ class StoreProblem(BaseModel):
     message: str  # zh-CN, for the seller
 
 
-class StateUnavailable(Exception):
+class StateUnavailable(Unavailable):
     """The state directory refused a write (full, read-only): say so, never a generic 500."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 def full_message(state_dir: Path) -> str:

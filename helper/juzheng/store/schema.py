@@ -137,8 +137,65 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (case_id, kind, field_id)
     )
     """,
-    # 5 comes from another branch (the settings tables); this stand-in keeps the numbering until it lands.
-    "-- 5: reserved",
+    # 5: the last JSON blobs of settings get tables: the case in focus (one row), the files undo put
+    # back into the inbox (held until they change), the inbox files a seller declined for a case,
+    # and the (case, level) notifications already sent. Existing blob values move over.
+    """
+    CREATE TABLE focus (
+        id INTEGER PRIMARY KEY CHECK (id = 1),              -- at most one case is in focus
+        case_id INTEGER NOT NULL,
+        at TEXT NOT NULL,                                   -- last renewal
+        since TEXT NOT NULL,                                -- when this look at the case began
+        ended_at TEXT                                       -- the case's tab closed
+    );
+    -- Every blob is read through CASE guards: a value that is not what it should be is skipped,
+    -- never an error (a failing migration would leave the helper without its database).
+    INSERT OR IGNORE INTO focus (id, case_id, at, since, ended_at)
+        SELECT 1, json_extract(v, '$.case_id'), json_extract(v, '$.at'),
+               COALESCE(json_extract(v, '$.since'), json_extract(v, '$.at')), json_extract(v, '$.ended_at')
+        FROM (SELECT CASE WHEN json_valid(value) AND json_type(value) = 'object' THEN value ELSE '{}' END AS v
+              FROM settings WHERE key = 'focus')
+        WHERE json_type(v, '$.case_id') = 'integer' AND json_type(v, '$.at') = 'text';
+    DELETE FROM settings WHERE key = 'focus';
+    CREATE TABLE held_files (
+        path TEXT PRIMARY KEY,                              -- absolute, as the watcher reports it
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO held_files (path, size, mtime_ns)
+        SELECT json_extract(m, '$[0]'), json_extract(m, '$[1]'), json_extract(m, '$[2]')
+        FROM (SELECT CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END AS m
+              FROM settings s, json_each(CASE WHEN json_valid(s.value) THEN s.value ELSE '[]' END) j
+              WHERE s.key = 'evidence.held')
+        WHERE json_type(m, '$[0]') = 'text' AND json_type(m, '$[1]') = 'integer' AND json_type(m, '$[2]') = 'integer';
+    DELETE FROM settings WHERE key = 'evidence.held';
+    CREATE TABLE declined_offers (
+        case_id INTEGER NOT NULL,
+        path TEXT NOT NULL,                                 -- relative to the evidence root
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        PRIMARY KEY (case_id, path, size, mtime_ns)
+    );
+    INSERT OR IGNORE INTO declined_offers (case_id, path, size, mtime_ns)
+        SELECT case_id, json_extract(m, '$[0]'), json_extract(m, '$[1]'), json_extract(m, '$[2]')
+        FROM (SELECT CAST(c.key AS INTEGER) AS case_id, CASE WHEN f.type = 'array' THEN f.value ELSE '[]' END AS m
+              FROM settings s, json_each(CASE WHEN json_valid(s.value) THEN s.value ELSE '{}' END) c,
+                   json_each(CASE WHEN c.type = 'array' THEN c.value ELSE '[]' END) f
+              WHERE s.key = 'evidence.offer_declined')
+        WHERE json_type(m, '$[0]') = 'text' AND json_type(m, '$[1]') = 'integer' AND json_type(m, '$[2]') = 'integer';
+    DELETE FROM settings WHERE key = 'evidence.offer_declined';
+    CREATE TABLE notified_levels (
+        case_id INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        PRIMARY KEY (case_id, level)
+    );
+    INSERT OR IGNORE INTO notified_levels (case_id, level)
+        SELECT CAST(c.key AS INTEGER), l.value
+        FROM settings s, json_each(CASE WHEN json_valid(s.value) THEN s.value ELSE '{}' END) c,
+             json_each(CASE WHEN c.type = 'array' THEN c.value ELSE '[]' END) l
+        WHERE s.key = 'notified_levels' AND l.type = 'text';
+    DELETE FROM settings WHERE key = 'notified_levels'
+    """,
     # 6: links (symlinks, Windows reparse points and .lnk shortcuts) found in order folders. They are
     # never evidence: never hashed, moved or attached, never tick a checklist item; the case view lists
     # them so the seller knows the helper did not read them. (IF NOT EXISTS: harmless whatever

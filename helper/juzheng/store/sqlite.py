@@ -26,6 +26,7 @@ from .health import (
 )
 from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile, StoredEvidence
 from .schema import MIGRATIONS
+from .seller_state import SellerStateMixin
 from .summaries import SummaryStoreMixin
 
 _CASE_FIELDS = (
@@ -111,7 +112,7 @@ def _evidence(row: sqlite3.Row) -> StoredEvidence | None:
         return None
 
 
-class SqliteStore(SummaryStoreMixin):
+class SqliteStore(SummaryStoreMixin, SellerStateMixin):
     def __init__(self, path: Path | str, *, repair: bool = True) -> None:
         """``repair``: a damaged file is kept aside and replaced by a fresh database with whatever
         rows could be read (the helper); without it the damage is only reported (``juzheng status``,

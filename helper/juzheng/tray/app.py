@@ -132,7 +132,7 @@ class TrayController:
         self._shown: tuple[str, str, tuple] | None = None
         self._x11 = False
         if notifier is not None and getattr(notifier, "fallback", "absent") is None:
-            notifier.fallback = self._balloon
+            notifier.fallback = self.balloon
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -428,12 +428,12 @@ class TrayController:
                 return True
         except Exception:
             log.warning("desktop notification failed", exc_info=True)
-        if self._balloon(notice):
+        if self.balloon(notice):
             return True
         log.warning("%s：%s", title, body)
         return False
 
-    def _balloon(self, notice: Any) -> bool:
+    def balloon(self, notice: Any) -> bool:
         icon = self._icon
         if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):
             return False

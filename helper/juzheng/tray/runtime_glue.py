@@ -1,7 +1,7 @@
 """``start_tray(runtime)``: the tray, its menu actions and the level notifier, built from a Runtime.
 
 This is the only tray module that knows the runtime's parts (cases, evidence, auth, store); it
-reaches them through attributes only, so the tray never imports server internals.
+reaches them through the Runtime's typed attributes, so the tray never imports server internals.
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import desktop
-from ..notify import DesktopSender, LevelNotifier
+from ..notify import LevelNotifier
 from ..paths import INBOX
 from ..store import utcnow
 from ..store.health import PROBLEM_LABELS
 from .app import TrayActions, TrayController
 from .state import CaseDeadline, PairAskEntry, PairedBrowserEntry, TrayInputs
+
+if TYPE_CHECKING:  # the runtime imports every part of the helper; the tray needs only its type
+    from ..evidence import EvidenceService
+    from ..runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +31,7 @@ log = logging.getLogger(__name__)
 PAUSED_SETTING = "sorting_paused"
 
 
-def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable[[], datetime] = utcnow) -> TrayInputs:
+def runtime_inputs(runtime: Runtime, *, helper_running: bool = True, clock: Callable[[], datetime] = utcnow) -> TrayInputs:
     """The tray's inputs from a live runtime: open cases' levels (CaseService), inbox, pause, rules."""
     cases = [
         CaseDeadline(
@@ -40,7 +44,7 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
     if evidence is not None:
         status = evidence.status()
         paused, pending = status.paused, len(status.pending)
-        reader = getattr(status, "reader", None)
+        reader = status.reader
         reading = reader.queued + (1 if reader.reading else 0) if reader is not None else 0
     else:
         paused, pending = False, len(runtime.store.list_pending())
@@ -50,7 +54,7 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
         cases=cases,
         pending=pending,
         paused=paused,
-        rules_error=getattr(runtime.rules, "error", None),
+        rules_error=runtime.rules.error,
         helper_running=helper_running,
         sorter_available=evidence is not None,
         can_undo=evidence is not None and bool(runtime.store.last_batches(1)),
@@ -64,7 +68,7 @@ def runtime_inputs(runtime: Any, *, helper_running: bool = True, clock: Callable
     )
 
 
-def runtime_actions(runtime: Any, quit: Callable[[], None] | None = None) -> TrayActions:
+def runtime_actions(runtime: Runtime, quit: Callable[[], None] | None = None) -> TrayActions:
     """The menu's callbacks over a runtime. ``quit`` defaults to SIGINT to this process, which
     ``juzheng serve`` already handles as a clean stop on every OS."""
 
@@ -79,19 +83,22 @@ def runtime_actions(runtime: Any, quit: Callable[[], None] | None = None) -> Tra
         return f"配对码：{issued.code}（10 分钟内有效，只能使用一次）。请在浏览器扩展的「选项」页面输入这 6 位数字。"
 
     def open_status() -> str | None:
-        page = getattr(runtime, "status_page", None)
+        page = runtime.status_page
         if page is None:
             return show_pairing_code()  # no status page: the code path still pairs
         desktop.open_url(page.one_time_url())
         return None
 
     def revoke_browser(browser_id: str) -> str:
-        names = {b.id: b.name for b in runtime.auth.browsers.list()}
+        browsers = runtime.auth.browsers
+        names = {b.id: b.name for b in (browsers.list() if browsers is not None else [])}
         if not runtime.revoke_browser(browser_id):
             return "这个浏览器已经撤销过了。"
         return f"已撤销「{names.get(browser_id, '浏览器')}」：它需要重新配对才能连接本机助手。"
 
     def answer_ask(ask_id: str, allow: bool) -> str:
+        if runtime.asks is None:
+            raise RuntimeError("配对请求服务未启用")
         ask = runtime.asks.answer(ask_id, allow)
         who = f"{ask.extension_label}（{ask.browser_name}）"
         return f"已允许 {who} 连接本机助手。" if allow else f"已拒绝 {who} 的配对请求。"
@@ -131,7 +138,7 @@ def runtime_actions(runtime: Any, quit: Callable[[], None] | None = None) -> Tra
     )
 
 
-def on_pairing_ask(runtime: Any, controller: TrayController, *, open_url: Callable[[str], Any] | None = None) -> Callable[[Any], None]:
+def on_pairing_ask(runtime: Runtime, controller: TrayController, *, open_url: Callable[[str], Any] | None = None) -> Callable[[Any], None]:
     """A new pairing ask: say so (notification / balloon), refresh the menu, and open the status
     page where 允许/拒绝 are, unless one is already open and will show it by itself."""
 
@@ -140,7 +147,7 @@ def on_pairing_ask(runtime: Any, controller: TrayController, *, open_url: Callab
         if ask.state != "pending":
             return
         controller.message("举证助手：配对请求", f"{ask.question}（{ask.browser_name}）请在弹出的页面或托盘菜单「配对请求」中选择允许或拒绝。")
-        page = getattr(runtime, "status_page", None)
+        page = runtime.status_page
         if page is not None and controller.show_icon and not page.recently_viewed():
             try:
                 (open_url or desktop.open_url)(page.one_time_url())
@@ -150,14 +157,14 @@ def on_pairing_ask(runtime: Any, controller: TrayController, *, open_url: Callab
     return listener
 
 
-def _require_sorter(runtime: Any) -> Any:
+def _require_sorter(runtime: Runtime) -> EvidenceService:
     if runtime.evidence is None:
         raise RuntimeError("证据文件夹整理服务未启用")
     return runtime.evidence
 
 
 def start_tray(
-    runtime: Any,
+    runtime: Runtime,
     *,
     show_icon: bool = True,
     quit: Callable[[], None] | None = None,
@@ -173,8 +180,11 @@ def start_tray(
     if runtime.evidence is not None and runtime.store.get_setting(PAUSED_SETTING) == "1":
         runtime.evidence.pause()
         log.info("证据整理处于暂停状态（托盘菜单「恢复整理」可恢复）")
-    if notifier is None and notify:
-        notifier = LevelNotifier(runtime.store, runtime.cases.view, send=DesktopSender(on_click=_open_url))
+    # The runtime owns the one deadline notifier (it runs without a tray too); the tray only
+    # supplies its balloon as the fallback. A notifier passed in (tests) is driven by the tray.
+    owned = notifier is None
+    if owned and notify:
+        runtime.enable_notifications()
     controller = TrayController(
         lambda: runtime_inputs(runtime),
         runtime_actions(runtime, quit),
@@ -182,13 +192,16 @@ def start_tray(
         show_icon=show_icon,
         refresh_seconds=refresh_seconds,
     )
+    if owned and runtime.notifier is not None and runtime.notifier.fallback is None:
+        runtime.notifier.fallback = controller.balloon
+        controller.cleanups.append(lambda: setattr(runtime.notifier, "fallback", None))
     controller.cleanups.append(runtime.bus.subscribe(controller.on_event))
-    if getattr(runtime, "asks", None) is not None:
+    if runtime.asks is not None:
         controller.cleanups.append(runtime.asks.subscribe(on_pairing_ask(runtime, controller)))
     controller.start()
     # The helper's first level check may have published before this subscription existed; the
     # notifier's memory makes telling about current levels again harmless.
-    if notifier is not None:
+    if notifier is not None and not owned:
         threading.Thread(
             target=lambda: notifier.catch_up((s.id, s.level) for s in runtime.cases.summaries("open")),
             name="juzheng-notify-catch-up",
@@ -196,9 +209,3 @@ def start_tray(
         ).start()
     return controller
 
-
-def _open_url(url: str) -> None:
-    import webbrowser
-
-    if url.startswith(("https://", "http://")):
-        webbrowser.open(url)

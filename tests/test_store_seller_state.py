@@ -1,0 +1,81 @@
+"""Migration 5: the settings blobs of focus, held files, declined offers and sent notifications
+become tables, and a database written by an older helper keeps what those blobs said."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from juzheng.focus import load_focus
+from juzheng.store import open_store
+from juzheng.store.schema import MIGRATIONS
+from juzheng.store import DB_NAME
+
+
+def test_old_blobs_move_to_their_tables(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    db = sqlite3.connect(state / DB_NAME)
+    for number, script in enumerate(MIGRATIONS[:4], start=1):  # a database of the helper before migration 5
+        db.executescript(script)
+        db.execute(f"PRAGMA user_version={number}")
+    db.execute("INSERT INTO cases (platform, order_id, created_at, updated_at) VALUES ('pinduoduo', '1-2', 'x', 'x')")
+    blobs = {
+        "focus": {"case_id": 1, "at": "2026-11-30T08:00:00+00:00"},  # written before focus had "since"
+        "evidence.held": [["/证据/收件箱/放回.jpg", 12, 1700000000000000000], "not a mark"],
+        "evidence.offer_declined": {"1": [["收件箱/a.jpg", 3, 5], ["收件箱/b.jpg", 4, 6]], "2": "garbage"},
+        "notified_levels": {"1": ["warn", "urgent"], "7": ["warn"], "8": "x"},
+    }
+    db.executemany("INSERT INTO settings VALUES (?, ?)", [(k, json.dumps(v, ensure_ascii=False)) for k, v in blobs.items()])
+    db.execute("INSERT INTO settings VALUES ('sorting_paused', '1')")
+    db.execute("INSERT INTO settings VALUES ('paired_origin', 'chrome-extension://abc')")  # not JSON at all
+    db.commit()
+    db.close()
+
+    store = open_store(state)
+    try:
+        assert store.schema_version >= 5
+        focus = load_focus(store)
+        assert focus is not None and focus.case_id == 1 and focus.since == focus.at and focus.ended_at is None
+        assert store.held_files() == {("/证据/收件箱/放回.jpg", 12, 1700000000000000000)}
+        assert store.declined_offers(1) == {("收件箱/a.jpg", 3, 5), ("收件箱/b.jpg", 4, 6)} and store.declined_offers(2) == set()
+        assert store.notified_levels() == {1: ["warn", "urgent"], 7: ["warn"]}
+        for key in blobs:
+            assert store.get_setting(key) is None, key
+        assert store.get_setting("sorting_paused") == "1"  # plain values stay settings
+    finally:
+        store.close()
+
+
+def test_a_fresh_store_remembers_in_tables(tmp_path):
+    store = open_store(tmp_path / "state")
+    try:
+        assert load_focus(store) is None and store.held_files() == set() and store.notified_levels() == {}
+        store.set_held_files([("/a", 1, 2), ("/b", 3, 4)])
+        store.set_held_files([("/b", 3, 4)])
+        assert store.held_files() == {("/b", 3, 4)}
+        store.decline_offers(3, [("收件箱/x.jpg", 1, 1)])
+        store.decline_offers(3, [("收件箱/x.jpg", 1, 1)])
+        assert store.declined_offers(3) == {("收件箱/x.jpg", 1, 1)}
+    finally:
+        store.close()
+
+
+def test_unreadable_blobs_are_dropped_not_fatal(tmp_path):
+    """A blob that is not JSON must not fail the migration (which would set the database aside)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    db = sqlite3.connect(state / DB_NAME)
+    for number, script in enumerate(MIGRATIONS[:4], start=1):
+        db.executescript(script)
+        db.execute(f"PRAGMA user_version={number}")
+    db.executemany("INSERT INTO settings VALUES (?, ?)", [(k, "{broken") for k in ("focus", "evidence.held", "evidence.offer_declined", "notified_levels")])
+    db.execute("INSERT INTO settings VALUES ('kept', 'yes')")
+    db.commit()
+    db.close()
+    store = open_store(state)
+    try:
+        assert store.get_setting("kept") == "yes"  # the same database, not a fresh one
+        assert load_focus(store) is None and store.held_files() == set() and store.notified_levels() == {}
+    finally:
+        store.close()
