@@ -40,6 +40,7 @@ async def test_health_reports_versions_rules_and_pairing(helper_app):
         "rules_error": None,
         "paired": True,
         "problems": [],
+        "notifies": False,  # this in-process helper has no notifier: the extension notifies
     }
     assert r.headers["X-Juzheng-Version"] == __version__
 
