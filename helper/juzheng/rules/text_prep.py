@@ -22,6 +22,7 @@ _CODES_OR_NOISE = re.compile(_CODES.pattern + "|" + _NOISE.pattern)
 _CLAUSE_WORDS = ("而是", "但是", "只是")
 _CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜]|而是|但是|但|只是|是")
 _TOKEN_BASE = 0xE000  # Unicode private-use area, removed from every text by fold()
+REPORT_GAP = 8  # characters between who states the reason and the verb (「买家一直说」「用户那边反馈」)
 NOTE_HEAD = 10  # characters of a text's opening in which a note's title is looked for
 _ENDS = r",，.。;；!！?？\n|｜"
 _ANY_LABEL = re.compile(r"(?<=\s)[\u4e00-\u9fff]{2,8}\s*[:：]")  # the next 「 标签：」 on the same line
@@ -150,6 +151,20 @@ class TextPrep:
             re.compile("(" + "|".join(map(re.escape, labels)) + r")\s*[:：]\s*") if labels else None
         )
         self.note_titles = [normalise(t) for t in vocabulary.note_titles if normalise(t)]
+        # The dispute's own signals, looked for in the folded text as written (a filler such as 买家说
+        # is one of them). The first one not asked about, denied or part of everyday wording is enough.
+        reasons = {normalise(r) for r in vocabulary.dispute_reasons}
+        for group in vocabulary.groups:
+            if normalise(group.canonical) in reasons:
+                reasons.update(normalise(v) for v in group.variants)
+        cues = {normalise(c) for c in [*vocabulary.dispute_cues, *vocabulary.strong_fields, *reasons] if normalise(c)}
+        patterns = [alternation(sorted(cues))] if cues else []
+        who = [normalise(w) for w in vocabulary.reporters if normalise(w)]
+        says = [normalise(w) for w in vocabulary.reports if normalise(w)]
+        if who and says:
+            patterns.append(f"(?:{alternation(who)})[^{_ENDS}]{{0,{REPORT_GAP}}}?(?:{alternation(says)})")
+        self._cues = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        self._ordinary = [normalise(w) for w in vocabulary.ordinary if normalise(w)]
         self.shop_markers = [(m.shop, set(m.seen_on), [normalise(w) for w in m.words]) for m in vocabulary.shop_markers]
 
     def canonicalise(self, normalised: str) -> str:
@@ -203,9 +218,10 @@ class TextPrep:
         out.append(text[pos:])
         return "".join(out)
 
-    def read(self, text: str, field_weight: float) -> Reading:
-        """The text folded once, synonyms read, then split into field values (weighted) and the rest."""
-        folded = fold(text)
+    def read(self, text: str, field_weight: float, folded: str | None = None) -> Reading:
+        """The text folded once, synonyms read, then split into field values (weighted) and the rest.
+        ``folded``: ``fold(text)`` when the caller has it already."""
+        folded = fold(text) if folded is None else folded
         # Synonyms first, on the text with its punctuation: 没有收到 becomes 未收到 before 没有 is
         # read as a negation, and clause ends stay visible to the negation and question rules.
         canonical = self.canonicalise(folded)
@@ -240,6 +256,32 @@ class TextPrep:
         """A training note or script opens with its title; a platform request or page does not."""
         head = normalise(folded[:40]).replace(" ", "")[:NOTE_HEAD]
         return any(t in head for t in self.note_titles)
+
+    def in_dispute(self, folded: str) -> bool:
+        """Whether the text says an after-sale request or dispute is under way: a cue not in a
+        question, not after a negation in its clause, not inside everyday wording (七天无理由退货).
+        Stops at the first one, so an after-sale page costs little; only a page with none is scanned whole."""
+        if self._cues is None:
+            return True
+        for match in self._cues.finditer(folded):
+            start, end = match.start(), match.end()
+            clause_from, clause_to = _clause_start(folded, start), _clause_end(folded, end)
+            clause = folded[clause_from:clause_to]
+            if self._asking.search(clause):
+                continue
+            if self._negation is not None:
+                denied = self._negation.search(folded, clause_from, end)
+                if denied and denied.start() < start:
+                    continue
+            around = folded[max(0, start - 12) : end + 12]
+            offset = max(0, start - 12)
+            if any(
+                (at := around.find(o)) >= 0 and at + offset <= start and at + offset + len(o) >= end
+                for o in self._ordinary
+            ):
+                continue
+            return True
+        return False
 
     def shop_of(self, platform: str, folded: str) -> str | None:
         """The shop a page of ``platform`` says its case belongs to, when that is another platform."""
