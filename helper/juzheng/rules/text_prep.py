@@ -167,8 +167,8 @@ class TextPrep:
         for group in vocabulary.groups:
             if normalise(group.canonical) in reasons:
                 reasons.update(normalise(v) for v in group.variants)
-        cues = {normalise(c) for c in [*vocabulary.dispute_cues, *vocabulary.strong_fields, *reasons] if normalise(c)}
-        patterns = [alternation(sorted(cues))] if cues else []
+        signals = {normalise(c) for c in [*vocabulary.dispute_cues, *vocabulary.strong_fields, *reasons] if normalise(c)}
+        patterns = [alternation(sorted(signals))] if signals else []
         who = [normalise(w) for w in vocabulary.reporters if normalise(w)]
         says = [normalise(w) for w in vocabulary.reports if normalise(w)]
         if who and says:
