@@ -161,21 +161,27 @@ def test_the_calibration_is_current_and_from_the_tuning_parts_only(capsys):
 
 
 def test_held_out_part_keeps_its_floor(capsys):
-    """Measured on first sight: 40/45 with two wrong scenarios. Later changes made for other reasons
-    (n-grams no longer cross spaces, a page's repeats count once, field values end at the next
-    label) lifted it to 42/45 with one; this guards that figure, and the strict xfail below records
-    that the target is not reached."""
+    """Measured once, on first sight, with the code it was written before: 69/74 = 93.2 %, one wrong
+    scenario (a Pinduoduo status line 「商家拒绝原因：未收到退回商品 ｜ 退货物流：已签收」 read as
+    return_damaged_signed), every one of the 25 no-case texts right. Four abstained: a traditional-
+    character text (投訴 is not 投诉, so no dispute cue was found), two close calls and one nearer the
+    everyday wording. This guards that figure; the strict xfail below records that the target is
+    not reached."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
-    assert report.share >= 0.9, report.render("留出部分")
+    assert report.share >= 69 / 74, report.render("留出部分")
     assert len(report.wrong_scenarios) <= 1, report.render("留出部分")
+    assert report.by_kind["none"] == [25, 25], report.render("留出部分")
     for kind in ("request", "status", "colloquial", "page", "none"):
         right, total = report.by_kind[kind]
         assert total and right / total >= 0.75, (kind, report.render("留出部分"))
 
 
-@pytest.mark.xfail(strict=True, reason="留出部分 42/45、1 个误判（首测 40/45、2 个）：尚未达到 95 % 且无误判的目标")
+@pytest.mark.xfail(
+    strict=True,
+    reason="留出部分（第五份）首测 69/74 = 93.2 %、1 个误判（退货未收到 → 影响二次销售已签收）：尚未达到 95 % 且无误判的目标",
+)
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
     assert report.share >= 0.95 and not report.wrong_scenarios, report.render("留出部分")
