@@ -198,7 +198,7 @@ def calibrated(rulebook: Rulebook, raw: float) -> float:
 def _deciding_words(pieces, query: dict[str, float], doc: dict[str, float], limit: int = 6) -> list[str]:
     """The matched grams grown into the runs of text around them whose bigrams all occur in the
     scenario's description, most telling first. Grows from the matches, never walks the page."""
-    seeds = sorted((g for g in query if g in doc), key=lambda g: (-doc[g] * query[g], g))[:MAX_SEEDS]
+    seeds = sorted(query.keys() & doc.keys(), key=lambda g: (-doc[g] * query[g], g))[:MAX_SEEDS]  # & in C
     words: dict[str, float] = {}
     for gram in seeds:
         if any(gram in w for w in words):
