@@ -203,3 +203,22 @@ def test_a_hostile_page_without_punctuation_is_read_in_linear_time(unit):
     page = unit * (80_000 // len(unit))
     found = recognise(BOOK, "pinduoduo", page)
     assert found.scenario is None or found.scenario.startswith("pinduoduo.")
+
+
+def test_traditional_characters_read_as_simplified():
+    # A buyer or seller typing traditional characters (投訴, 簽收, 質量問題) is the same complaint; the
+    # old fold left 投訴 unread, so no dispute cue was found at all.
+    found = recognise(BOOK, "tmall", "天貓店的買家說沒收到貨，物流顯示已簽收，已經投訴了，小二要簽收底單")
+    assert found.scenario == "tmall.not_received", found
+    assert recognise(BOOK, "taobao", "退款原因：質量問題 ｜ 買家說明：拉鍊壞了").scenario == "taobao.quality_issue"
+
+
+def test_the_stated_reason_outranks_a_logistics_status():
+    # The seller's refusal reason says the return never arrived; 已签收 beside it is the courier's
+    # claim the seller disputes, not a sign the seller has the goods in hand.
+    text = "退货状态：退货中 ｜ 商家拒绝理由：未收到买家退回的商品 ｜ 退货物流：已签收"
+    found = recognise(BOOK, "pinduoduo", text)
+    assert found.scenario == "pinduoduo.return_not_received", found
+    # A stated reason several scenarios share (影响二次销售) still leaves the status line to decide.
+    both = recognise(BOOK, "pinduoduo", "退货状态：已签收 ｜ 驳回理由：退回商品洗过缩水，影响二次销售")
+    assert both.candidates[0].scenario == "pinduoduo.return_damaged_signed", both

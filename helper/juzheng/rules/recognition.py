@@ -109,6 +109,7 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     reading = prep.read(text, FIELD_WEIGHT, folded_page)
     allowed = candidate_ids(rulebook, index, platform, reading.folded)
     allowed = {i for i in allowed if index.mentioned(i, reading.canonical)}
+    allowed = _consistent_with_stated(index, allowed, reading.stated)
     pieces = reading.pieces
 
     # Presence, not count: what a page repeats (menus, its own chrome) is no stronger for it.
@@ -171,6 +172,25 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
         confidence=confidence,
         candidates=candidates,
     )
+
+
+def _consistent_with_stated(index: ScenarioIndex, allowed: set[int], stated: list[str]) -> set[int]:
+    """The reason a party states in a reason field (商家拒绝原因：未收到退回商品) outranks what a
+    status line beside it shows (退货物流：已签收): where some candidates' descriptions have one of
+    the stated reasons, the candidates that have none are dropped. A reason no candidate has changes
+    nothing."""
+    wanted: set[str] = set()
+    for reason in stated:
+        # Its longest grams (an atomic word's token, else its trigrams): 收到 alone is in many descriptions.
+        found = present_grams(reason, index.vocabulary)
+        longest = max((len(g) for g in found), default=0)
+        wanted |= {g for g in found if len(g) == longest}
+    if not wanted:
+        return allowed
+    agreeing = {i for i in allowed if index.ids[i] != ORDINARY and not wanted.isdisjoint(index.doc_grams[i])}
+    if not agreeing:
+        return allowed
+    return agreeing | {i for i in allowed if index.ids[i] == ORDINARY}
 
 
 def _abstain(why: Abstention) -> Recognition:

@@ -9,7 +9,7 @@ of its clause, so it cannot vote for the scenario it denies.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .models import Vocabulary
 
@@ -75,17 +75,33 @@ _HALF_WIDTH: dict[int, int | None] = (
 )
 
 
+def _traditional_to_simplified() -> dict[str, str]:
+    """Each traditional character to its simplified form (訴 → 诉, 簽 → 签, 題 → 题): sellers paste
+    text from Hong Kong and Taiwan buyers, and input methods switch. zhconv's table (MediaWiki's
+    conversion data) through its public ``convert``: the CJK block with a line break between
+    characters, so only one-character entries apply and the mapping is per character, which lets
+    ``fold`` replace the few a page has instead of converting the whole page by phrase."""
+    import zhconv  # the table is read once, when the rulebook's text preparation is first imported
+
+    block = [chr(c) for c in range(0x4E00, 0xA000)]
+    converted = zhconv.convert("\n".join(block), "zh-cn").split("\n")
+    if len(converted) != len(block):  # a phrase entry spanning a line break would shift the lines
+        raise RuntimeError("zhconv changed its line handling: the traditional table cannot be built")
+    return {t: s for t, s in zip(block, converted, strict=True) if t != s and len(s) == 1}
+
+
 # str.translate looks every character up in a dict, which on a 15,000-character page of Chinese
-# cost more than the rest of recognition; instead the few distinct wide characters a page has are
-# found in one C pass and each replaced throughout with str.replace.
-_WIDE = re.compile("[\uff01-\uff5e\u3000\ue000-\ue0ff]")
-_HALF_OF = {chr(k): chr(v) if v is not None else "" for k, v in _HALF_WIDTH.items()}
+# cost more than the rest of recognition; instead the few distinct characters a page has that fold
+# changes are found in one C pass (a frozenset intersected with the text) and each replaced
+# throughout with str.replace.
+_FOLD_OF = _traditional_to_simplified() | {chr(k): chr(v) if v is not None else "" for k, v in _HALF_WIDTH.items()}
+_FOLDED = frozenset(_FOLD_OF)
 
 
 def fold(text: str) -> str:
-    """Half-width, lower case: the one folding rule texts and page texts both go through."""
-    for wide in set(_WIDE.findall(text)):
-        text = text.replace(wide, _HALF_OF[wide])
+    """Half-width, simplified, lower case: the one folding rule texts and page texts both go through."""
+    for wide in _FOLDED.intersection(text):
+        text = text.replace(wide, _FOLD_OF[wide])
     return text.lower()
 
 
@@ -130,6 +146,9 @@ class Reading:
     pieces: list[Piece]
     folded: str  # NFKC, lower case, nothing removed
     canonical: str  # folded with synonyms read
+    # Reason words (dispute_reasons, after synonyms) in the value of a reason field: what a party
+    # states as the dispute's reason, which outranks a status line beside it (see recognise).
+    stated: list[str] = field(default_factory=list)
 
 
 class TextPrep:
@@ -191,6 +210,9 @@ class TextPrep:
         if who and says:
             patterns += [f"{re.escape(w)}[^{_ENDS}]{{0,{REPORT_GAP}}}?(?:{alternation(says)})" for w in sorted(who, key=len, reverse=True)]
         self._cues = re.compile("|".join(patterns)) if patterns else None
+        # The reasons as they read after synonyms, for the stated reason in a reason field (below).
+        stated = sorted({self.canonicalise(r) for r in reasons if r}, key=len, reverse=True)
+        self._stated = re.compile(alternation(stated)) if stated else None
         self._ordinary = [normalise(w) for w in vocabulary.ordinary if normalise(w)]
         self.shop_markers = [(m.shop, set(m.seen_on), [normalise(w) for w in m.words]) for m in vocabulary.shop_markers]
 
@@ -254,6 +276,7 @@ class TextPrep:
         canonical = self.canonicalise(folded)
         text = self.drop_negated(self.drop_questions(canonical))
         parts: list[tuple[str, float]] = []
+        stated: list[str] = []
         rest_from = 0
         if self._fields is not None:
             for match in self._fields.finditer(text):
@@ -266,7 +289,10 @@ class TextPrep:
                 end = min(end, match.end() + 40)
                 parts.append((text[rest_from : match.start()], 1.0))
                 label = match.group(1)
-                parts.append((text[match.end() : end], 0.0 if label in self.weak else field_weight))
+                value = text[match.end() : end]
+                parts.append((value, 0.0 if label in self.weak else field_weight))
+                if label not in self.weak and self._stated is not None:
+                    stated += [m.group(0) for m in self._stated.finditer(value)]
                 rest_from = end
         parts.append((text[rest_from:], 1.0))
         pieces = []
@@ -274,7 +300,7 @@ class TextPrep:
             cleaned = " ".join(_NOISE.sub(" ", _CODES.sub(" ", chunk)).split())
             if cleaned and weight > 0:
                 pieces.append(Piece(cleaned, weight))
-        return Reading(pieces=pieces, folded=folded, canonical=canonical)
+        return Reading(pieces=pieces, folded=folded, canonical=canonical, stated=stated)
 
     def pieces(self, text: str, field_weight: float) -> list[Piece]:
         return self.read(text, field_weight).pieces
