@@ -113,11 +113,11 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     pieces = reading.pieces
 
     # Presence, not count: what a page repeats (menus, its own chrome) is no stronger for it.
+    # Each gram at the highest weight of a piece it is in: pieces in rising weight, later ones
+    # overwriting (dict.update in C, not a comparison per gram of a whole page in Python).
     query: dict[str, float] = {}
-    for piece in pieces:
-        for gram in present_grams(piece.text, index.vocabulary):
-            if piece.weight > query.get(gram, 0.0):
-                query[gram] = piece.weight
+    for piece in sorted(pieces, key=lambda p: p.weight):
+        query.update(dict.fromkeys(present_grams(piece.text, index.vocabulary), piece.weight))
     totals = [0.0] * len(index.ids)
     postings = index.postings
     for gram, weight in query.items():
