@@ -5,8 +5,9 @@ back-office status line and a seller's or agent's own words, plus texts that are
 
 Which part is held out: ``holdout.yaml`` (the sixth). It was written and committed before the
 second round of changes (traditional -> simplified folding, the order of evidence in status lines,
-the faster page reading) and is measured once, after them; nothing is tuned on it. The five earlier
-held-out files were each measured once on first sight (41/46 with 4 wrong scenarios, 43/47 with 2,
+the faster page reading) and was measured once, after them: 64/76 = 84.2 % with 8 wrong (3 of
+them no-case texts), far below the target, kept as a strict xfail; nothing is tuned on it. The
+five earlier held-out files were each measured once on first sight (41/46 with 4 wrong scenarios, 43/47 with 2,
 42/46 with 3, 40/45 with 2, 69/74 with 1) and then used for tuning, so they are tuning parts
 (``seen_holdout*.yaml``).
 The calibration table (rules/synonyms.yaml ``calibration``) is computed from the tuning parts only
@@ -162,28 +163,30 @@ def test_the_calibration_is_current_and_from_the_tuning_parts_only(capsys):
 
 
 def test_held_out_part_keeps_its_floor(capsys):
-    """Measured once, on first sight, with the code it was written before: 69/74 = 93.2 %, one wrong
-    scenario (a Pinduoduo status line 「商家拒绝原因：未收到退回商品 ｜ 退货物流：已签收」 read as
-    return_damaged_signed), every one of the 25 no-case texts right. Four abstained: a traditional-
-    character text (投訴 is not 投诉, so no dispute cue was found), two close calls and one nearer the
-    everyday wording. For comparison, the recogniser before that change scores 67/74 on it with 3
-    wrong, two of them no-case pages (a Douyin product-creation page, a Pinduoduo logistics page) —
-    the class of false positive the dispute-signal gate is for. This guards the figure; the strict
-    xfail below records that the target is not reached."""
+    """Measured once, on first sight, after the round-2 code was final: 64/76 = 84.2 %, 8 wrong
+    (per kind: request 5/5, status 17/19, colloquial 15/22, page 4/4, none 23/26; per platform:
+    douyin 13/14, pinduoduo 17/20, taobao 20/27, tmall 14/15). Wrong scenarios: three texts read as
+    taobao.late_shipment.agreed_time (a courier's return, a buyer who cancelled, and a missing-items
+    complaint with no late-shipment word at all), a Pinduoduo 伞骨断了 quality complaint read as
+    not_received, a Douyin 「收到两件」 read as empty_package; and three no-case texts named a
+    scenario: a stock-take note (少了三箱), a Tmall service-figures page (纠纷退款率 / 介入率) and an
+    operations note (退货率, 详情页). Four abstained (buyer_cancelled, not_received, two close
+    calls). Reliability on it: confidence 0.981 -> 8/15 right, 0.996 -> 33/34: the calibration from
+    the tuning parts is far too confident on new wording. Nothing was tuned on it. This guards the
+    figure; the strict xfail below records that the target is not reached."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
-    assert report.share >= 69 / 74, report.render("留出部分")
-    assert len(report.wrong_scenarios) <= 1, report.render("留出部分")
-    assert report.by_kind["none"] == [25, 25], report.render("留出部分")
-    for kind in ("request", "status", "colloquial", "page", "none"):
-        right, total = report.by_kind[kind]
-        assert total and right / total >= 0.75, (kind, report.render("留出部分"))
+    assert report.share >= 64 / 76, report.render("留出部分")
+    assert len(report.wrong_scenarios) <= 8, report.render("留出部分")
+    floors = {"request": (5, 5), "status": (17, 19), "colloquial": (15, 22), "page": (4, 4), "none": (23, 26)}
+    for kind, (right, total) in floors.items():
+        assert report.by_kind[kind][1] == total and report.by_kind[kind][0] >= right, (kind, report.render("留出部分"))
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="留出部分（第五份）首测 69/74 = 93.2 %、1 个误判（退货未收到 → 影响二次销售已签收）：尚未达到 95 % 且无误判的目标",
+    reason="留出部分（第六份）首测 64/76 = 84.2 %、8 个误判（其中 3 个本无案）：尚未达到 95 % 且无误判的目标",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
