@@ -51,3 +51,12 @@ def test_cli_output_shows_no_seed_numbers():
     for args in (["rules", "list"], ["check", "--scenario", "taobao.unreasonable_review"], ["check", "--scenario", "tmall.not_received"]):
         out = juzheng(*args).stdout
         assert "种子" not in out and "seed" not in out.lower(), (args, out)
+
+
+def test_detect_says_a_page_with_no_dispute_is_no_case_and_offers_nothing():
+    text = "拼多多商家后台 商品管理 发布新商品 商品标题 商品属性 材质：棉 颜色：白色 尺码：均码 库存 200"
+    result = juzheng("detect", "--platform", "pinduoduo", "--text-file", "-", input=text)
+    assert result.returncode == 0
+    assert "未能确定场景" in result.stdout and "不是案子" in result.stdout and "可能是：" not in result.stdout
+    data = json.loads(juzheng("detect", "--platform", "pinduoduo", "--text-file", "-", "--json", input=text).stdout)
+    assert data["scenario"] is None and data["candidates"] == [] and data["abstained"] == "no_dispute"

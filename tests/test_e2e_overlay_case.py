@@ -87,6 +87,43 @@ def test_an_abstaining_recognition_offers_its_candidates(paired_browser, e2e_hel
     page.close()
 
 
+def test_an_unsure_recognition_shows_warning_coloured_guesses_and_one_tap_stores_it(paired_browser, e2e_helper):
+    """The case view's recognition carries why it abstained and the seller-facing note; the overlay
+    shows the candidates as guesses in the warning colour with that note, and one tap stores the
+    seller's choice. (Before, abstained and note were dropped at the API and the row was plain.)"""
+    order, aftersale = "240802-000000000000804", "96000000804"
+    url = f"{PDD_URL}?id={aftersale}&orderSn={order}"
+    paired_browser.pages[PDD_URL] = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>售后详情</title></head>
+<body><div><span>订单编号</span><span>{order}</span></div><div><span>售后编号</span><span>{aftersale}</span></div>
+<p>{ABSTAIN_TEXT}</p></body></html>"""
+    page = paired_browser.new_page()
+    page.goto(url)
+    overlay = overlay_of(page)
+    expect(overlay.host).to_have_attribute("data-state", "case")
+    detected = e2e_helper.request("POST", "/api/cases/detect", json_body={
+        "platform": "pinduoduo", "order_id": order, "aftersale_id": aftersale, "url": url,
+        "request_text": ABSTAIN_TEXT, "page_text": f"订单编号 {order} 售后编号 {aftersale} {ABSTAIN_TEXT}"}).json()
+    rec = detected["recognition"]
+    assert rec["scenario"] is None and rec["abstained"] and rec["note"] and rec["candidates"], rec
+    maybe = overlay.locator('[data-role="maybe"]')
+    expect(maybe).to_have_attribute("data-abstained", rec["abstained"])
+    expect(maybe.locator('[data-role="maybe-note"]')).to_have_text(rec["note"])
+    expect(maybe).to_contain_text("可能是：")
+    # The warning colours (overlay.css .maybe.guess, the same as .warnings): a guess, not a decision.
+    assert maybe.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 248, 197)"
+    choices = maybe.locator('[data-role="scenario-choice"]')
+    expect(choices).to_have_count(len(rec["candidates"][:3]))
+    for i in range(len(rec["candidates"][:3])):
+        assert choices.nth(i).evaluate("e => getComputedStyle(e).color") == "rgb(138, 75, 0)"
+    second = rec["candidates"][1] if len(rec["candidates"]) > 1 else rec["candidates"][0]
+    overlay.locator(f'[data-role="maybe"] [data-role="scenario-choice"][data-scenario="{second["scenario"]}"]').click()
+    expect(overlay.host).to_have_attribute("data-scenario", second["scenario"])
+    expect(overlay.locator('[data-role="maybe"]')).to_have_count(0)
+    stored = e2e_helper.request("GET", f"/api/cases/{overlay.case_id()}").json()
+    assert (stored["scenario"], stored["scenario_source"]) == (second["scenario"], "seller")
+    page.close()
+
+
 # -- the panel, fed views ----------------------------------------------------------------------------
 PANEL = """([view, platform]) => {
   document.body.replaceChildren();

@@ -3,18 +3,21 @@
 The set (tests/recognition_devset/) has, for every scenario, the platform's request reworded, a
 back-office status line and a seller's or agent's own words, plus texts that are no case at all.
 
-Which part is held out: ``holdout.yaml``. It was written after the last change to the vocabulary,
-weights, thresholds and rules and has never been used to tune anything. The three earlier held-out
-files were each measured once on first sight (41/46 with 4 wrong scenarios, 43/47 with 2, 42/46
-with 3) and then used for tuning, so they are reported as tuning parts (``seen_holdout*.yaml``).
-The target (at least 95 % right, no wrong scenario) holds on the tuning parts; on the held-out part
-it is not reached yet, which ``test_held_out_part_meets_the_target`` records (strict xfail) and a
-floor guards against regressions.
+Which part is held out: ``holdout.yaml`` (the sixth). It was written and committed before the
+second round of changes (traditional -> simplified folding, the order of evidence in status lines,
+the faster page reading) and was measured once, after them: 64/76 = 84.2 % with 8 wrong (3 of
+them no-case texts), far below the target, kept as a strict xfail; nothing is tuned on it. The
+five earlier held-out files were each measured once on first sight (41/46 with 4 wrong scenarios, 43/47 with 2,
+42/46 with 3, 40/45 with 2, 69/74 with 1) and then used for tuning, so they are tuning parts
+(``seen_holdout*.yaml``).
+The calibration table (rules/synonyms.yaml ``calibration``) is computed from the tuning parts only
+(tests/recognition_devset/calibrate.py); a test checks it is current.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,9 @@ import pytest
 import yaml
 
 from juzheng.rules import load_rulebook, recognise
+
+sys.path.insert(0, str(Path(__file__).parent / "recognition_devset"))
+import calibrate  # noqa: E402  (tests/recognition_devset/calibrate.py: the same code writes the table)
 
 DEVSET = Path(__file__).parent / "recognition_devset"
 HELD_OUT = "holdout"
@@ -96,7 +102,7 @@ HELD = PARTS[HELD_OUT]
 
 # --- the set itself ------------------------------------------------------------------------------
 def test_the_set_is_large_varied_and_labelled_with_known_ids():
-    assert len(ALL) >= 150 and len(HELD) >= 40
+    assert len(ALL) >= 150 and len(HELD) >= 60
     assert sum(s.expected is None for s in ALL) >= 25
     for s in ALL:
         assert s.kind in KINDS, s
@@ -129,6 +135,12 @@ def test_texts_are_not_duplicated():
     assert len(texts) == len(set(texts))
 
 
+def test_the_held_out_part_has_every_platform_kind_and_no_case_text():
+    assert {s.platform for s in HELD} == set(BOOK.platforms)
+    assert KINDS == {s.kind for s in HELD}
+    assert sum(s.expected is None for s in HELD) >= 20
+
+
 # --- the figures ---------------------------------------------------------------------------------
 def test_tuning_parts_meet_the_target(capsys):
     report = evaluate(TUNING)
@@ -138,22 +150,46 @@ def test_tuning_parts_meet_the_target(capsys):
     assert report.share >= 0.95, report.render("调参部分")
 
 
+def test_the_calibration_is_current_and_from_the_tuning_parts_only(capsys):
+    """The stored table is what calibrate.py computes from the tuning parts now: a change to the
+    vocabulary, weights or thresholds that moves the figures must recompute it (--write)."""
+    named, guesses = calibrate.observations(calibrate.uncalibrated(BOOK), calibrate.tuning_rows())
+    table = calibrate.calibrate(named)
+    stored = [(b.raw_from, b.accuracy, b.texts) for b in BOOK.vocabulary.calibration]
+    assert stored == [(b["raw_from"], b["accuracy"], b["texts"]) for b in table]
+    with capsys.disabled():
+        print("\n校准（调参部分）: " + "  ".join(f"≥{b['raw_from']}: 预测 {b['accuracy']} 实测 {b['observed']}" for b in table))
+        print(f"  未识别时第一个「可能是」正确 {sum(guesses)}/{len(guesses)}")
+
+
 def test_held_out_part_keeps_its_floor(capsys):
-    """Measured on first sight: 40/45 with two wrong scenarios. Later changes made for other reasons
-    (n-grams no longer cross spaces, a page's repeats count once, field values end at the next
-    label) lifted it to 42/45 with one; this guards that figure, and the strict xfail below records
-    that the target is not reached."""
+    """Measured once, on first sight, after the round-2 code was final: 64/76 = 84.2 %, 8 wrong
+    (per kind: request 5/5, status 17/19, colloquial 15/22, page 4/4, none 23/26; per platform:
+    douyin 13/14, pinduoduo 17/20, taobao 20/27, tmall 14/15). Wrong scenarios: three texts read as
+    taobao.late_shipment.agreed_time (a courier's return, a buyer who cancelled, and a missing-items
+    complaint with no late-shipment word at all), a Pinduoduo 伞骨断了 quality complaint read as
+    not_received, a Douyin 「收到两件」 read as empty_package; and three no-case texts named a
+    scenario: a stock-take note (少了三箱), a Tmall service-figures page (纠纷退款率 / 介入率) and an
+    operations note (退货率, 详情页). Four abstained (buyer_cancelled, not_received, two close
+    calls). Reliability on it: confidence 0.981 -> 8/15 right, 0.996 -> 33/34: the calibration from
+    the tuning parts is far too confident on new wording. For comparison, the round-1 code (before
+the traditional fold, the stated-reason order and the speed changes) scores 61/76 with 8 wrong on
+it. Nothing was tuned on it. This guards the
+    figure; the strict xfail below records that the target is not reached."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
-    assert report.share >= 0.9, report.render("留出部分")
-    assert len(report.wrong_scenarios) <= 1, report.render("留出部分")
-    for kind in ("request", "status", "colloquial", "page", "none"):
-        right, total = report.by_kind[kind]
-        assert total and right / total >= 0.75, (kind, report.render("留出部分"))
+    assert report.share >= 64 / 76, report.render("留出部分")
+    assert len(report.wrong_scenarios) <= 8, report.render("留出部分")
+    floors = {"request": (5, 5), "status": (17, 19), "colloquial": (15, 22), "page": (4, 4), "none": (23, 26)}
+    for kind, (right, total) in floors.items():
+        assert report.by_kind[kind][1] == total and report.by_kind[kind][0] >= right, (kind, report.render("留出部分"))
 
 
-@pytest.mark.xfail(strict=True, reason="留出部分 42/45、1 个误判（首测 40/45、2 个）：尚未达到 95 % 且无误判的目标")
+@pytest.mark.xfail(
+    strict=True,
+    reason="留出部分（第六份）首测 64/76 = 84.2 %、8 个误判（其中 3 个本无案）：尚未达到 95 % 且无误判的目标",
+)
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
     assert report.share >= 0.95 and not report.wrong_scenarios, report.render("留出部分")

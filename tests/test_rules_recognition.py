@@ -55,8 +55,8 @@ def test_a_negation_does_not_swallow_what_the_buyer_does_claim():
 
 
 def test_shared_premise_does_not_decide_between_late_shipment_appeals():
-    found = recognise(BOOK, "taobao", "卖家已按时发货")
-    assert found.scenario is None
+    found = recognise(BOOK, "taobao", "被投诉了，卖家已按时发货")
+    assert found.scenario is None and found.abstained == "close"
     top = {c.scenario for c in found.candidates[:2]}
     assert top == {"taobao.late_shipment.no_tracking", "taobao.late_shipment.returned_by_courier"}
     assert found.candidates[0].score == found.candidates[1].score
@@ -84,6 +84,71 @@ def test_candidates_carry_seller_labels_scores_and_words():
 def test_nothing_to_go_on_gives_no_scenario_and_no_candidates():
     found = recognise(BOOK, "douyin", "今天天气不错")
     assert found.scenario is None and found.candidates == [] and found.matched == []
+
+
+PRODUCT_PAGE = "拼多多商家后台 商品管理 发布新商品 商品标题 商品属性 材质：棉 颜色：白色 尺码：均码 库存 200"
+
+
+@pytest.mark.parametrize(
+    "platform,text",
+    [
+        ("pinduoduo", PRODUCT_PAGE),  # read as 描述不符 before: 材质、颜色、尺码 are that scenario's words
+        ("taobao", "宝贝详情 颜色分类：黑色 白色 尺码：S M L 材质：纯棉 描述相符 4.9 发货：48小时内"),
+        ("douyin", "订单管理 全部订单 订单编号 6938201177354 商品 蓝牙耳机 颜色 白色 已完成 已签收"),
+        ("tmall", "亲，这款的尺码偏大一码，颜色以实物为准哦"),
+    ],
+)
+def test_a_text_with_no_dispute_in_it_gets_no_scenario_and_no_guesses(platform, text):
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.candidates == [] and found.confidence == 0
+    assert found.abstained == "no_dispute" and "不是案子" in found.note
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # each names the dispute a different way: a request, a buyer's reason, a reason word alone
+        (PRODUCT_PAGE + "\n售后详情 申请原因：与描述不符 消费者说明：材质不是棉", "pinduoduo.not_as_described"),
+        ("顾客那边一直说收到的颜色跟图片不一样，说我们描述不符", "pinduoduo.not_as_described"),
+        ("又来个收到空盒子的，发货前都称过重", "pinduoduo.empty_package"),
+    ],
+)
+def test_any_one_signal_of_the_dispute_lets_recognition_decide(text, expected):
+    found = recognise(BOOK, "pinduoduo", text)
+    assert found.scenario == expected and found.abstained is None and found.note == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "材质：棉 颜色：白色 能退货吗？",  # asked, not requested
+        "材质：棉 颜色：白色 无投诉 无纠纷",  # denied
+        "材质：棉 颜色：白色 支持7天无理由退货",  # everyday wording
+    ],
+)
+def test_a_cue_asked_about_denied_or_in_everyday_wording_is_no_dispute(text):
+    assert recognise(BOOK, "pinduoduo", text).abstained == "no_dispute"
+
+
+def test_confidence_is_the_calibrated_accuracy_of_its_bin():
+    bins = BOOK.vocabulary.calibration
+    assert bins and bins[0].raw_from == 0
+    assert [b.raw_from for b in bins] == sorted(b.raw_from for b in bins)
+    assert [b.accuracy for b in bins] == sorted(b.accuracy for b in bins)  # monotone
+    found = recognise(BOOK, "pinduoduo", "退款原因：未收到货 ｜ 快递显示已签收")
+    assert found.confidence in {b.accuracy for b in bins}
+
+
+def test_a_bin_the_calibration_does_not_support_is_offered_not_named(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    synonyms = rules / "synonyms.yaml"
+    text = synonyms.read_text(encoding="utf-8").split("  calibration:")[0]
+    synonyms.write_text(text + "  calibration:\n    - {raw_from: 0.0, accuracy: 0.6, texts: 12}\n", encoding="utf-8")
+    book = load_rulebook(rules)
+    found = recognise(book, "pinduoduo", "退款原因：未收到货 ｜ 快递显示已签收")
+    assert found.scenario is None and found.abstained == "unsure" and found.confidence == 0
+    assert found.candidates[0].scenario == "pinduoduo.not_received" and "把握不够" in found.note
 
 
 def test_a_tmall_case_on_a_taobao_host_gets_the_tmall_scenario():
@@ -138,3 +203,22 @@ def test_a_hostile_page_without_punctuation_is_read_in_linear_time(unit):
     page = unit * (80_000 // len(unit))
     found = recognise(BOOK, "pinduoduo", page)
     assert found.scenario is None or found.scenario.startswith("pinduoduo.")
+
+
+def test_traditional_characters_read_as_simplified():
+    # A buyer or seller typing traditional characters (投訴, 簽收, 質量問題) is the same complaint; the
+    # old fold left 投訴 unread, so no dispute cue was found at all.
+    found = recognise(BOOK, "tmall", "天貓店的買家說沒收到貨，物流顯示已簽收，已經投訴了，小二要簽收底單")
+    assert found.scenario == "tmall.not_received", found
+    assert recognise(BOOK, "taobao", "退款原因：質量問題 ｜ 買家說明：拉鍊壞了").scenario == "taobao.quality_issue"
+
+
+def test_the_stated_reason_outranks_a_logistics_status():
+    # The seller's refusal reason says the return never arrived; 已签收 beside it is the courier's
+    # claim the seller disputes, not a sign the seller has the goods in hand.
+    text = "退货状态：退货中 ｜ 商家拒绝理由：未收到买家退回的商品 ｜ 退货物流：已签收"
+    found = recognise(BOOK, "pinduoduo", text)
+    assert found.scenario == "pinduoduo.return_not_received", found
+    # A stated reason several scenarios share (影响二次销售) still leaves the status line to decide.
+    both = recognise(BOOK, "pinduoduo", "退货状态：已签收 ｜ 驳回理由：退回商品洗过缩水，影响二次销售")
+    assert both.candidates[0].scenario == "pinduoduo.return_damaged_signed", both

@@ -76,6 +76,9 @@ def test_a_phrase_in_two_scenarios_is_refused_with_file_and_line(tmp_path):
         (("      variants: [拒收,", "      variants: [未收到, 拒收,"), "canonical"),
         (("  negation: [", "  negatoin: ["), "未知字段"),
         (("  weak_fields: [售后类型,", "  weak_fields: [退款原因, 售后类型,"), "strong_fields"),
+        (("    - {raw_from: 0.0,", "    - {raw_from: 0.1,"), "raw_from: 0"),
+        (("  calibration:\n", "  calibration:\n    - {raw_from: 0.0, accuracy: 0.99, texts: 3}\n"), "逐格增大"),
+        (("  calibration:\n", "  calibration:\n    - {raw_from: 0.0, accuracy: 0.5, texts: 3}\n    - {raw_from: 0.001, accuracy: 0.2, texts: 3}\n"), "不能随强度增大而变小"),
     ],
 )
 def test_vocabulary_mistakes_are_refused_with_file_and_line(tmp_path, edit, needle):

@@ -308,16 +308,19 @@
       return row;
     }
 
-    /** Recognition abstained (or barely decided): the likeliest scenarios, one tap each. */
+    /** Recognition abstained (or was unsure): the likeliest scenarios as guesses, one tap each, in the
+     * warning colour with the helper's reason, so a guess never reads as a decided scenario. */
     renderMaybe(view) {
       const rec = view.recognition;
       const candidates = rec && Array.isArray(rec.candidates) ? rec.candidates.filter((c) => c && c.scenario && c.scenario !== view.scenario) : [];
-      const abstained = !view.scenario || (rec && rec.scenario === null);
+      const abstained = !view.scenario || (rec && (rec.scenario === null || Boolean(rec.abstained)));
       if (!candidates.length || !abstained || view.scenario_source === "seller") return null;
-      return h("div", { className: "maybe", attrs: { "data-role": "maybe" } },
-        h("span", { className: "muted", text: t("maybeScenario") }),
+      const note = rec && typeof rec.note === "string" && rec.note ? rec.note : t("maybeUnsure");
+      return h("div", { className: "maybe guess", attrs: { "data-role": "maybe", "data-abstained": (rec && rec.abstained) || "" } },
+        h("p", { className: "maybe-note", attrs: { "data-role": "maybe-note" }, text: note }),
+        h("span", { className: "maybe-label", text: t("maybeScenario") }),
         candidates.slice(0, 3).map((c) => h("button", {
-          className: "btn",
+          className: "btn guess",
           text: c.label || c.scenario,
           attrs: { type: "button", "data-role": "scenario-choice", "data-scenario": c.scenario, title: (c.words || []).join("、") },
           on: { click: () => this.handlers.scenario(c.scenario) },

@@ -14,6 +14,7 @@ from ..evidence.duplicates import DuplicateNote
 from ..evidence.links import LinkItem
 from ..evidence.packet import Packet
 from ..rules.models import UploadLimit
+from ..rules.recognition import Abstention
 from .deadline_sources import DeadlineCandidate, DeadlineConflict, DeadlineSource
 
 
@@ -177,6 +178,12 @@ class RecognitionInfo(BaseModel):
     score: float = 0
     confidence: float = Field(default=0, description="0–1；未识别（交给卖家选择）时为 0")
     candidates: list[RecognitionCandidate] = Field(default_factory=list, description="最可能的两三个场景，按分数从高到低")
+    # Carried to the overlay so an unsure reading shows as a guess, not as a blank: the seller sees
+    # why nothing was named and taps one of the candidates.
+    abstained: Abstention | None = Field(
+        default=None, description="未识别的原因（no_dispute/ordinary/note/weak/close/unsure）；识别出场景时为 null"
+    )
+    note: str = Field(default="", description="未识别时给卖家看的原因（中文）；识别出场景时为空")
 
 
 class CaseView(BaseModel):

@@ -190,7 +190,7 @@ def cmd_detect(args) -> int:
         print(f"识别为：{book.scenarios[found.scenario].label}（{found.scenario}），把握 {found.confidence:.0%}")
         print("依据：" + "、".join(found.matched))
     else:
-        print("未能确定场景，请自行选择。")
+        print(f"未能确定场景：{found.note}。" if found.note else "未能确定场景，请自行选择。")
     others = [c for c in found.candidates if c.scenario != found.scenario]
     if others:
         print("可能是：")

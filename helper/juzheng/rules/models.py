@@ -336,6 +336,15 @@ class ShopMarker(Strict):
     words: list[str] = Field(min_length=1, description="words on the page that say the case is this shop's")
 
 
+class ConfidenceBin(Strict):
+    """One step of the confidence calibration: texts whose raw strength is at least ``raw_from`` had
+    their top candidate right this often on the tuning parts of the dev set."""
+
+    raw_from: float = Field(ge=0, le=1, description="lower edge of the bin on the raw 0–1 strength (score and lead)")
+    accuracy: float = Field(ge=0, le=1, description="observed share of right top candidates in the bin (smoothed, isotonic)")
+    texts: int = Field(ge=0, description="how many tuning texts fell in the bin")
+
+
 class Vocabulary(Strict):
     """What recognition needs beyond the scenarios: synonyms, negation, and which page fields say most."""
 
@@ -355,6 +364,24 @@ class Vocabulary(Strict):
         description="words that, opening a text, make it a note about cases (客服培训、新人须知): it names scenarios without being one",
     )
     shop_markers: list[ShopMarker] = Field(default_factory=list)
+    dispute_cues: list[str] = Field(
+        default_factory=list,
+        description="words that say an after-sale request or dispute is under way (退款、售后单、介入、举证、买家反馈…): "
+        "a text with none of them (a product page, an order list, small talk) is about no scenario",
+    )
+    dispute_reasons: list[str] = Field(
+        default_factory=list,
+        description="a buyer's reason (空包、少件、质量问题…), with every variant of its synonym group: stated, it is a cue too",
+    )
+    reporters: list[str] = Field(
+        default_factory=list,
+        description="who states a dispute's reason (买家、顾客、用户…): one of them followed by a word of ``reports`` is a cue",
+    )
+    reports: list[str] = Field(default_factory=list, description="how the reason is stated (说、反馈、称、表示、投诉…)")
+    calibration: list[ConfidenceBin] = Field(
+        default_factory=list,
+        description="raw strength → observed accuracy, set on the tuning parts of the dev set (scripts in tests/recognition_devset)",
+    )
 
 
 class SynonymsFile(Strict):

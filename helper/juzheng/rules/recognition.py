@@ -10,14 +10,16 @@ scores and the words that decided, so the seller can pick with one tap.
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from .loader import Rulebook
 from .scenario_index import ORDINARY, ScenarioIndex, present_grams
-from .text_prep import normalise
+from .text_prep import fold, normalise
 
-__all__ = ["Candidate", "Recognition", "normalise", "recognise"]
+__all__ = ["ABSTAIN_TEXT", "Candidate", "Recognition", "calibrated", "normalise", "recognise", "strength"]
 
 FIELD_WEIGHT = 3.0  # a labelled reason (退款原因：…) against the same words in running text
 # Set on the tuning parts of tests/recognition_devset/ (never on holdout.yaml): below this score
@@ -39,13 +41,32 @@ class Candidate(BaseModel):
     words: list[str] = Field(description="the words of the text that matched this scenario, strongest first")
 
 
+Abstention = Literal["no_dispute", "ordinary", "note", "weak", "close", "unsure"]
+
+# Why no scenario was named, as the seller reads it.
+ABSTAIN_TEXT: dict[str, str] = {
+    "no_dispute": "文字里没有售后或纠纷的说法（退款申请、买家反馈的理由、平台介入），不是案子",
+    "ordinary": "文字更像日常店铺文字，不像任何纠纷",
+    "note": "这是讲案子的笔记或话术，不是一个案子",
+    "weak": "和任何场景都不够像，请自行选择",
+    "close": "几个场景一样像，请在「可能是」中选择",
+    "unsure": "有一个最像的场景，但把握不够，请在「可能是」中确认",
+}
+MIN_ACCURACY = 0.8  # a scenario is named only where the calibration says its top candidate is right this often
+
+
 class Recognition(BaseModel):
     scenario: str | None
     matched: list[str]
     score: float = 0
     runner_up: str | None = None
-    confidence: float = Field(default=0, description="0–1: score and lead over the runner-up; 0 when it abstains")
+    confidence: float = Field(
+        default=0,
+        description="0–1: how often a text this clear had its scenario right on the tuning parts (calibrated); 0 when it abstains",
+    )
     candidates: list[Candidate] = Field(default_factory=list)
+    abstained: Abstention | None = Field(default=None, description="why no scenario was named; None when one was")
+    note: str = Field(default="", description="the seller-facing reason when none was named")
 
 
 _INDEXES: weakref.WeakKeyDictionary[Rulebook, ScenarioIndex] = weakref.WeakKeyDictionary()
@@ -80,17 +101,23 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     index = index_for(rulebook)
     prep = index.prep
     assert prep is not None
-    reading = prep.read(text, FIELD_WEIGHT)
+    folded_page = fold(text)
+    if not prep.in_dispute(folded_page):
+        # No after-sale context at all (a product page, an order list, small talk): no scenario and no
+        # guesses to offer; the words of a product's description must not pass for a complaint.
+        return _abstain("no_dispute")
+    reading = prep.read(text, FIELD_WEIGHT, folded_page)
     allowed = candidate_ids(rulebook, index, platform, reading.folded)
     allowed = {i for i in allowed if index.mentioned(i, reading.canonical)}
+    allowed = _consistent_with_stated(index, allowed, reading.stated)
     pieces = reading.pieces
 
     # Presence, not count: what a page repeats (menus, its own chrome) is no stronger for it.
+    # Each gram at the highest weight of a piece it is in: pieces in rising weight, later ones
+    # overwriting (dict.update in C, not a comparison per gram of a whole page in Python).
     query: dict[str, float] = {}
-    for piece in pieces:
-        for gram in present_grams(piece.text, index.vocabulary):
-            if piece.weight > query.get(gram, 0.0):
-                query[gram] = piece.weight
+    for piece in sorted(pieces, key=lambda p: p.weight):
+        query.update(dict.fromkeys(present_grams(piece.text, index.vocabulary), piece.weight))
     totals = [0.0] * len(index.ids)
     postings = index.postings
     for gram, weight in query.items():
@@ -114,17 +141,29 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
         for doc, score in ranked
     ]
     if not candidates:
-        return Recognition(scenario=None, matched=[])
+        return _abstain("ordinary" if ordinary_first else "weak")
     best = ranked[0][1]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     lead = best - second
-    note = prep.is_note(reading.folded)
     runner_up = candidates[1].scenario if len(candidates) > 1 else None
     top = candidates[0]
-    if ordinary_first or best < MIN_SCORE or lead < MIN_LEAD or lead < MIN_MARGIN * best or note:
-        return Recognition(scenario=None, matched=top.words, score=top.score, runner_up=runner_up, candidates=candidates)
-    confidence = min(1.0, best / FULL_SCORE) * min(1.0, lead / (4 * MIN_LEAD)) * min(1.0, lead / best / (4 * MIN_MARGIN))
-    confidence = round(0.5 + 0.5 * confidence, 2)
+    why: Abstention | None = None
+    if ordinary_first:
+        why = "ordinary"
+    elif prep.is_note(reading.folded):
+        why = "note"
+    elif best < MIN_SCORE:
+        why = "weak"
+    elif lead < MIN_LEAD or lead < MIN_MARGIN * best:
+        why = "close"
+    confidence = calibrated(rulebook, strength(best, lead))
+    if why is None and rulebook.vocabulary.calibration and confidence < MIN_ACCURACY:
+        why = "unsure"
+    if why is not None:
+        return Recognition(
+            scenario=None, matched=top.words, score=top.score, runner_up=runner_up, candidates=candidates,
+            abstained=why, note=ABSTAIN_TEXT[why],
+        )
     return Recognition(
         scenario=top.scenario,
         matched=top.words,
@@ -135,10 +174,51 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     )
 
 
+def _consistent_with_stated(index: ScenarioIndex, allowed: set[int], stated: list[str]) -> set[int]:
+    """The reason a party states in a reason field (商家拒绝原因：未收到退回商品) outranks what a
+    status line beside it shows (退货物流：已签收): where some candidates' descriptions have one of
+    the stated reasons, the candidates that have none are dropped. A reason no candidate has changes
+    nothing."""
+    wanted: set[str] = set()
+    for reason in stated:
+        # Its longest grams (an atomic word's token, else its trigrams): 收到 alone is in many descriptions.
+        found = present_grams(reason, index.vocabulary)
+        longest = max((len(g) for g in found), default=0)
+        wanted |= {g for g in found if len(g) == longest}
+    if not wanted:
+        return allowed
+    agreeing = {i for i in allowed if index.ids[i] != ORDINARY and not wanted.isdisjoint(index.doc_grams[i])}
+    if not agreeing:
+        return allowed
+    return agreeing | {i for i in allowed if index.ids[i] == ORDINARY}
+
+
+def _abstain(why: Abstention) -> Recognition:
+    return Recognition(scenario=None, matched=[], abstained=why, note=ABSTAIN_TEXT[why])
+
+
+def strength(best: float, lead: float) -> float:
+    """0–1 from the best score and its lead over the runner-up, each saturating: the raw input of
+    the calibration (rules/synonyms.yaml ``calibration``), not itself a probability."""
+    if best <= 0:
+        return 0.0
+    return min(1.0, best / FULL_SCORE) * min(1.0, lead / (4 * MIN_LEAD)) * min(1.0, lead / best / (4 * MIN_MARGIN))
+
+
+def calibrated(rulebook: Rulebook, raw: float) -> float:
+    """The observed accuracy of the calibration bin ``raw`` falls in; without a table, the raw
+    strength stretched over 0.5–1 as before."""
+    bins = rulebook.vocabulary.calibration
+    if not bins:
+        return round(0.5 + 0.5 * raw, 2)
+    at = bisect_right([b.raw_from for b in bins], raw) - 1
+    return bins[max(at, 0)].accuracy
+
+
 def _deciding_words(pieces, query: dict[str, float], doc: dict[str, float], limit: int = 6) -> list[str]:
     """The matched grams grown into the runs of text around them whose bigrams all occur in the
     scenario's description, most telling first. Grows from the matches, never walks the page."""
-    seeds = sorted((g for g in query if g in doc), key=lambda g: (-doc[g] * query[g], g))[:MAX_SEEDS]
+    seeds = sorted(query.keys() & doc.keys(), key=lambda g: (-doc[g] * query[g], g))[:MAX_SEEDS]  # & in C
     words: dict[str, float] = {}
     for gram in seeds:
         if any(gram in w for w in words):

@@ -16,7 +16,7 @@ from operator import add
 
 from .loader import Rulebook
 from .models import Scenario
-from .text_prep import TextPrep, normalise
+from .text_prep import _NOISE, TextPrep, normalise
 
 # How much each part of a scenario's description counts, as term frequency. Key phrases are written
 # to be recognised by; the request is long and partly boilerplate; kind labels are shared widely.
@@ -54,6 +54,9 @@ def present_grams(text: str, vocabulary: frozenset[str]) -> set[str]:
     runs = text.split()
     if len(runs) > 64:
         text = " ".join(set(runs))
+        # A page's pieces keep their punctuation; split at it too, once the repeats are gone (the
+        # pass then runs on a quarter of the page), so the labels and phrases rows share are read once.
+        text = " ".join(set(_NOISE.sub(" ", text).split()))
     bigrams = list(map(add, text, text[1:]))
     found = set(bigrams)
     found.update(map(add, bigrams, text[2:]))

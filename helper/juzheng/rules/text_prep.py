@@ -9,19 +9,21 @@ of its clause, so it cannot vote for the scenario it denies.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .models import Vocabulary
 
 _NOISE = re.compile(r"[\s\u3000,，.。;；:：!！?？、\"'“”‘’()（）\[\]【】<>《》…\-—_/|｜·•~～*#+＋=¥$%&@^`{}]+")
 # Order and tracking numbers: long digit runs, with any letters glued to them. They carry no
 # meaning, and their digits would otherwise match the 48 / 72 of a request's time limit.
-_CODES = re.compile(r"[a-z]*\d{4,}[a-z0-9]*")
-# Codes and noise in one pass (this runs on whole pages); see _CODES and _NOISE.
-_CODES_OR_NOISE = re.compile(_CODES.pattern + "|" + _NOISE.pattern)
+# The same as ``[a-z]*\d{4,}[a-z0-9]*``, written to open with one character class: re then skips,
+# in C, every character that cannot start a code, where the old form was tried at each position of
+# a page (and, joined with _NOISE in one alternation, made both slow).
+_CODES = re.compile(r"[a-z0-9](?:(?<=[a-z])[a-z]*\d{4}|(?<=\d)\d{3})[a-z0-9]*")
 _CLAUSE_WORDS = ("而是", "但是", "只是")
 _CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜]|而是|但是|但|只是|是")
 _TOKEN_BASE = 0xE000  # Unicode private-use area, removed from every text by fold()
+REPORT_GAP = 8  # characters between who states the reason and the verb (「买家一直说」「用户那边反馈」)
 NOTE_HEAD = 10  # characters of a text's opening in which a note's title is looked for
 _ENDS = r",，.。;；!！?？\n|｜"
 _ANY_LABEL = re.compile(r"(?<=\s)[\u4e00-\u9fff]{2,8}\s*[:：]")  # the next 「 标签：」 on the same line
@@ -49,6 +51,22 @@ def alternation(words: list[str]) -> str:
     return build(trie)
 
 
+def alternation_branches(words: list[str]) -> list[str]:
+    """``alternation(words)`` as its top-level branches, one per first character, to be joined
+    with other branches: a pattern whose every branch opens with a literal lets re skip, in C, the
+    characters that start none (a branch opening with a group is tried at every position)."""
+    firsts: dict[str, list[str]] = {}
+    for word in words:
+        if word:
+            firsts.setdefault(word[0], []).append(word[1:])
+    branches = []
+    for first, rests in sorted(firsts.items()):
+        rest = alternation([r for r in rests if r])
+        optional = "" in rests
+        branches.append(re.escape(first) + (f"(?:{rest})?" if optional and rest else rest))
+    return branches
+
+
 # Full-width ASCII forms and the ideographic space to their half-width selves: what NFKC does to
 # after-sale text, at a fraction of its cost on a whole page (str.translate is a table lookup).
 # Private-use characters are dropped: they stand for atomic words inside, and a page must not fake one.
@@ -57,9 +75,37 @@ _HALF_WIDTH: dict[int, int | None] = (
 )
 
 
+def _traditional_to_simplified() -> dict[str, str]:
+    """Each traditional character to its simplified form (訴 → 诉, 簽 → 签, 題 → 题): sellers paste
+    text from Hong Kong and Taiwan buyers, and input methods switch. zhconv's table (MediaWiki's
+    conversion data) through its public ``convert``: the CJK block with a line break between
+    characters, so only one-character entries apply and the mapping is per character, which lets
+    ``fold`` replace the few a page has instead of converting the whole page by phrase."""
+    import zhconv  # the table is read once, when the rulebook's text preparation is first imported
+
+    block = [chr(c) for c in range(0x4E00, 0xA000)]
+    converted = zhconv.convert("\n".join(block), "zh-cn").split("\n")
+    if len(converted) != len(block):  # a phrase entry spanning a line break would shift the lines
+        raise RuntimeError("zhconv changed its line handling: the traditional table cannot be built")
+    return {t: s for t, s in zip(block, converted, strict=True) if t != s and len(s) == 1}
+
+
+# str.translate looks every character up in a dict, which on a 15,000-character page of Chinese
+# cost more than the rest of recognition; instead the few distinct characters a page has that fold
+# changes are found in C (two character classes: one mixing the wide ranges with the thousands of
+# single traditional characters made re fall back to a slow class, 16 ms a page) and each replaced
+# throughout with str.replace.
+_WIDE = re.compile("[\uff01-\uff5e\u3000\ue000-\ue0ff]")
+_TO_SIMPLIFIED = _traditional_to_simplified()
+_TRADITIONAL = re.compile("[" + "".join(sorted(_TO_SIMPLIFIED)) + "]")  # CJK ideographs: nothing to escape
+_FOLD_OF = _TO_SIMPLIFIED | {chr(k): chr(v) if v is not None else "" for k, v in _HALF_WIDTH.items()}
+
+
 def fold(text: str) -> str:
-    """Half-width, lower case: the one folding rule texts and page texts both go through."""
-    return text.translate(_HALF_WIDTH).lower()
+    """Half-width, simplified, lower case: the one folding rule texts and page texts both go through."""
+    for char in {*_WIDE.findall(text), *_TRADITIONAL.findall(text)}:
+        text = text.replace(char, _FOLD_OF[char])
+    return text.lower()
 
 
 def normalise(text: str) -> str:
@@ -77,10 +123,10 @@ MAX_CLAUSE = 120  # characters: a hostile page without punctuation must not make
 
 
 def _clause_start(text: str, at: int) -> int:
+    """Just after the closing mark of the clause before ``at`` (str.rfind per mark: C, not a loop
+    over characters; every question on a page is widened to its clause)."""
     stop = max(0, at - MAX_CLAUSE)
-    while at > stop and text[at - 1] not in _END_CHARS:
-        at -= 1
-    return at
+    return max(stop, max(text.rfind(c, stop, at) for c in _END_CHARS) + 1)
 
 
 def _clause_end(text: str, at: int) -> int:
@@ -103,6 +149,9 @@ class Reading:
     pieces: list[Piece]
     folded: str  # NFKC, lower case, nothing removed
     canonical: str  # folded with synonyms read
+    # Reason words (dispute_reasons, after synonyms) in the value of a reason field: what a party
+    # states as the dispute's reason, which outranks a status line beside it (see recognise).
+    stated: list[str] = field(default_factory=list)
 
 
 class TextPrep:
@@ -141,8 +190,9 @@ class TextPrep:
         after = sorted({normalise(c) for c in vocabulary.negation_after if normalise(c)}, key=len, reverse=True)
         self._negation_after = re.compile(alternation(after)) if after else None
         asks = sorted({normalise(q) for q in vocabulary.questions if normalise(q)}, key=len, reverse=True)
-        asking = [f"(?:{alternation(asks)})"] if asks else []
-        self._asking = re.compile("|".join([*asking, f"吗(?=\\s*(?:[{_ENDS}]|$))", "[?？]"]))
+        # Flat, each branch opening with a literal: re then finds the characters that can start one
+        # in C (a pattern opening with a group or a class among the branches is tried everywhere).
+        self._asking = re.compile("|".join([*map(re.escape, asks), f"吗(?=\\s*(?:[{_ENDS}]|$))", "\\?", "？"]))
         self.strong = {f for f in vocabulary.strong_fields}
         self.weak = {f for f in vocabulary.weak_fields}
         labels = sorted(self.strong | self.weak, key=len, reverse=True)
@@ -150,6 +200,23 @@ class TextPrep:
             re.compile("(" + "|".join(map(re.escape, labels)) + r")\s*[:：]\s*") if labels else None
         )
         self.note_titles = [normalise(t) for t in vocabulary.note_titles if normalise(t)]
+        # The dispute's own signals, looked for in the folded text as written (a filler such as 买家说
+        # is one of them). The first one not asked about, denied or part of everyday wording is enough.
+        reasons = {normalise(r) for r in vocabulary.dispute_reasons}
+        for group in vocabulary.groups:
+            if normalise(group.canonical) in reasons:
+                reasons.update(normalise(v) for v in group.variants)
+        signals = {normalise(c) for c in [*vocabulary.dispute_cues, *vocabulary.strong_fields, *reasons] if normalise(c)}
+        patterns = alternation_branches(sorted(signals))
+        who = [normalise(w) for w in vocabulary.reporters if normalise(w)]
+        says = [normalise(w) for w in vocabulary.reports if normalise(w)]
+        if who and says:
+            patterns += [f"{re.escape(w)}[^{_ENDS}]{{0,{REPORT_GAP}}}?(?:{alternation(says)})" for w in sorted(who, key=len, reverse=True)]
+        self._cues = re.compile("|".join(patterns)) if patterns else None
+        # The reasons as they read after synonyms, for the stated reason in a reason field (below).
+        stated = sorted({self.canonicalise(r) for r in reasons if r}, key=len, reverse=True)
+        self._stated = re.compile(alternation(stated)) if stated else None
+        self._ordinary = [normalise(w) for w in vocabulary.ordinary if normalise(w)]
         self.shop_markers = [(m.shop, set(m.seen_on), [normalise(w) for w in m.words]) for m in vocabulary.shop_markers]
 
     def canonicalise(self, normalised: str) -> str:
@@ -203,14 +270,16 @@ class TextPrep:
         out.append(text[pos:])
         return "".join(out)
 
-    def read(self, text: str, field_weight: float) -> Reading:
-        """The text folded once, synonyms read, then split into field values (weighted) and the rest."""
-        folded = fold(text)
+    def read(self, text: str, field_weight: float, folded: str | None = None) -> Reading:
+        """The text folded once, synonyms read, then split into field values (weighted) and the rest.
+        ``folded``: ``fold(text)`` when the caller has it already."""
+        folded = fold(text) if folded is None else folded
         # Synonyms first, on the text with its punctuation: 没有收到 becomes 未收到 before 没有 is
         # read as a negation, and clause ends stay visible to the negation and question rules.
         canonical = self.canonicalise(folded)
         text = self.drop_negated(self.drop_questions(canonical))
         parts: list[tuple[str, float]] = []
+        stated: list[str] = []
         rest_from = 0
         if self._fields is not None:
             for match in self._fields.finditer(text):
@@ -223,15 +292,22 @@ class TextPrep:
                 end = min(end, match.end() + 40)
                 parts.append((text[rest_from : match.start()], 1.0))
                 label = match.group(1)
-                parts.append((text[match.end() : end], 0.0 if label in self.weak else field_weight))
+                value = text[match.end() : end]
+                parts.append((value, 0.0 if label in self.weak else field_weight))
+                if label not in self.weak and self._stated is not None:
+                    stated += [m.group(0) for m in self._stated.finditer(value)]
                 rest_from = end
         parts.append((text[rest_from:], 1.0))
         pieces = []
         for chunk, weight in parts:
-            cleaned = " ".join(_CODES_OR_NOISE.sub(" ", chunk).split())
-            if cleaned and weight > 0:
+            # Codes go (their digits would match a request's 48 / 72); punctuation may stay: no gram
+            # of a description holds a punctuation mark or a space (they are normalised), so a gram
+            # across one matches nothing, exactly as across the space normalise would put there,
+            # and the page is not rewritten twice more (the two subs cost ~2 ms on a 15k page).
+            cleaned = _CODES.sub(" ", chunk)
+            if weight > 0 and not cleaned.isspace() and cleaned:
                 pieces.append(Piece(cleaned, weight))
-        return Reading(pieces=pieces, folded=folded, canonical=canonical)
+        return Reading(pieces=pieces, folded=folded, canonical=canonical, stated=stated)
 
     def pieces(self, text: str, field_weight: float) -> list[Piece]:
         return self.read(text, field_weight).pieces
@@ -240,6 +316,32 @@ class TextPrep:
         """A training note or script opens with its title; a platform request or page does not."""
         head = normalise(folded[:40]).replace(" ", "")[:NOTE_HEAD]
         return any(t in head for t in self.note_titles)
+
+    def in_dispute(self, folded: str) -> bool:
+        """Whether the text says an after-sale request or dispute is under way: a cue not in a
+        question, not after a negation in its clause, not inside everyday wording (七天无理由退货).
+        Stops at the first one, so an after-sale page costs little; only a page with none is scanned whole."""
+        if self._cues is None:
+            return True
+        for match in self._cues.finditer(folded):
+            start, end = match.start(), match.end()
+            clause_from, clause_to = _clause_start(folded, start), _clause_end(folded, end)
+            clause = folded[clause_from:clause_to]
+            if self._asking.search(clause):
+                continue
+            if self._negation is not None:
+                denied = self._negation.search(folded, clause_from, end)
+                if denied and denied.start() < start:
+                    continue
+            around = folded[max(0, start - 12) : end + 12]
+            offset = max(0, start - 12)
+            if any(
+                (at := around.find(o)) >= 0 and at + offset <= start and at + offset + len(o) >= end
+                for o in self._ordinary
+            ):
+                continue
+            return True
+        return False
 
     def shop_of(self, platform: str, folded: str) -> str | None:
         """The shop a page of ``platform`` says its case belongs to, when that is another platform."""

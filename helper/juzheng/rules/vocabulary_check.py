@@ -53,3 +53,14 @@ def check_vocabulary(name: str, located: LocatedData, vocabulary: Vocabulary) ->
         if field in vocabulary.weak_fields:
             field_path: Path = ("synonyms", "strong_fields", f_index)
             yield SourceError(name, located.line_of(field_path), dotted(field_path), f"字段 {field!r} 不能同时在 strong_fields 和 weak_fields 中")
+    # The calibration is looked up by bisection on raw_from, and a confidence must not fall as the
+    # evidence gets stronger.
+    for b_index, step in enumerate(vocabulary.calibration):
+        bin_path: Path = ("synonyms", "calibration", b_index)
+        before = vocabulary.calibration[b_index - 1] if b_index else None
+        if before is None and step.raw_from != 0:
+            yield SourceError(name, located.line_of(bin_path), dotted(bin_path), "校准表的第一格必须从 raw_from: 0 开始")
+        elif before is not None and step.raw_from <= before.raw_from:
+            yield SourceError(name, located.line_of(bin_path), dotted(bin_path), "校准表的 raw_from 必须逐格增大")
+        elif before is not None and step.accuracy < before.accuracy:
+            yield SourceError(name, located.line_of(bin_path), dotted(bin_path), "校准表的 accuracy 不能随强度增大而变小")
