@@ -109,7 +109,7 @@ def test_an_unsure_recognition_shows_warning_coloured_guesses_and_one_tap_stores
     expect(maybe).to_have_attribute("data-abstained", rec["abstained"])
     expect(maybe.locator('[data-role="maybe-note"]')).to_have_text(rec["note"])
     expect(maybe).to_contain_text("可能是：")
-    # The warning colours (overlay.css .maybe.guess, the same as .warnings): a guess, not a decision.
+    # The warning colours (overlay.html .maybe.guess, the same as .warnings): a guess, not a decision.
     assert maybe.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 248, 197)"
     choices = maybe.locator('[data-role="scenario-choice"]')
     expect(choices).to_have_count(len(rec["candidates"][:3]))

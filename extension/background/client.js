@@ -15,10 +15,30 @@
   let state = "unknown";
   let lastError = "";
 
+  // Every request needs the port and token: kept in memory instead of a storage round trip per
+  // request (a page read's detect is on the overlay's critical path); dropped when either changes.
+  let cached = null;
+  chrome.storage.onChanged.addListener((changes, area) => {
+    if (area === "local" && ("port" in changes || "token" in changes)) cached = null;
+  });
+
   async function config() {
+    if (cached) return cached;
     const got = await chrome.storage.local.get({ port: DEFAULT_PORT, token: null });
     const port = Number(got.port);
-    return { port: Number.isInteger(port) && port > 0 && port < 65536 ? port : DEFAULT_PORT, token: got.token || null };
+    cached = { port: Number.isInteger(port) && port > 0 && port < 65536 ? port : DEFAULT_PORT, token: got.token || null };
+    return cached;
+  }
+
+  /** The one way the worker changes the port or token: the next request sees the new values at once. */
+  async function saveConfig(values) {
+    await chrome.storage.local.set(values);
+    cached = null;
+  }
+
+  async function forgetToken() {
+    await chrome.storage.local.remove("token");
+    cached = null;
   }
 
   function setState(next, error) {
@@ -146,10 +166,10 @@
   async function pair(code) {
     const res = await request("POST", "/api/pair", { auth: false, json: { code: String(code || "").trim() } });
     if (!res.ok) return res;
-    await chrome.storage.local.set({ token: res.data.token });
+    await saveConfig({ token: res.data.token });
     setState("online");
     return res;
   }
 
-  ns.client = { API_VERSION, DEFAULT_PORT, config, request, health, probe, pair, onState, stateNow, setState };
+  ns.client = { API_VERSION, DEFAULT_PORT, config, saveConfig, forgetToken, request, health, probe, pair, onState, stateNow, setState };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

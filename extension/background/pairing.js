@@ -40,7 +40,7 @@
       const health = await answersAsHelper(port);
       if (health) {
         if (port !== saved) {
-          await chrome.storage.local.set({ port });
+          await client.saveConfig({ port });
           ns.live.reconnectNow();
         }
         return { found: true, port, health };
@@ -95,7 +95,7 @@
       const { state, token, message } = res.data;
       if (state !== "pending") await chrome.storage.session.remove("pairAsk");
       if (state === "approved" && token) {
-        await chrome.storage.local.set({ token });
+        await client.saveConfig({ token });
         client.setState("online");
         await afterPaired();
       }
@@ -111,7 +111,7 @@
       const json = { code, browser: browserName(), ...(previous ? { previous } : {}) };
       const res = await client.request("POST", "/api/pair", { auth: false, json });
       if (!res.ok) return { ok: false, state: res.state, error: res.error, status: res.status };
-      await chrome.storage.local.set({ token: res.data.token });
+      await client.saveConfig({ token: res.data.token });
       client.setState("online");
       await afterPaired();
       return { ok: true, data: { origin: res.data.origin } };

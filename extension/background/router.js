@@ -171,14 +171,14 @@
       const port = Number(msg.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535) return bad(ns.t("badPort"));
       const { port: old } = await client.config();
-      await chrome.storage.local.set({ port });
+      await ns.client.saveConfig({ port });
       if (old !== port) ns.live.reconnectNow();
       return { ok: true, data: { port } };
     },
 
     async unpair(msg, sender) {
       if (!fromExtensionPage(sender)) return bad("forbidden");
-      await chrome.storage.local.remove("token");
+      await ns.client.forgetToken();
       client.setState("unpaired");
       ns.live.reconnectNow();
       return { ok: true };
