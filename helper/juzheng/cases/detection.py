@@ -12,6 +12,7 @@ from ..rules.deadline_text import MAX_YEAR, MIN_YEAR, implausible_date, parse_de
 from ..rules.request_time import request_time_in
 from ..store import Case, CaseKey, SqliteStore
 from ..errors import Invalid, NotFound, field_error
+from . import marketplace
 from .delivery_facts import delivery_fields
 from .models import CaseView, DetectRequest, RecognitionInfo
 from .view import resolve_values
@@ -43,11 +44,13 @@ def detect(cases: CaseService, req: DetectRequest) -> CaseView:
         found = recognise(book, platform.id, text)
         recognition = RecognitionInfo.model_validate(found.model_dump())
         scenario_id = found.scenario
-        if scenario_id and book.scenario_platform[scenario_id] != platform.id:
+        if scenario_id and book.scenario_platform[scenario_id] != platform.id and req.platform_source != "seller":
             # A Tmall shop's case read on a taobao.com host: the case belongs to the shop.
             platform = book.platforms[book.scenario_platform[scenario_id]]
             req = req.model_copy(update={"platform": platform.id})
             existing = existing_case(cases.store, req)
+    if existing is None:
+        platform, req, existing, recognition, scenario_id = _sister(cases, book, req, platform, recognition, scenario_id, text)
     # A scenario the seller chose stays; the store enforces it too.
     effective = existing.scenario if existing and existing.scenario_source == "seller" else (scenario_id or (existing.scenario if existing else None))
     scenario = book.scenarios.get(effective) if effective else None
@@ -106,6 +109,28 @@ def detect(cases: CaseService, req: DetectRequest) -> CaseView:
     view = cases.view(case.id)
     cases.levels.check(case.id, view.level)
     return view.model_copy(update={"recognition": recognition, "created": created})
+
+
+def _sister(cases: CaseService, book: Rulebook, req: DetectRequest, platform: Any, recognition: RecognitionInfo | None,
+            scenario_id: str | None, text: str) -> tuple[Any, DetectRequest, Case | None, RecognitionInfo | None, str | None]:
+    """The order's case filed under the sister marketplace (淘宝 ↔ 天猫): never a second case.
+
+    The page (or the seller's pick) says 天猫: the 淘宝 case becomes a 天猫 case. The seller says 淘宝:
+    the 天猫 case goes back. A page that says nothing (no 天猫 on a taobao.com host) is no evidence
+    against a case already known as 天猫: it is that case."""
+    sister = marketplace.sister_case(cases, req)
+    if sister is None:
+        return platform, req, None, recognition, scenario_id
+    if req.platform == "taobao" and req.platform_source != "seller":
+        platform = book.platforms[sister.platform]
+        req = req.model_copy(update={"platform": platform.id})
+    else:
+        sister = marketplace.relabel(cases, sister, platform.id)
+    if not req.scenario and text and (scenario_id is None or book.scenario_platform[scenario_id] != platform.id):
+        found = recognise(book, platform.id, text)
+        recognition = RecognitionInfo.model_validate(found.model_dump())
+        scenario_id = found.scenario if found.scenario and book.scenario_platform[found.scenario] == platform.id else None
+    return platform, req, sister, recognition, scenario_id
 
 
 def _page_state_fields(req: DetectRequest, existing: Case | None, now: datetime) -> dict[str, Any]:
