@@ -141,3 +141,13 @@ def test_a_clash_with_a_case_already_there_is_a_conflict_not_a_500(env):
         detect(cases, "tmall", platform_source="seller")
     assert err.value.code == "marketplace_conflict"
     assert ev.store.get_case(open_one.id).platform == "taobao"  # nothing half done
+
+
+def test_a_page_that_says_tmall_relabels_too(env):
+    ev, svc, cases = env
+    first = detect(cases, "taobao")
+    put(ev, "淘宝", ORDER, "待分类", "a.png", b"a")
+    svc.indexer.reconcile(svc.sorter.context(ev.book).layout)
+    again = detect(cases, "tmall")  # the page said 天猫 (the extension sends tmall, source page)
+    assert (again.id, again.platform, again.scenario) == (first.id, "tmall", "tmall.not_received")
+    assert (ev.root / "天猫" / ORDER / "待分类" / "a.png").read_bytes() == b"a"

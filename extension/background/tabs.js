@@ -64,7 +64,10 @@
 
   async function setShopChoice(key, choice) {
     const got = await chrome.storage.local.get(SHOP_CHOICES);
-    await chrome.storage.local.set({ [SHOP_CHOICES]: { ...(got[SHOP_CHOICES] || {}), [key]: choice } });
+    const all = { ...(got[SHOP_CHOICES] || {}) };
+    if (choice) all[key] = choice;
+    else delete all[key];
+    await chrome.storage.local.set({ [SHOP_CHOICES]: all });
   }
 
   function caseIdOf(s) {
@@ -434,9 +437,15 @@
      * again at once with it (the helper relabels the case and moves its folder). */
     async marketplace(s, msg) {
       if (!s.market || !s.lastRead || !["tmall", "taobao"].includes(msg.marketplace)) return stale();
-      await setShopChoice(s.market.key, msg.marketplace);
+      const { key, choice: before } = s.market;
+      await setShopChoice(key, msg.marketplace);
       await pageRead(s.lastRead.msg, s.lastRead.sender);
-      return s.state === "case" ? { ok: true } : { ok: false, state: s.state, error: s.error || t("caseChanged") };
+      if (s.state === "case") return { ok: true };
+      // The helper refused (e.g. the order already has that marketplace's case): the shop stays as it was.
+      const failure = { ok: false, state: "error", error: s.error || t("caseChanged") };
+      await setShopChoice(key, before);
+      await pageRead(s.lastRead.msg, s.lastRead.sender);
+      return failure;
     },
     /** The seller works in this case's overlay: order-less inbox files (截图 1.png) go to it. */
     async focus(s) {

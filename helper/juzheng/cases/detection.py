@@ -121,12 +121,13 @@ def _sister(cases: CaseService, book: Rulebook, req: DetectRequest, platform: An
     sister = marketplace.sister_case(cases, req)
     if sister is None:
         return platform, req, None, recognition, scenario_id
+    read_as = platform.id
     if req.platform == "taobao" and req.platform_source != "seller":
         platform = book.platforms[sister.platform]
         req = req.model_copy(update={"platform": platform.id})
     else:
         sister = marketplace.relabel(cases, sister, platform.id)
-    if not req.scenario and text and (scenario_id is None or book.scenario_platform[scenario_id] != platform.id):
+    if not req.scenario and text and platform.id != read_as:  # the page was read as the other marketplace
         found = recognise(book, platform.id, text)
         recognition = RecognitionInfo.model_validate(found.model_dump())
         scenario_id = found.scenario if found.scenario and book.scenario_platform[found.scenario] == platform.id else None
