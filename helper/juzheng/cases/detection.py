@@ -50,7 +50,7 @@ def detect(cases: CaseService, req: DetectRequest) -> CaseView:
             req = req.model_copy(update={"platform": platform.id})
             existing = existing_case(cases.store, req)
     if existing is None:
-        platform, req, existing, recognition, scenario_id = _sister(cases, book, req, platform, recognition, scenario_id, text)
+        platform, req, existing, recognition, scenario_id = marketplace.sister(cases, book, req, platform, recognition, scenario_id, text)
     # A scenario the seller chose stays; the store enforces it too.
     effective = existing.scenario if existing and existing.scenario_source == "seller" else (scenario_id or (existing.scenario if existing else None))
     scenario = book.scenarios.get(effective) if effective else None
@@ -109,29 +109,6 @@ def detect(cases: CaseService, req: DetectRequest) -> CaseView:
     view = cases.view(case.id)
     cases.levels.check(case.id, view.level)
     return view.model_copy(update={"recognition": recognition, "created": created})
-
-
-def _sister(cases: CaseService, book: Rulebook, req: DetectRequest, platform: Any, recognition: RecognitionInfo | None,
-            scenario_id: str | None, text: str) -> tuple[Any, DetectRequest, Case | None, RecognitionInfo | None, str | None]:
-    """The order's case filed under the sister marketplace (淘宝 ↔ 天猫): never a second case.
-
-    The page (or the seller's pick) says 天猫: the 淘宝 case becomes a 天猫 case. The seller says 淘宝:
-    the 天猫 case goes back. A page that says nothing (no 天猫 on a taobao.com host) is no evidence
-    against a case already known as 天猫: it is that case."""
-    sister = marketplace.sister_case(cases, req)
-    if sister is None:
-        return platform, req, None, recognition, scenario_id
-    read_as = platform.id
-    if req.platform == "taobao" and req.platform_source != "seller":
-        platform = book.platforms[sister.platform]
-        req = req.model_copy(update={"platform": platform.id})
-    else:
-        sister = marketplace.relabel(cases, sister, platform.id)
-    if not req.scenario and text and platform.id != read_as:  # the page was read as the other marketplace
-        found = recognise(book, platform.id, text)
-        recognition = RecognitionInfo.model_validate(found.model_dump())
-        scenario_id = found.scenario if found.scenario and book.scenario_platform[found.scenario] == platform.id else None
-    return platform, req, sister, recognition, scenario_id
 
 
 def _page_state_fields(req: DetectRequest, existing: Case | None, now: datetime) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Conflict
 from ..events import CASE_CHANGED
-from ..rules import Rulebook
+from ..rules import Rulebook, recognise
+from ..rules.models import Platform
 from ..store import Case
+from .models import DetectRequest, RecognitionInfo
 
 if TYPE_CHECKING:
-    from .models import DetectRequest
     from .service import CaseService
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,34 @@ def sister_case(cases: CaseService, req: DetectRequest) -> Case | None:
     if other is None:
         return None
     return existing_case(cases.store, req.model_copy(update={"platform": other}))
+
+
+def sister(
+    cases: CaseService, book: Rulebook, req: DetectRequest, platform: Platform, recognition: RecognitionInfo | None,
+    scenario_id: str | None, text: str,
+) -> tuple[Platform, DetectRequest, Case | None, RecognitionInfo | None, str | None]:
+    """For a page with no case under its platform: the order's case under the sister marketplace.
+
+    The page (or the seller's pick) says 天猫: the 淘宝 case becomes a 天猫 case. The seller says 淘宝:
+    the 天猫 case goes back. A page that says nothing (no 天猫 on a taobao.com host) is no evidence
+    against a case already known as 天猫: it is that case, read as 天猫. Returns what detection goes
+    on with: (platform, request, case, recognition, scenario)."""
+    found_case = sister_case(cases, req)
+    if found_case is None:
+        return platform, req, None, recognition, scenario_id
+    read_as = platform.id
+    if req.platform == "taobao" and req.platform_source != "seller":
+        platform = book.platforms[found_case.platform]
+        req = req.model_copy(update={"platform": platform.id, "scenario": twin_scenario(book, req.scenario, platform.id)})
+    else:
+        found_case = relabel(cases, found_case, platform.id)
+    if not req.scenario and text and platform.id != read_as:  # the page was read as the other marketplace
+        found = recognise(book, platform.id, text)
+        recognition = RecognitionInfo.model_validate(found.model_dump())
+        scenario_id = found.scenario if found.scenario and book.scenario_platform[found.scenario] == platform.id else None
+    elif req.scenario:
+        scenario_id = req.scenario
+    return platform, req, found_case, recognition, scenario_id
 
 
 def twin_scenario(book: Rulebook, scenario_id: str | None, platform: str) -> str | None:
