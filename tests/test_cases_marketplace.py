@@ -151,3 +151,18 @@ def test_a_page_that_says_tmall_relabels_too(env):
     again = detect(cases, "tmall")  # the page said 天猫 (the extension sends tmall, source page)
     assert (again.id, again.platform, again.scenario) == (first.id, "tmall", "tmall.not_received")
     assert (ev.root / "天猫" / ORDER / "待分类" / "a.png").read_bytes() == b"a"
+
+
+async def test_over_http_a_clash_is_409_with_its_code_and_a_bad_source_400(helper_app):
+    tb = {"platform": "taobao", "order_id": ORDER, "aftersale_id": "77", "request_text": NOT_RECEIVED}
+    assert (await helper_app.post("/api/cases/detect", json=tb)).status in (200, 201)
+    clash = {**tb, "platform": "tmall", "page_state": "closed"}
+    # A closed 天猫 case of the same after-sale, stored under 天猫 directly (another address once read it so).
+    helper_app.runtime.store.upsert_case(CaseKey(platform="tmall", order_id=ORDER, aftersale_id="77"), status="closed")
+    both = {**tb, "aftersale_id": "", "platform": "tmall", "platform_source": "seller"}
+    response = await helper_app.post("/api/cases/detect", json=both)
+    assert response.status == 409, await response.text()
+    body = await response.json()
+    assert body["code"] == "marketplace_conflict" and "天猫" in body["error"]
+    bad = await helper_app.post("/api/cases/detect", json={**clash, "platform_source": "shop"})
+    assert bad.status == 400
