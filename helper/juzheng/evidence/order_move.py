@@ -43,7 +43,11 @@ def move_order(service: EvidenceService, old_platform: str, new_platform: str, o
             except OSError as exc:
                 report.left.append((rel(service.root, src), str(exc)))
                 continue
-            result = service.mover.move(src, target, src.name, batch=report.batch, expect=state, sha256=sha)
+            try:
+                result = service.mover.move(src, target, src.name, batch=report.batch, expect=state, sha256=sha)
+            except OSError as exc:  # the target refused it (disk full, read-only): the file stays, whole
+                report.left.append((rel(service.root, src), str(exc)))
+                continue
             if result.status != "moved" or result.dest is None:
                 report.left.append((rel(service.root, src), result.detail or result.status))
                 continue
