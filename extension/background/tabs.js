@@ -31,6 +31,45 @@
     return s;
   }
 
+  // -- 天猫 or 淘宝: the seller's word per shop --------------------------------------------------------
+  /** A Tmall shop's cases also show on these Taobao hosts, where nothing in the address tells them
+   * apart: the seller says once per shop, and every later case of that shop follows. */
+  const SHARED_HOSTS = new Set(["refund2.taobao.com", "qn.taobao.com", "myseller.taobao.com"]);
+  const SHOP_CHOICES = "shopMarketplace"; // chrome.storage.local: {shopKey: "tmall" | "taobao"}; never the page's
+  const MAX_SHOP = 40;
+
+  /** The shop the page names, else the seller's Taobao-host pages as one shop (most sellers run one). */
+  function shopKeyOf(shop) {
+    const name = typeof shop === "string" ? shop.replace(/\s+/g, " ").trim().slice(0, MAX_SHOP) : "";
+    return name ? `shop:${name}` : "taobao-hosts";
+  }
+
+  function sharedHost(url) {
+    try {
+      return SHARED_HOSTS.has(new URL(url).hostname);
+    } catch (_) {
+      return false;
+    }
+  }
+
+  async function shopChoice(key) {
+    try {
+      const got = await chrome.storage.local.get(SHOP_CHOICES);
+      const all = got[SHOP_CHOICES] || {};
+      return all[key] === "tmall" || all[key] === "taobao" ? all[key] : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  async function setShopChoice(key, choice) {
+    const got = await chrome.storage.local.get(SHOP_CHOICES);
+    const all = { ...(got[SHOP_CHOICES] || {}) };
+    if (choice) all[key] = choice;
+    else delete all[key];
+    await chrome.storage.local.set({ [SHOP_CHOICES]: all });
+  }
+
   function caseIdOf(s) {
     return s.state === "case" && s.view ? s.view.id : null;
   }
@@ -40,6 +79,7 @@
     return {
       type: "render", state: s.state, view: s.state === "case" ? s.view : null, platform: s.platform, error: s.error,
       collapsed: s.collapsed, offline: s.state !== "case" ? s.offline : null, candidates: s.state === "choose-order" ? s.candidates : null,
+      market: s.market ? { chosen: s.market.choice } : null,
     };
   }
 
@@ -135,15 +175,29 @@
       push(s);
       return { ok: true, data: hostInfo(s) };
     }
-    // A Tmall shop's case read on a Taobao host (refund2.taobao.com, 千牛) is the Tmall shop's.
-    const platform = msg.platform === "tmall" && ctx.platform.id === "taobao" ? "tmall" : ctx.platform.id;
+    s.lastRead = { msg, sender: { tab: { id: sender.tab.id }, url: sender.url } }; // for the seller's 天猫/淘宝 pick
+    // A Tmall shop's case read on a Taobao host (refund2.taobao.com, 千牛) is the Tmall shop's: the
+    // page says 天猫, or the seller said so once for this shop (that word wins over the page's).
+    let platform = msg.platform === "tmall" && ctx.platform.id === "taobao" ? "tmall" : ctx.platform.id;
+    let platformSource = "page";
+    s.market = null;
+    if (ctx.platform.id === "taobao" && sharedHost(sender.url || "")) {
+      const key = shopKeyOf(msg.shop);
+      const choice = await shopChoice(key);
+      if (seq !== s.seq) return { ok: true, data: hostInfo(s) };
+      s.market = { key, choice };
+      if (choice) {
+        platform = choice;
+        platformSource = "seller";
+      }
+    }
     if (s.state !== "case" || !s.view || s.view.order_id !== found.order_id) {
       s.state = "loading";
       s.view = null;
       s.offline = null;
       push(s);
     }
-    const res = await client.request("POST", "/api/cases/detect", { json: { ...found, platform } });
+    const res = await client.request("POST", "/api/cases/detect", { json: { ...found, platform, platform_source: platformSource } });
     if (seq !== s.seq) return { ok: true, data: hostInfo(s) }; // the page moved on meanwhile
     if (res.ok) await setView(s, res.data);
     else if (res.data && res.data.code === "no_live_case") none(s); // a finished after-sale never tracked
@@ -262,7 +316,7 @@
   /** Frame actions that hand bytes to the page or change the case: carried out only once the content
    * script has checked that the overlay is really visible where the seller clicked
    * (content/visibility.js), so a page that hid it or painted a decoy over it catches nothing. */
-  const GUARDED = new Set(["attach", "attachPacket", "confirm", "setKind", "assignKind", "scenario", "caseAction", "deadline", "tracking", "offerAnswer"]);
+  const GUARDED = new Set(["attach", "attachPacket", "confirm", "setKind", "assignKind", "scenario", "caseAction", "deadline", "tracking", "offerAnswer", "marketplace"]);
 
   const PRESS_FRESH_MS = 5000;
 
@@ -378,6 +432,20 @@
     },
     async attach(s, msg) {
       return attach(s, msg.option);
+    },
+    /** 按天猫店铺处理 / 改回淘宝: kept for this shop in the worker's own storage, and this case read
+     * again at once with it (the helper relabels the case and moves its folder). */
+    async marketplace(s, msg) {
+      if (!s.market || !s.lastRead || !["tmall", "taobao"].includes(msg.marketplace)) return stale();
+      const { key, choice: before } = s.market;
+      await setShopChoice(key, msg.marketplace);
+      await pageRead(s.lastRead.msg, s.lastRead.sender);
+      if (s.state === "case") return { ok: true };
+      // The helper refused (e.g. the order already has that marketplace's case): the shop stays as it was.
+      const failure = { ok: false, state: "error", error: s.error || t("caseChanged") };
+      await setShopChoice(key, before);
+      await pageRead(s.lastRead.msg, s.lastRead.sender);
+      return failure;
     },
     /** The seller works in this case's overlay: order-less inbox files (截图 1.png) go to it. */
     async focus(s) {

@@ -138,6 +138,7 @@
     const cell = box.closest("td, th");
     if (cell && isLabelOnly(cell, label)) {
       for (let c = cell.nextElementSibling; c; c = c.nextElementSibling) {
+        if (cell.tagName === "TH" && c.tagName === "TH") break; // a header row: its values are below
         const text = clean(c.textContent);
         if (text) {
           yield text;
@@ -525,6 +526,24 @@
     return findLabelled(page, SHIPPED, true);
   }
 
+  // -- the shop the page names (千牛 and refund2 show 店铺/店铺名称 in the order block or the header) --
+  // A name, not the next field: 店铺类型/店铺评分 are other labels (field_only keeps them out), and a
+  // value that is itself a label (订单编号：…) or a sentence is no shop name.
+  const SHOP = {
+    field_only: true,
+    labels: ["店铺名称", "店铺名", "所属店铺", "商家店铺", "店铺"],
+    value_pattern: "^((?![^\\s]{0,6}(?:编号|单号|时间|状态|类型|评分)(?:[\\s:：]|$))[^\\s:：|｜,，。；;][^:：|｜\\n,，。；;]{0,39})",
+  };
+
+  /** The shop's name as the page labels it, or null: the seller's 天猫/淘宝 choice is kept per shop. */
+  function findShop(page) {
+    const value = findLabelled(page, SHOP, false);
+    if (!value) return null;
+    // The next field in the same line (店铺名称：X 店铺类型：天猫, 店铺名 X 订单编号 …) is cut off.
+    const name = value.replace(/\s+\S{0,4}(?:订单|退款|售后|维权|买家|卖家|商品|店铺|类型|编号|时间|状态)[\s\S]*$/, "").trim();
+    return name && name.length <= 40 ? name : null;
+  }
+
   const HISTORY_LINE = /(?:\d{4}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}/;
 
   /** The dated entries of 协商历史 / 售后日志 / 服务进度, whatever their markup: lines with a date and time. */
@@ -600,6 +619,7 @@
         deadline_found_by: countdown ? countdown.label || countdown.trigger : null,
         status: state,
         marketplace: tmall ? "tmall" : null,
+        shop: findShop(page),
       },
     };
   }
@@ -639,6 +659,6 @@
 
   ns.extract = {
     clean, hostMatches, pickAdapter, needsRequest, urlParams, collectTextNodes, pageOf, findLabelled, findRequest,
-    linesOf, findCountdown, findState, findTracking, findRecipient, findSigned, findShipped, findHistory, chooseOrder, extract,
+    linesOf, findCountdown, findState, findTracking, findRecipient, findSigned, findShipped, findShop, findHistory, chooseOrder, extract,
   };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

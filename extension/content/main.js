@@ -117,7 +117,7 @@
         }
         return;
       }
-      const { platform, payload, deadlineMs } = found;
+      const { platform, shop, payload, deadlineMs } = found;
       // The page's own ticking countdown is left out: it changes every second, the case does not;
       // a countdown that appears (late hydration, a drawer opened) or jumps is sent again.
       const sig = [payload.order_id, payload.aftersale_id, payload.deadline_text || "", payload.page_state || "", hash(payload.request_text)].join("|");
@@ -128,7 +128,7 @@
       current.href = location.href;
       current.deadlineMs = deadlineMs;
       if (newCase || host.state !== "case") showHost({ state: "loading" });
-      const res = await send({ type: "pageRead", found: payload, platform });
+      const res = await send({ type: "pageRead", found: payload, platform, shop });
       if (current.sig !== sig) return; // navigated on meanwhile
       showHost(res.ok ? res.data : { state: res.state || "error" });
     } finally {
@@ -154,7 +154,7 @@
     }
     const tmall = meta.marketplace === "tmall" && ctx.platform.id === "taobao";
     for (const key of Object.keys(payload)) if (payload[key] === null) delete payload[key];
-    return { platform: tmall ? "tmall" : ctx.platform.id, payload, deadlineMs: meta.deadline_ms ?? null };
+    return { platform: tmall ? "tmall" : ctx.platform.id, shop: meta.shop || null, payload, deadlineMs: meta.deadline_ms ?? null };
   }
 
   const orderKey = (candidates) => `orderChoice:${location.host}${location.pathname}:${[...candidates].sort().join(",")}`;

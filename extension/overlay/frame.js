@@ -166,6 +166,10 @@
       const res = await act("deadline", { deadlineAt });
       panel.status(res.ok ? t("deadlineSaved") : res.error, res.ok ? "ok" : "error");
     },
+    marketplace: async (marketplace) => {
+      const res = await act("marketplace", { marketplace });
+      if (!res.ok) panel.status(res.error, "error");
+    },
     caseAction: async (caseAction) => {
       const res = await act("caseAction", { caseAction });
       panel.status(res.ok ? t("caseActionSaved") : res.error, res.ok ? "ok" : "error");
@@ -181,6 +185,7 @@
   function render(msg) {
     const label = msg.platform ? msg.platform.label : "";
     panel.offline = false;
+    panel.market = msg.market || null;
     if (msg.state === "case" && msg.view) {
       panel.showCase(msg.view, msg.platform);
     } else if (msg.state === "offline" && msg.offline) {

@@ -48,7 +48,7 @@
   class Panel {
     /** handlers: scenario, confirm, upload, addText, attach, copy, openFile, thumb, retry, options,
      * claimPending, size(height, headHeight), collapse(collapsed), deadline(iso|null),
-     * caseAction(action), chooseOrder(orderId) */
+     * caseAction(action), chooseOrder(orderId), marketplace("tmall"|"taobao") */
     constructor(handlers) {
       this.handlers = handlers;
       this.root = document.documentElement;
@@ -174,6 +174,8 @@
       const content = [];
       if (this.offline) content.push(h("div", { className: "warnings danger", attrs: { "data-role": "offline", role: "alert" }, text: t("offlineBanner") }));
       content.push(this.renderScenario(view));
+      const market = this.renderMarketplace(view);
+      if (market) content.push(market);
       const maybe = this.renderMaybe(view);
       if (maybe) content.push(maybe);
       content.push(
@@ -306,6 +308,19 @@
       if (view.status !== "closed") row.append(button("won", "closedWon", false), button("lost", "closedLost", false));
       if (view.status && view.status !== "open") row.append(button("reopen", "reopenCase", false));
       return row;
+    }
+
+    /** On a Taobao host (refund2, 千牛) a Tmall shop's case looks like a 淘宝 one: a quiet line lets the
+     * seller say so once for the shop; once said, the way back. Nothing where the page said 天猫. */
+    renderMarketplace(view) {
+      const market = this.market;
+      if (!market) return null;
+      const line = (text, action, label) => h("p", { className: "muted market", attrs: { "data-role": "marketplace", "data-chosen": market.chosen || "" } },
+        h("span", { text: `${t(text)} ` }),
+        h("button", { className: "btn link", text: t(label), attrs: { type: "button", "data-role": "marketplace-choice", "data-marketplace": action }, on: { click: () => this.handlers.marketplace(action) } }));
+      if (view.platform === "taobao") return line("marketplaceAsk", "tmall", "marketplaceTmall");
+      if (view.platform === "tmall" && market.chosen === "tmall") return line("marketplaceChosen", "taobao", "marketplaceBack");
+      return null;
     }
 
     /** Recognition abstained (or was unsure): the likeliest scenarios as guesses, one tap each, in the

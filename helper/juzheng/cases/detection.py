@@ -12,6 +12,7 @@ from ..rules.deadline_text import MAX_YEAR, MIN_YEAR, implausible_date, parse_de
 from ..rules.request_time import request_time_in
 from ..store import Case, CaseKey, SqliteStore
 from ..errors import Invalid, NotFound, field_error
+from . import marketplace
 from .delivery_facts import delivery_fields
 from .models import CaseView, DetectRequest, RecognitionInfo
 from .view import resolve_values
@@ -43,11 +44,13 @@ def detect(cases: CaseService, req: DetectRequest) -> CaseView:
         found = recognise(book, platform.id, text)
         recognition = RecognitionInfo.model_validate(found.model_dump())
         scenario_id = found.scenario
-        if scenario_id and book.scenario_platform[scenario_id] != platform.id:
+        if scenario_id and book.scenario_platform[scenario_id] != platform.id and req.platform_source != "seller":
             # A Tmall shop's case read on a taobao.com host: the case belongs to the shop.
             platform = book.platforms[book.scenario_platform[scenario_id]]
             req = req.model_copy(update={"platform": platform.id})
             existing = existing_case(cases.store, req)
+    if existing is None:
+        platform, req, existing, recognition, scenario_id = marketplace.sister(cases, book, req, platform, recognition, scenario_id, text)
     # A scenario the seller chose stays; the store enforces it too.
     effective = existing.scenario if existing and existing.scenario_source == "seller" else (scenario_id or (existing.scenario if existing else None))
     scenario = book.scenarios.get(effective) if effective else None

@@ -44,6 +44,11 @@ class DetectRequest(Request):
     """What a page adapter extracted from an after-sale page."""
 
     platform: ShortText = Field(description="平台 ID：taobao、tmall、pinduoduo、douyin", examples=["pinduoduo"])
+    platform_source: Literal["page", "seller"] = Field(
+        default="page",
+        description="平台从哪里来：page（网址或页面文字）、seller（卖家为该店铺选定的淘宝/天猫）；"
+        "为 seller 时，该订单在另一平台下的案子改到此平台",
+    )
     url: Annotated[str, Field(max_length=4000)] = ""
     order_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$")]
     aftersale_id: Annotated[str, Field(max_length=64, pattern=r"^[0-9A-Za-z_\-]*$")] = ""

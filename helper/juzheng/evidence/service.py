@@ -28,7 +28,8 @@ from .indexer import Indexer, payload
 from .layout import Layout, rel, safe_name
 from .mover import UPLOAD_SRC, FileState, Mover, new_batch, sha256_bytes, sha256_file
 from .osfacts import HAS_CLOSE_EVENTS, SorterLock
-from . import undo_journal
+from . import order_move, undo_journal
+from .order_move import OrderMove
 from .recovery import recover
 from .sorter import SortItem, Sorter
 from .watcher import RootWatcher
@@ -258,6 +259,10 @@ class EvidenceService:
             self.store.remove_evidence(evidence_id)
         self.bus.publish(EVIDENCE_CHANGED, payload(record, "removed"))
         return record.model_copy(update={"path": new_path})
+
+    def move_order(self, old_platform: str, new_platform: str, order_id: str) -> OrderMove:
+        """The order's folder follows its case to the other marketplace (see :mod:`.order_move`)."""
+        return order_move.move_order(self, old_platform, new_platform, order_id)
 
     def undo(self, last_n: int = 1) -> list[UndoItem]:
         """Put the files of the last ``last_n`` batches (sorts, uploads, trash) back where they came from.

@@ -381,6 +381,18 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
                 db.execute(f"UPDATE cases SET {sets}, updated_at=? WHERE id=?", (*values.values(), _iso(utcnow()), case_id))
         return self.get_case(case_id)
 
+    def relabel_case(self, case_id: int, platform: str, **fields: Any) -> Case | None:
+        """Move a case to the other marketplace of its shop (淘宝 ↔ 天猫), keeping its id and all that
+        hangs on it. Raises ``sqlite3.IntegrityError`` when that platform already has the case's key."""
+        unknown = set(fields) - set(_CASE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown case fields {sorted(unknown)}")
+        values = {"platform": platform, **{k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}}
+        with self.transaction() as db:
+            sets = ",".join(f"{k}=?" for k in values)
+            db.execute(f"UPDATE cases SET {sets}, updated_at=? WHERE id=?", (*values.values(), _iso(utcnow()), case_id))
+        return self.get_case(case_id)
+
     def get_case(self, case_id: int) -> Case | None:
         row = self._one("SELECT * FROM cases WHERE id=?", (case_id,))
         return _case(row) if row else None
