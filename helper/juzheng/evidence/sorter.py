@@ -198,23 +198,43 @@ class Sorter:
 
     # -- executing ----------------------------------------------------------------------------------
     def sort_file(self, path: Path, ctx: SortContext, batch: str) -> SortItem:
-        planned = self.plan(path, ctx)  # hashing happens outside the lock: uploads need not wait for it
-        if planned.item.action in ("move", "duplicate"):
+        planned = self.plan(path, ctx, hash_files=False)
+        if planned.item.action == "move":
             with self.lock:
-                # Another process may have filed a twin meanwhile: check duplicates again under the lock.
-                if planned.item.action == "move" and planned.sha256 and planned.state:
-                    twin = self.find_duplicate(planned.item.platform or "", planned.item.order_id or "", planned.sha256, planned.state.size)
-                    if twin is not None:
-                        planned.twin = twin.path
-                        planned.item.action = "duplicate"
-                        planned.item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
-                        planned.item.reason = f"该订单中已有完全相同的文件：{twin.path}"
+                # The duplicate check, once, under the lock (another process may have filed a twin
+                # just now). Identical bytes have identical sizes: only a file whose size matches a
+                # filed file of its order (or one of unknown size) is hashed before the move; the
+                # rest cannot be duplicates and are hashed once, by the mover, after the link.
+                assert planned.state is not None and planned.item.platform and planned.item.order_id
+                if self.store.order_has_size(planned.item.platform, planned.item.order_id, planned.state.size):
+                    if not self._hash_and_check(path, planned, ctx):
+                        return self._settle_pending(planned.item, ctx)
                 return self._execute(path, planned, ctx, batch)
         return self._settle_pending(planned.item, ctx)
 
+    def _hash_and_check(self, path: Path, planned: _Planned, ctx: SortContext) -> bool:
+        """Hash the file and mark it a duplicate when its order holds the same bytes; False: it stays."""
+        item = planned.item
+        assert planned.state is not None
+        try:
+            planned.sha256 = sha256_file(path)
+        except FileTooLarge:
+            item.action, item.dest, item.reason = "pending", None, REASON_TOO_LARGE
+            return False
+        except OSError:
+            item.action, item.status, item.reason = "skip", "skipped", "文件暂时无法读取（可能正被占用），稍后再试"
+            return False
+        twin = self.find_duplicate(item.platform or "", item.order_id or "", planned.sha256, planned.state.size)
+        if twin is not None:
+            planned.twin = twin.path
+            item.action = "duplicate"
+            item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
+            item.reason = f"该订单中已有完全相同的文件：{twin.path}"
+        return True
+
     def _execute(self, path: Path, planned: _Planned, ctx: SortContext, batch: str) -> SortItem:
         item = planned.item
-        assert planned.state is not None and planned.sha256 is not None and item.dest is not None
+        assert planned.state is not None and item.dest is not None
         dest = self.root / item.dest
         try:
             result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256)
@@ -229,7 +249,8 @@ class Sorter:
             item.status = result.status
             item.reason = result.detail
             return item
-        assert result.dest is not None
+        assert result.dest is not None and result.sha256 is not None
+        planned.sha256 = result.sha256
         item.dest = rel(self.root, result.dest)
         item.status = "done"
         if item.action == "move":
