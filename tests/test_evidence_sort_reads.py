@@ -77,3 +77,22 @@ def test_the_sorter_lock_keeps_its_file_open_and_follows_a_replaced_file(tmp_pat
         pass
     lock.close()
     other.close()
+
+
+def test_juzheng_sort_moves_unique_sizes_unread_and_still_catches_a_later_twin(ev, hashed):
+    """``juzheng sort`` (defer_hashes): no byte of a file that cannot be a duplicate is read; a later
+    file of the same size makes the filed one hashed, once, and its twin is still caught."""
+    ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"first")
+    ev.drop(f"{PDD_ORDER} 红章证明 2.jpg", b"second one")
+    items = ev.service(watch=False).sort_once(defer_hashes=True)
+    assert [i.status for i in items] == ["done", "done"] and hashed == []
+    assert {r.sha256 for r in ev.store.evidence_for_order("pinduoduo", PDD_ORDER)} == {None}
+    ev.drop(f"{PDD_ORDER} 红章证明 again.jpg", b"first")
+    (item,) = ev.service(watch=False).sort_once(defer_hashes=True)
+    assert item.action == "duplicate" and item.status == "done"
+    # the newcomer before its move (and, being hashed, once more through its new name after the link,
+    # the check that its bytes did not change within one mtime tick), the filed file once
+    assert [p.split("/")[-2:] for p in hashed] == [
+        ["收件箱", f"{PDD_ORDER} 红章证明 again.jpg"], ["快递红章证明", f"{PDD_ORDER} 红章证明.jpg"], [".重复", f"{PDD_ORDER} 红章证明 again.jpg"],
+    ]
+    assert (ev.root / RED / f"{PDD_ORDER} 红章证明 2.jpg").read_bytes() == b"second one"

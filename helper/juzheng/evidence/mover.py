@@ -191,13 +191,17 @@ class Mover:
         expect: FileState,
         sha256: str | None,
         done_state: Literal["done", "undone"] = "done",
+        hash_after: bool = True,
     ) -> MoveResult:
         """Move ``src`` into ``dest_dir`` as ``name`` (or ``name (2)``…), never replacing anything.
 
         ``sha256``: the bytes planned, checked after the link; None: hashed once after the link
         (the journal's hash is filled in then; recovery of a link needs none: both names are one file).
+        ``hash_after=False`` with no ``sha256``: a link is checked by size and mtime only and its bytes
+        are never read here (``juzheng sort``: they are hashed later, when a same-size file arrives).
         """
-        dest_dir.mkdir(parents=True, exist_ok=True)
+        if not os.path.isdir(dest_dir):  # one stat: mkdir of an existing folder (its EEXIST path) cost far more
+            dest_dir.mkdir(parents=True, exist_ok=True)
         for n in range(1, MAX_NUMBER):
             dest = dest_dir / numbered(name, n)
             if os.path.lexists(dest):
@@ -205,7 +209,7 @@ class Mover:
             move_id = self.store.journal_move(batch, journal_path(src), journal_path(dest), sha256 or "", expect.size)
             self.echoes.expect(src, dest)  # before the link: the watcher may report it at once
             try:
-                outcome, digest = self._place(src, dest, expect, sha256, move_id)
+                outcome, digest = self._place(src, dest, expect, sha256, move_id, hash_after)
             except BaseException as exc:
                 # An unexpected error (disk full, permissions): nothing was lost — the source is
                 # removed only after a verified copy — but say what happened in the journal.
@@ -233,7 +237,9 @@ class Mover:
             return MoveResult(status, src, None, move_id, _DETAILS[outcome])
         raise RuntimeError(f"no free name for {name!r} in {dest_dir}")
 
-    def _place(self, src: Path, dest: Path, expect: FileState, sha256: str | None, move_id: int) -> tuple[str, str | None]:
+    def _place(
+        self, src: Path, dest: Path, expect: FileState, sha256: str | None, move_id: int, hash_after: bool = True,
+    ) -> tuple[str, str | None]:
         """The outcome, and the hash of the bytes now at ``dest`` when moved."""
         try:
             if FileState.of(src) != expect:
@@ -254,7 +260,7 @@ class Mover:
                     return "vanished", None
                 copy_sha = self._copy_sha(src, sha256, move_id)  # no links here: copy instead
                 return self._copy_then_remove(src, dest, expect, copy_sha), copy_sha
-            return self._finish_link(src, dest, expect, sha256)
+            return self._finish_link(src, dest, expect, sha256, hash_after)
         copy_sha = self._copy_sha(src, sha256, move_id)
         return self._copy_then_remove(src, dest, expect, copy_sha), copy_sha
 
@@ -266,12 +272,14 @@ class Mover:
             self.store.set_move_sha(move_id, sha256)
         return sha256
 
-    def _finish_link(self, src: Path, dest: Path, expect: FileState, sha256: str | None) -> tuple[str, str | None]:
+    def _finish_link(
+        self, src: Path, dest: Path, expect: FileState, sha256: str | None, hash_after: bool = True,
+    ) -> tuple[str, str | None]:
         # dest and src are one file now; check it is still the one we planned before dropping src.
         digest: str | None = None
         try:
             unchanged = FileState.of(dest) == expect
-            if unchanged:
+            if unchanged and (sha256 is not None or hash_after):
                 digest = sha256_file(dest)
                 unchanged = sha256 is None or digest == sha256
         except OSError:

@@ -89,7 +89,11 @@ class Sorter:
         self.mover = mover
         self.indexer = indexer
         self.lock = lock
-        self._hashed_orders: set[tuple[str, str]] = set()
+        # False (``juzheng sort``): a file that cannot be a duplicate is moved without reading its
+        # bytes and indexed unhashed, as the first index does; the duplicate check hashes it once
+        # when a file of the same size arrives in its order. The helper hashes once after the link
+        # (the reader keys what it reads by the hash).
+        self.hash_moves = True
         self.reader: Any = None  # juzheng.reader.service.ReaderService, when images are read
 
     # -- context --------------------------------------------------------------------------------
@@ -163,16 +167,19 @@ class Sorter:
     def find_duplicate(self, platform: str, order_id: str, sha256: str, size: int) -> EvidenceRecord | None:
         """A record of this order whose file has exactly these bytes (by hash, not size and mtime).
 
-        Records indexed without a hash (first index, hand moves) are hashed once per order, the
-        first time that order is checked; after that the lookup is one indexed query by hash.
+        Records indexed without a hash (first index, hand moves, ``juzheng sort``) are hashed here
+        when their file has this size (only then can it hold these bytes), once: the hash is stored.
         """
         key = (platform, order_id)
-        if key not in self._hashed_orders or key in self.indexer.unhashed_orders:
-            self.indexer.unhashed_orders.discard(key)
-            for record in self.store.evidence_for_order(platform, order_id):
-                if record.path and record.sha256 is None:
+        self.indexer.unhashed_orders.discard(key)
+        for record in self.store.evidence_for_order(platform, order_id):
+            if record.path and record.sha256 is None:
+                try:
+                    same_size = os.stat(self.root / record.path).st_size == size
+                except OSError:
+                    continue
+                if same_size:
                     self._verified_sha(record)
-            self._hashed_orders.add(key)
         for record in self.store.evidence_by_sha(sha256):
             if (record.platform, record.order_id) != key or record.path is None or record.size != size:
                 continue
@@ -237,7 +244,8 @@ class Sorter:
         assert planned.state is not None and item.dest is not None
         dest = self.root / item.dest
         try:
-            result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256)
+            result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256,
+                                     hash_after=self.hash_moves)
         except OSError as exc:
             # The destination refused the file (disk full, no permission, read-only). The mover drops
             # a source only after a verified copy, so the file is still in the inbox: say why, and
@@ -249,7 +257,7 @@ class Sorter:
             item.status = result.status
             item.reason = result.detail
             return item
-        assert result.dest is not None and result.sha256 is not None
+        assert result.dest is not None
         planned.sha256 = result.sha256
         item.dest = rel(self.root, result.dest)
         item.status = "done"
@@ -257,7 +265,7 @@ class Sorter:
             change = self.indexer.index_file(ctx.layout, result.dest, how="sorted", sha256=planned.sha256)
             if change is not None and not isinstance(change.record, OrderKey):
                 item.evidence_id = change.record.id
-            if self.reader is not None and planned.placement is not None:
+            if self.reader is not None and planned.placement is not None and planned.sha256 is not None:
                 self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind, result.dest)
         elif planned.twin is not None:
             note_duplicate(self.store, item.platform or "", item.order_id or "", item.dest, planned.twin)
