@@ -4,7 +4,8 @@
     scripts/bench --quick             # small sizes, a smoke run (≈ 1–2 minutes)
     scripts/bench --only api,index    # some measurements only
 
-Measurements (one module each in scripts/benchlib/): overlay, drop, api, index, burst, idle, scaling, detect, read.
+Measurements (one module each in scripts/benchlib/): overlay, drop, api, index, burst, sort (sort_vs_organize),
+idle, scaling, detect, read.
 Prints a table and writes bench-results.json (figures, baselines, ratios, targets, pass/fail).
 Exit status: 0 when every measurement ran (targets missed are reported, not an error), 1 when one
 failed to run; ``--strict`` also exits 1 when a target is missed.
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib.results import Figure, Run, machine, table  # noqa: E402
 from benchlib.session import REPO, Session  # noqa: E402
 
-ALL = ("overlay", "drop", "api", "index", "burst", "idle", "scaling", "detect", "read")
+ALL = ("overlay", "drop", "api", "index", "burst", "sort", "idle", "scaling", "detect", "read")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -38,6 +39,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--iterations", type=int, help="page loads / drops per browser measurement")
     p.add_argument("--files", type=int, help="files in the indexed tree (default 100000, quick 3000)")
     p.add_argument("--burst", type=int, help="files in the burst sort (default 10000, quick 500)")
+    p.add_argument("--sort-files", help="comma-separated inbox sizes for sort vs organize-tool (default 5000,20000, quick 60)")
     p.add_argument("--idle-seconds", type=float, help="idle CPU window (default 60, quick 5)")
     p.add_argument("--wrk-seconds", type=float, help="duration of each wrk run (default 10, quick 2)")
     args = p.parse_args(argv)
@@ -49,6 +51,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args.iterations = args.iterations or (6 if q else 40)
     args.files = args.files or (3000 if q else 100_000)
     args.burst = args.burst or (500 if q else 10_000)
+    args.sort_files = args.sort_files or ("60" if q else "5000,20000")
     args.idle_seconds = args.idle_seconds or (5.0 if q else 60.0)
     args.wrk_seconds = args.wrk_seconds or (2.0 if q else 10.0)
     return args
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
     """Each measurement as a thunk; shared set-up (browser helper, the big tree) made once, lazily."""
-    from benchlib import api, burst, detect, drop, idle, index, overlay, read, scaling
+    from benchlib import api, burst, detect, drop, idle, index, overlay, read, scaling, sort_vs_organize
 
     cache: dict[str, object] = {}
 
@@ -131,6 +134,9 @@ def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
     def run_burst() -> list[Figure]:
         return [burst.measure(session, args.burst)]
 
+    def run_sort() -> list[Figure]:
+        return [sort_vs_organize.measure(session, n, rounds=2 if args.quick else 3) for n in map(int, args.sort_files.split(","))]
+
     def run_idle() -> list[Figure]:
         return idle.measure(session, big_tree(), args.idle_seconds)
 
@@ -146,7 +152,7 @@ def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
         return figures + read.drop_while_reading(browser, helper, args.iterations)
 
     return {
-        "overlay": run_overlay, "drop": run_drop, "api": run_api, "index": run_index, "burst": run_burst,
+        "overlay": run_overlay, "drop": run_drop, "api": run_api, "index": run_index, "burst": run_burst, "sort": run_sort,
         "idle": run_idle, "scaling": run_scaling, "detect": run_detect, "read": run_read,
     }
 

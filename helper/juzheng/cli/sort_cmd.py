@@ -55,7 +55,7 @@ def _service(args, create: bool):
 def cmd_sort(args) -> int:
     service, store = _service(args, create=not args.dry_run)
     try:
-        items = service.sort_once(dry_run=args.dry_run, progress=None if args.json else _progress_bar)
+        items = service.sort_once(dry_run=args.dry_run, progress=None if args.json else _progress_bar, defer_hashes=True)
     finally:
         store.close()
     if args.json:

@@ -11,8 +11,10 @@ move: a plain rename replaces silently on POSIX, so we use
 - an exclusive create (``open(dest, 'xb')``), copy, fsync, verify sha256, then remove the source
   (other filesystems, FAT/exFAT USB drives, shares without hard links).
 
-Just before the final step the source is checked against the size, mtime and hash recorded when it
-was planned; a file that changed meanwhile is left where it is. A file another process still has
+Just before the final step the source is checked against the size and mtime recorded when it was
+planned, and after the link against the hash when one was taken (the sorter hashes before the move
+only files that may be a duplicate); a file that changed meanwhile is left where it is. A file moved
+without a hash is hashed once, through its new name, after the link: the one read of its bytes. A file another process still has
 open for writing is never moved (see :class:`.osfacts.WriterCheck`): checked before the move, and
 on the copy path once more after the copy, just before the source is removed.
 """
@@ -63,6 +65,7 @@ class MoveResult:
     dest: Path | None = None
     move_id: int | None = None
     detail: str | None = None
+    sha256: str | None = None  # the bytes now at ``dest``
 
 
 class NotRegularFile(OSError):
@@ -186,19 +189,27 @@ class Mover:
         *,
         batch: str,
         expect: FileState,
-        sha256: str,
+        sha256: str | None,
         done_state: Literal["done", "undone"] = "done",
+        hash_after: bool = True,
     ) -> MoveResult:
-        """Move ``src`` into ``dest_dir`` as ``name`` (or ``name (2)``…), never replacing anything."""
-        dest_dir.mkdir(parents=True, exist_ok=True)
+        """Move ``src`` into ``dest_dir`` as ``name`` (or ``name (2)``…), never replacing anything.
+
+        ``sha256``: the bytes planned, checked after the link; None: hashed once after the link
+        (the journal's hash is filled in then; recovery of a link needs none: both names are one file).
+        ``hash_after=False`` with no ``sha256``: a link is checked by size and mtime only and its bytes
+        are never read here (``juzheng sort``: they are hashed later, when a same-size file arrives).
+        """
+        if not os.path.isdir(dest_dir):  # one stat: mkdir of an existing folder (its EEXIST path) cost far more
+            dest_dir.mkdir(parents=True, exist_ok=True)
         for n in range(1, MAX_NUMBER):
             dest = dest_dir / numbered(name, n)
             if os.path.lexists(dest):
                 continue
-            move_id = self.store.journal_move(batch, journal_path(src), journal_path(dest), sha256, expect.size)
+            move_id = self.store.journal_move(batch, journal_path(src), journal_path(dest), sha256 or "", expect.size)
             self.echoes.expect(src, dest)  # before the link: the watcher may report it at once
             try:
-                outcome = self._place(src, dest, expect, sha256)
+                outcome, digest = self._place(src, dest, expect, sha256, move_id, hash_after)
             except BaseException as exc:
                 # An unexpected error (disk full, permissions): nothing was lost — the source is
                 # removed only after a verified copy — but say what happened in the journal.
@@ -211,8 +222,11 @@ class Mover:
                 self.store.finish_move(move_id, "failed", "目标文件名刚被占用，换用下一个编号")
                 continue
             if outcome == "moved":
-                self.store.finish_move(move_id, done_state)
-                return MoveResult("moved", src, dest, move_id)
+                if sha256 is None and digest is not None:
+                    self.store.finish_hashed_move(move_id, done_state, digest)
+                else:
+                    self.store.finish_move(move_id, done_state)
+                return MoveResult("moved", src, dest, move_id, sha256=digest)
             if outcome == "stuck":
                 # Both names exist and neither could be removed (Windows: the file is open
                 # elsewhere). The journal stays 'planned' so recovery finishes it later.
@@ -223,37 +237,56 @@ class Mover:
             return MoveResult(status, src, None, move_id, _DETAILS[outcome])
         raise RuntimeError(f"no free name for {name!r} in {dest_dir}")
 
-    def _place(self, src: Path, dest: Path, expect: FileState, sha256: str) -> str:
+    def _place(
+        self, src: Path, dest: Path, expect: FileState, sha256: str | None, move_id: int, hash_after: bool = True,
+    ) -> tuple[str, str | None]:
+        """The outcome, and the hash of the bytes now at ``dest`` when moved."""
         try:
             if FileState.of(src) != expect:
-                return "changed"
+                return "changed", None
         except FileNotFoundError:
-            return "vanished"
+            return "vanished", None
         if self.writers.open_for_writing(src):
-            return "writing"
+            return "writing", None
         if self.use_links:
             try:
                 os.link(src, dest)
             except FileExistsError:
-                return "taken"
+                return "taken", None
             except FileNotFoundError:
-                return "vanished"
+                return "vanished", None
             except OSError as exc:
                 if exc.errno == errno.ENOENT:
-                    return "vanished"
-                return self._copy_then_remove(src, dest, expect, sha256)  # no links here: copy instead
-            return self._finish_link(src, dest, expect, sha256)
-        return self._copy_then_remove(src, dest, expect, sha256)
+                    return "vanished", None
+                copy_sha = self._copy_sha(src, sha256, move_id)  # no links here: copy instead
+                return self._copy_then_remove(src, dest, expect, copy_sha), copy_sha
+            return self._finish_link(src, dest, expect, sha256, hash_after)
+        copy_sha = self._copy_sha(src, sha256, move_id)
+        return self._copy_then_remove(src, dest, expect, copy_sha), copy_sha
 
-    def _finish_link(self, src: Path, dest: Path, expect: FileState, sha256: str) -> str:
+    def _copy_sha(self, src: Path, sha256: str | None, move_id: int) -> str:
+        """A copy is verified against the source's hash, journaled before the copy starts (recovery
+        tells a finished copy from a partial one by it)."""
+        if sha256 is None:
+            sha256 = sha256_file(src)
+            self.store.set_move_sha(move_id, sha256)
+        return sha256
+
+    def _finish_link(
+        self, src: Path, dest: Path, expect: FileState, sha256: str | None, hash_after: bool = True,
+    ) -> tuple[str, str | None]:
         # dest and src are one file now; check it is still the one we planned before dropping src.
+        digest: str | None = None
         try:
-            unchanged = FileState.of(dest) == expect and sha256_file(dest) == sha256
+            unchanged = FileState.of(dest) == expect
+            if unchanged and (sha256 is not None or hash_after):
+                digest = sha256_file(dest)
+                unchanged = sha256 is None or digest == sha256
         except OSError:
             unchanged = False
         if not unchanged:
-            return "changed" if remove_quietly(dest) else "stuck"
-        return self._remove_source(src, dest)
+            return ("changed" if remove_quietly(dest) else "stuck"), None
+        return self._remove_source(src, dest), digest
 
     def _copy_then_remove(self, src: Path, dest: Path, expect: FileState, sha256: str) -> str:
         try:

@@ -81,7 +81,8 @@ class SorterLock:
         self.path = Path(path)
         self._local = threading.RLock()
         self._depth = 0
-        self._fd: int | None = None
+        self._fd: int | None = None  # locked now
+        self._kept: int | None = None  # open between locks
 
     def acquire(self, timeout: float = 60.0) -> None:
         if not self._local.acquire(timeout=timeout):
@@ -95,17 +96,31 @@ class SorterLock:
         self._depth += 1
 
     def _take_file_lock(self, timeout: float) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open_fd()
         deadline = time.monotonic() + timeout
         delay = 0.002
         while not _try_lock(fd):
             if time.monotonic() > deadline:
-                os.close(fd)
                 raise LockTimeout(str(self.path))
             time.sleep(delay)  # only while another process holds it for one file
             delay = min(delay * 2, 0.05)
         self._fd = fd
+
+    def _open_fd(self) -> int:
+        """The lock file's descriptor, kept open between files (an open per file cost more than the
+        lock itself); reopened when the file was removed or replaced meanwhile, so that every
+        process locks the same file."""
+        if self._kept is not None:
+            try:
+                if os.path.samestat(os.fstat(self._kept), os.stat(self.path)):
+                    return self._kept
+            except OSError:
+                pass
+            os.close(self._kept)
+            self._kept = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._kept = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        return self._kept
 
     def release(self) -> None:
         self._depth -= 1
@@ -113,9 +128,21 @@ class SorterLock:
             try:
                 _unlock(self._fd)
             finally:
-                os.close(self._fd)
                 self._fd = None
         self._local.release()
+
+    def __del__(self) -> None:
+        if getattr(self, "_kept", None) is not None:
+            try:
+                os.close(self._kept)  # type: ignore[arg-type]
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        with self._local:
+            if self._kept is not None and self._depth == 0:
+                os.close(self._kept)
+                self._kept = None
 
     def __enter__(self) -> SorterLock:
         self.acquire()

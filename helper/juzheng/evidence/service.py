@@ -170,8 +170,13 @@ class EvidenceService:
         )
 
     # == one-shot sorting (juzheng sort) =============================================================
-    def sort_once(self, dry_run: bool = False, progress: Callable[[int, int | None], None] | None = None) -> list[SortItem]:
-        """Sort the whole inbox once, without the watcher. ``dry_run``: plan only, touch nothing."""
+    def sort_once(
+        self, dry_run: bool = False, progress: Callable[[int, int | None], None] | None = None, *, defer_hashes: bool = False,
+    ) -> list[SortItem]:
+        """Sort the whole inbox once, without the watcher. ``dry_run``: plan only, touch nothing.
+
+        ``defer_hashes`` (``juzheng sort``): files that cannot be duplicates are moved without reading
+        their bytes (see :attr:`Sorter.hash_moves`)."""
         self._ensure_folders(create=not dry_run)
         rulebook = self.rulebook_provider()
         if not dry_run:
@@ -179,13 +184,17 @@ class EvidenceService:
             self.indexer.reconcile(Layout(self.root, rulebook), progress)
         ctx = self.sorter.context(rulebook)
         batch = new_batch("sort")
+        self.sorter.hash_moves = not defer_hashes
         items = []
-        for path in inbox_files(self.root):
-            if dry_run:
-                planned = self.sorter.plan(path, ctx)
-                items.append(planned.item)
-            else:
-                items.append(self.sorter.sort_file(path, ctx, batch))
+        try:
+            for path in inbox_files(self.root):
+                if dry_run:
+                    planned = self.sorter.plan(path, ctx)
+                    items.append(planned.item)
+                else:
+                    items.append(self.sorter.sort_file(path, ctx, batch))
+        finally:
+            self.sorter.hash_moves = True
         return items
 
     # == uploads, trash, undo ==========================================================================

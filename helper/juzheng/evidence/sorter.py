@@ -89,7 +89,11 @@ class Sorter:
         self.mover = mover
         self.indexer = indexer
         self.lock = lock
-        self._hashed_orders: set[tuple[str, str]] = set()
+        # False (``juzheng sort``): a file that cannot be a duplicate is moved without reading its
+        # bytes and indexed unhashed, as the first index does; the duplicate check hashes it once
+        # when a file of the same size arrives in its order. The helper hashes once after the link
+        # (the reader keys what it reads by the hash).
+        self.hash_moves = True
         self.reader: Any = None  # juzheng.reader.service.ReaderService, when images are read
 
     # -- context --------------------------------------------------------------------------------
@@ -163,16 +167,19 @@ class Sorter:
     def find_duplicate(self, platform: str, order_id: str, sha256: str, size: int) -> EvidenceRecord | None:
         """A record of this order whose file has exactly these bytes (by hash, not size and mtime).
 
-        Records indexed without a hash (first index, hand moves) are hashed once per order, the
-        first time that order is checked; after that the lookup is one indexed query by hash.
+        Records indexed without a hash (first index, hand moves, ``juzheng sort``) are hashed here
+        when their file has this size (only then can it hold these bytes), once: the hash is stored.
         """
         key = (platform, order_id)
-        if key not in self._hashed_orders or key in self.indexer.unhashed_orders:
-            self.indexer.unhashed_orders.discard(key)
-            for record in self.store.evidence_for_order(platform, order_id):
-                if record.path and record.sha256 is None:
+        self.indexer.unhashed_orders.discard(key)
+        for record in self.store.evidence_for_order(platform, order_id):
+            if record.path and record.sha256 is None:
+                try:
+                    same_size = os.stat(self.root / record.path).st_size == size
+                except OSError:
+                    continue
+                if same_size:
                     self._verified_sha(record)
-            self._hashed_orders.add(key)
         for record in self.store.evidence_by_sha(sha256):
             if (record.platform, record.order_id) != key or record.path is None or record.size != size:
                 continue
@@ -198,26 +205,47 @@ class Sorter:
 
     # -- executing ----------------------------------------------------------------------------------
     def sort_file(self, path: Path, ctx: SortContext, batch: str) -> SortItem:
-        planned = self.plan(path, ctx)  # hashing happens outside the lock: uploads need not wait for it
-        if planned.item.action in ("move", "duplicate"):
+        planned = self.plan(path, ctx, hash_files=False)
+        if planned.item.action == "move":
             with self.lock:
-                # Another process may have filed a twin meanwhile: check duplicates again under the lock.
-                if planned.item.action == "move" and planned.sha256 and planned.state:
-                    twin = self.find_duplicate(planned.item.platform or "", planned.item.order_id or "", planned.sha256, planned.state.size)
-                    if twin is not None:
-                        planned.twin = twin.path
-                        planned.item.action = "duplicate"
-                        planned.item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
-                        planned.item.reason = f"该订单中已有完全相同的文件：{twin.path}"
+                # The duplicate check, once, under the lock (another process may have filed a twin
+                # just now). Identical bytes have identical sizes: only a file whose size matches a
+                # filed file of its order (or one of unknown size) is hashed before the move; the
+                # rest cannot be duplicates and are hashed once, by the mover, after the link.
+                assert planned.state is not None and planned.item.platform and planned.item.order_id
+                if self.store.order_has_size(planned.item.platform, planned.item.order_id, planned.state.size):
+                    if not self._hash_and_check(path, planned, ctx):
+                        return self._settle_pending(planned.item, ctx)
                 return self._execute(path, planned, ctx, batch)
         return self._settle_pending(planned.item, ctx)
 
+    def _hash_and_check(self, path: Path, planned: _Planned, ctx: SortContext) -> bool:
+        """Hash the file and mark it a duplicate when its order holds the same bytes; False: it stays."""
+        item = planned.item
+        assert planned.state is not None
+        try:
+            planned.sha256 = sha256_file(path)
+        except FileTooLarge:
+            item.action, item.dest, item.reason = "pending", None, REASON_TOO_LARGE
+            return False
+        except OSError:
+            item.action, item.status, item.reason = "skip", "skipped", "文件暂时无法读取（可能正被占用），稍后再试"
+            return False
+        twin = self.find_duplicate(item.platform or "", item.order_id or "", planned.sha256, planned.state.size)
+        if twin is not None:
+            planned.twin = twin.path
+            item.action = "duplicate"
+            item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
+            item.reason = f"该订单中已有完全相同的文件：{twin.path}"
+        return True
+
     def _execute(self, path: Path, planned: _Planned, ctx: SortContext, batch: str) -> SortItem:
         item = planned.item
-        assert planned.state is not None and planned.sha256 is not None and item.dest is not None
+        assert planned.state is not None and item.dest is not None
         dest = self.root / item.dest
         try:
-            result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256)
+            result = self.mover.move(path, dest.parent, dest.name, batch=batch, expect=planned.state, sha256=planned.sha256,
+                                     hash_after=self.hash_moves)
         except OSError as exc:
             # The destination refused the file (disk full, no permission, read-only). The mover drops
             # a source only after a verified copy, so the file is still in the inbox: say why, and
@@ -230,13 +258,14 @@ class Sorter:
             item.reason = result.detail
             return item
         assert result.dest is not None
+        planned.sha256 = result.sha256
         item.dest = rel(self.root, result.dest)
         item.status = "done"
         if item.action == "move":
             change = self.indexer.index_file(ctx.layout, result.dest, how="sorted", sha256=planned.sha256)
             if change is not None and not isinstance(change.record, OrderKey):
                 item.evidence_id = change.record.id
-            if self.reader is not None and planned.placement is not None:
+            if self.reader is not None and planned.placement is not None and planned.sha256 is not None:
                 self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind, result.dest)
         elif planned.twin is not None:
             note_duplicate(self.store, item.platform or "", item.order_id or "", item.dest, planned.twin)

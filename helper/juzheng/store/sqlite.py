@@ -463,6 +463,14 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
         rows = self._all("SELECT * FROM evidence WHERE platform=? AND order_id=? ORDER BY id", (platform, order_id))
         return [e for e in map(_evidence, rows) if e is not None]
 
+    def order_has_size(self, platform: str, order_id: str, size: int) -> bool:
+        """Whether a file of this order has this size (or an unknown one): only then can a file be its twin."""
+        row = self._one(
+            "SELECT 1 FROM evidence WHERE platform=? AND order_id=? AND path IS NOT NULL AND (size=? OR size IS NULL) LIMIT 1",
+            (platform, order_id, size),
+        )
+        return row is not None
+
     def evidence_count(self) -> int:
         row = self._one("SELECT count(*) FROM evidence")
         return int(row[0]) if row else 0
@@ -498,6 +506,15 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
     def finish_move(self, move_id: int, state: MoveState, error: str | None = None) -> None:
         with self.transaction() as db:
             db.execute("UPDATE moves SET state=?, error=?, finished_at=? WHERE id=?", (state, error, _iso(utcnow()), move_id))
+
+    def finish_hashed_move(self, move_id: int, state: MoveState, sha256: str) -> None:
+        """A move journaled before its bytes were hashed: finished, with the hash taken after the link."""
+        with self.transaction() as db:
+            db.execute("UPDATE moves SET state=?, error=NULL, finished_at=?, sha256=? WHERE id=?", (state, _iso(utcnow()), sha256, move_id))
+
+    def set_move_sha(self, move_id: int, sha256: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE moves SET sha256=? WHERE id=?", (sha256, move_id))
 
     def moves_in_state(self, state: MoveState) -> list[Move]:
         return [Move(**dict(r)) for r in self._all("SELECT * FROM moves WHERE state=? ORDER BY id", (state,))]
