@@ -22,6 +22,7 @@ from ..store import StateUnavailable
 from ..store.health import classify_write_error
 from . import exit_codes
 from .common import fail
+from .command_name import command_name
 from .locations import add_location_options, state_dir_from
 
 log = logging.getLogger("juzheng")
@@ -139,7 +140,8 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
     tray = _start_tray(runtime, quit=lambda: loop.call_soon_threadsafe(stop.set), show_icon=not args.no_tray, notify=not args.no_notify) if wanted else None
     print(
         f"举证助手 {__version__} 已启动：{url}  证据文件夹：{runtime.root}  "
-        f"配对：在浏览器扩展的「选项」页点「开始配对」，再在弹出的本机页面点「允许」。按 Ctrl-C 停止。",
+        f"配对：在浏览器扩展的「选项」页点「开始配对」，再在弹出的本机页面点「允许」。"
+        f"命令行：{command_name()} status（状态）、{command_name()} pair（配对码）。按 Ctrl-C 停止。",
         flush=True,
     )
     try:

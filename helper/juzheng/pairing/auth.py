@@ -156,7 +156,7 @@ class Auth:
                 wait = int(strikes.until - now) + 1
                 raise PairRateLimited(f"配对码错误次数过多，请 {wait} 秒后再试（配对码仍然有效）。", 0)
             if self._code is None:
-                raise PairRefused("没有有效的配对码。请在托盘菜单点「配对」，或在电脑上运行 juzheng pair 获取配对码。")
+                raise PairRefused("没有有效的配对码。请在托盘菜单点「配对」获取配对码（助手窗口里也写着显示配对码的命令）。")
             if now > self._code_expires:
                 self._code = None
                 raise PairRefused("配对码已过期（有效期 10 分钟）。请在托盘菜单点「配对」获取新的配对码。")
