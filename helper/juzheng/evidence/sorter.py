@@ -148,20 +148,7 @@ class Sorter:
         )
         planned = _Planned(item, state, placement=result)
         if hash_files:
-            try:
-                planned.sha256 = sha256_file(path)
-            except FileTooLarge:
-                item.action, item.dest, item.reason = "pending", None, REASON_TOO_LARGE
-                return planned
-            except OSError:
-                item.action, item.status, item.reason = "skip", "skipped", "文件暂时无法读取（可能正被占用），稍后再试"
-                return planned
-            duplicate = self.find_duplicate(result.platform, result.order_id, planned.sha256, state.size)
-            if duplicate is not None:
-                planned.twin = duplicate.path
-                item.action = "duplicate"
-                item.dest = rel(self.root, ctx.layout.duplicates / safe_name(path.name))
-                item.reason = f"该订单中已有完全相同的文件：{duplicate.path}"
+            self._hash_and_check(path, planned, ctx)
         return planned
 
     def find_duplicate(self, platform: str, order_id: str, sha256: str, size: int) -> EvidenceRecord | None:
