@@ -79,3 +79,25 @@ def test_unreadable_blobs_are_dropped_not_fatal(tmp_path):
         assert load_focus(store) is None and store.held_files() == set() and store.notified_levels() == {}
     finally:
         store.close()
+
+
+def test_a_pending_file_keeps_its_first_sighting_when_its_reason_changes(tmp_path, monkeypatch):
+    """An unnamed photo waits as 'being read', then as 'no order': the focus files only files that
+    arrived after the seller opened the case, so the second reason must not make it look new (a late
+    OCR reading on a busy machine filed a file the seller had declined into the focused case)."""
+    from datetime import datetime, timedelta, timezone
+
+    import juzheng.store.sqlite as sqlite_module
+
+    first = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    now = [first]
+    monkeypatch.setattr(sqlite_module, "utcnow", lambda: now[0])
+    store = open_store(tmp_path / "state")
+    store.set_pending("收件箱/签收照片.jpg", "正在识别图片内容…")
+    now[0] = first + timedelta(minutes=3)
+    store.set_pending("收件箱/签收照片.jpg", "文件名和图片里都没有订单号")
+    [pending] = store.list_pending()
+    assert pending.reason == "文件名和图片里都没有订单号"
+    seen = pending.seen_at if pending.seen_at.tzinfo else pending.seen_at.replace(tzinfo=timezone.utc)
+    assert seen == first
+    store.close()

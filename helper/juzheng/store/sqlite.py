@@ -539,7 +539,12 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
     # -- files waiting in the inbox ------------------------------------------------------------
     def set_pending(self, path: str, reason: str) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO pending VALUES (?,?,?)", (path, reason, _iso(utcnow())))
+            # A new reason keeps the first sighting: the focus files only what arrived after the seller
+            # opened the case, and a reading that finishes late must not make an old file look new.
+            db.execute(
+                "INSERT INTO pending VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET reason = excluded.reason",
+                (path, reason, _iso(utcnow())),
+            )
 
     def clear_pending(self, path: str) -> None:
         with self.transaction() as db:
