@@ -215,8 +215,8 @@ def test_a_flood_collapses_into_a_rescan(ev):
     svc.worker.debouncer.flood_limit = 20
     for i in range(300):
         ev.drop(f"{PDD_ORDER} 红章证明 {i:03d}.jpg", f"flood {i}".encode())
-    wait_for(lambda: len(list((ev.root / RED_DIR).glob("*.jpg"))) == 300 if (ev.root / RED_DIR).exists() else False, timeout=30)
-    assert not list(ev.inbox.iterdir())
+    # Both halves of every move (the link, then the inbox name's unlink) are what this waits for.
+    wait_for(lambda: (ev.root / RED_DIR).exists() and len(list((ev.root / RED_DIR).glob("*.jpg"))) == 300 and not list(ev.inbox.iterdir()), timeout=60)
 
 
 def test_the_sorters_own_moves_cause_no_extra_work(ev):
