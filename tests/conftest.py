@@ -16,3 +16,18 @@ pytest_plugins: list[str] = [
     "fixtures.page_reader",
     "fixtures.tiers",
 ]
+
+
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """A failed test that used a real helper process shows the end of that helper's log: on a CI
+    machine the log is the only account of what the helper was doing while the test waited."""
+    if call.when != "call" or call.excinfo is None:
+        return
+    from fixtures.helper_process import RunningHelper
+
+    funcargs = getattr(item, "funcargs", {})
+    for name, value in funcargs.items():
+        if isinstance(value, RunningHelper):
+            tail = value.output()[-6000:]
+            if tail:
+                item.add_report_section("call", f"helper log ({name})", tail)

@@ -1,8 +1,10 @@
 """The helper's side of the reader worker: start it on demand, send one job, wait for its reply.
 
 The worker runs ``sys.executable -m juzheng.reader.worker``: the same interpreter and package, so
-there is nothing to find on PATH (Windows included). A job that takes longer than ``job_timeout``
-kills the worker (a hung model must not stall the queue); the next job starts a fresh one.
+there is nothing to find on PATH (Windows included). A job that is stuck kills the worker (a hung
+model must not stall the queue); the next job starts a fresh one. Stuck is judged by the CPU time the
+worker spends (:mod:`.watchdog`), since a worker below normal priority on a busy machine is slow,
+not hung.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from .process_flags import worker_creationflags
 from .protocol import Hello, ReadJob, ReadReply
+from .watchdog import Budget, Watch
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +29,13 @@ class WorkerUnavailable(RuntimeError):
 
 
 class ReaderClient:
-    def __init__(self, cache_dir: Path, *, job_timeout: float = 60.0, start_timeout: float = 60.0, signals_only: bool = False) -> None:
+    def __init__(
+        self, cache_dir: Path, *, job_budget: Budget | None = None, start_budget: Budget | None = None, signals_only: bool = False,
+    ) -> None:
         self.cache_dir = Path(cache_dir)
-        self.job_timeout = job_timeout
-        self.start_timeout = start_timeout
+        # CPU-seconds: one image takes ~0.3 and start-up ~3 on this machine class; far above both.
+        self.job_budget = job_budget or Budget(cpu_seconds=60.0)
+        self.start_budget = start_budget or Budget(cpu_seconds=60.0)
         self.signals_only = signals_only
         self._proc: subprocess.Popen[str] | None = None
         self._next_id = 0
@@ -49,7 +56,7 @@ class ReaderClient:
             proc = self._ensure()
             self._next_id += 1
             job = ReadJob(id=self._next_id, path=str(path), ocr=ocr)
-            line = self._exchange(proc, job.model_dump_json() + "\n", self.job_timeout)
+            line = self._exchange(proc, job.model_dump_json() + "\n", self.job_budget)
             try:
                 reply = ReadReply.model_validate_json(line)
             except ValueError as exc:
@@ -94,7 +101,8 @@ class ReaderClient:
             text=True, encoding="utf-8", env=env, creationflags=worker_creationflags(sys.platform),
         )
         self.starts += 1
-        line = self._exchange(proc, None, self.start_timeout)
+        began = time.monotonic()
+        line = self._exchange(proc, None, self.start_budget)
         try:
             hello = Hello.model_validate_json(line)
         except ValueError as exc:
@@ -102,29 +110,29 @@ class ReaderClient:
             proc.wait()
             raise WorkerUnavailable(f"worker did not start: {line[:200]!r}") from exc
         self.hello = hello
+        log.info("reader worker %s: %s in %.1f s", proc.pid, "ready" if hello.ready else "not ready", time.monotonic() - began)
         if not hello.ready:
             proc.wait(5)
             raise WorkerUnavailable(hello.error or "worker not ready")
         self._proc = proc
         return proc
 
-    def _exchange(self, proc: subprocess.Popen[str], message: str | None, timeout: float) -> str:
-        timer = threading.Timer(timeout, proc.kill)
-        timer.daemon = True
-        timer.start()
-        try:
-            assert proc.stdin is not None and proc.stdout is not None
-            if message is not None:
-                proc.stdin.write(message)
-                proc.stdin.flush()
-            line = proc.stdout.readline()
-        except (OSError, ValueError) as exc:
-            self._kill(proc)
-            raise WorkerUnavailable(f"worker pipe broke: {exc}") from exc
-        finally:
-            timer.cancel()
+    def _exchange(self, proc: subprocess.Popen[str], message: str | None, budget: Budget) -> str:
+        watch = Watch(proc.pid, budget, lambda reason: proc.kill())
+        with watch:
+            try:
+                assert proc.stdin is not None and proc.stdout is not None
+                if message is not None:
+                    proc.stdin.write(message)
+                    proc.stdin.flush()
+                line = proc.stdout.readline()
+            except (OSError, ValueError) as exc:
+                self._kill(proc)
+                raise WorkerUnavailable(f"worker pipe broke: {exc}") from exc
         if not line:
             self._kill(proc)
+            if watch.reason is not None:
+                raise WorkerUnavailable(f"worker stopped: {watch.reason}")
             raise WorkerUnavailable("worker exited" if proc.poll() is not None else "worker closed its output")
         return line
 
