@@ -107,8 +107,12 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
         # guesses to offer; the words of a product's description must not pass for a complaint.
         return _abstain("no_dispute")
     reading = prep.read(text, FIELD_WEIGHT, folded_page)
-    allowed = candidate_ids(rulebook, index, platform, reading.folded)
-    allowed = {i for i in allowed if index.mentioned(i, reading.canonical)}
+    offered = candidate_ids(rulebook, index, platform, reading.folded)
+    # A scenario whose premise the text never mentions (requires_mention: the buyer's 没收到 for
+    # not_received, an agreed date for late_shipment.agreed_time) is never named; it may still be
+    # offered as a guess.
+    allowed = {i for i in offered if index.mentioned(i, reading.canonical)}
+    unmentioned = offered - allowed
     allowed = _consistent_with_stated(index, allowed, reading.stated)
     pieces = reading.pieces
 
@@ -130,40 +134,62 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     # leader it means nothing (every case page also shows order rows and chat), and it is never
     # offered as a choice.
     ordinary_first = bool(ranked) and index.ids[ranked[0][0]] == ORDINARY
-    ranked = [r for r in ranked if index.ids[r[0]] != ORDINARY][:TOP]
-    candidates = [
-        Candidate(
-            scenario=index.ids[doc],
-            label=rulebook.scenarios[index.ids[doc]].label,
-            score=round(score, 2),
-            words=[prep.readable(w) for w in _deciding_words(pieces, query, index.doc_grams[doc])],
-        )
-        for doc, score in ranked
-    ]
-    if not candidates:
-        return _abstain("ordinary" if ordinary_first else "weak")
-    best = ranked[0][1]
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    lead = best - second
-    runner_up = candidates[1].scenario if len(candidates) > 1 else None
-    top = candidates[0]
+    ranked = [r for r in ranked if index.ids[r[0]] != ORDINARY]
+    unmentioned_scores = [(doc, totals[doc]) for doc in unmentioned if totals[doc] > 0 and index.ids[doc] != ORDINARY]
+
+    def offer(pairs: list[tuple[int, float]]) -> list[Candidate]:
+        return [
+            Candidate(
+                scenario=index.ids[doc],
+                label=rulebook.scenarios[index.ids[doc]].label,
+                score=round(score, 2),
+                words=[prep.readable(w) for w in _deciding_words(pieces, query, index.doc_grams[doc])],
+            )
+            for doc, score in pairs
+        ]
+
+    def by_score(pairs: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        return sorted(pairs, key=lambda kv: (-kv[1], index.ids[kv[0]]))
+
     why: Abstention | None = None
-    if ordinary_first:
-        why = "ordinary"
-    elif prep.is_note(reading.folded):
-        why = "note"
-    elif best < MIN_SCORE:
-        why = "weak"
-    elif lead < MIN_LEAD or lead < MIN_MARGIN * best:
-        why = "close"
+    if not ranked:
+        why = "ordinary" if ordinary_first else "weak"
+        best = lead = 0.0
+    else:
+        best = ranked[0][1]
+        # Rivals: the runner-up, and any scenario whose premise is unsaid but matches better, unless
+        # it is a variant of the same complaint (index.kin): a 延迟发货 text with no variant's
+        # premise must not fall to whatever else matched a little (投诉 → 不合理评价).
+        kin = index.kin[ranked[0][0]]
+        rivals = [score for _, score in ranked[1:2]]
+        rivals += [score for doc, score in unmentioned_scores if doc not in kin]
+        lead = best - max(rivals, default=0.0)
+        if ordinary_first:
+            why = "ordinary"
+        elif prep.is_note(reading.folded):
+            why = "note"
+        elif best < MIN_SCORE:
+            why = "weak"
+        elif lead < MIN_LEAD or lead < MIN_MARGIN * best:
+            why = "close"
     confidence = calibrated(rulebook, strength(best, lead))
     if why is None and rulebook.vocabulary.calibration and confidence < MIN_ACCURACY:
         why = "unsure"
     if why is not None:
+        # The guesses: those whose premise the text mentions first (on the tuning parts the first
+        # guess is then right 12 times in 16, against 9 in score order), then the others that matched.
+        candidates = offer((ranked + by_score(unmentioned_scores))[:TOP])
+        if not candidates:
+            return _abstain(why)
+        top = candidates[0]
+        runner_up = candidates[1].scenario if len(candidates) > 1 else None
         return Recognition(
             scenario=None, matched=top.words, score=top.score, runner_up=runner_up, candidates=candidates,
             abstained=why, note=ABSTAIN_TEXT[why],
         )
+    candidates = offer((ranked + by_score(unmentioned_scores))[:TOP])
+    top = candidates[0]
+    runner_up = candidates[1].scenario if len(candidates) > 1 else None
     return Recognition(
         scenario=top.scenario,
         matched=top.words,

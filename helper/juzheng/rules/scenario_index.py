@@ -138,6 +138,9 @@ class ScenarioIndex:
     unique: frozenset[str] = frozenset()  # grams of exactly one idea: mentioning it names that idea
     gates: dict[int, list[str]] = field(default_factory=dict)  # scenario → words one of which the text must say
     vocabulary: frozenset[str] = frozenset()
+    # scenario → the variants of the same complaint: ids under one family (taobao.late_shipment.*) or
+    # sharing a phrase on purpose (shared_wording: 质量问题 of quality_issue and appliance_quality)
+    kin: list[frozenset[int]] = field(default_factory=list)
 
     def mentioned(self, doc: int, canonical_text: str) -> bool:
         words = self.gates.get(doc)
@@ -205,4 +208,24 @@ class ScenarioIndex:
                 if sid and rulebook.scenarios[sid].requires_mention
             },
             prep=prep,
+            kin=_kin(rulebook, ids),
         )
+
+
+def _family(scenario_id: str) -> str:
+    return scenario_id.rsplit(".", 1)[0] if scenario_id.count(".") >= 2 else scenario_id
+
+
+def _kin(rulebook: Rulebook, ids: list[str]) -> list[frozenset[int]]:
+    def shared(sid: str) -> set[str]:
+        return set(rulebook.scenarios[sid].shared_wording) if sid else set()
+
+    out = []
+    for sid in ids:
+        out.append(frozenset(
+            j for j, other in enumerate(ids)
+            if sid and other and other != sid
+            and rulebook.scenario_platform[other] == rulebook.scenario_platform[sid]
+            and (_family(other) == _family(sid) or shared(sid) & shared(other))
+        ))
+    return out
