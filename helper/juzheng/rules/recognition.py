@@ -29,6 +29,7 @@ MIN_SCORE = 5.3
 MIN_LEAD = 1.0  # absolute lead: siblings share the request's boilerplate, which inflates both alike
 MIN_MARGIN = 0.08  # and the lead as a share of the best score
 FULL_SCORE = 25.0
+UNSAID_RIVAL = 0.5  # how much a better-matching scenario whose premise is unsaid counts as a rival
 TOP = 3
 MAX_SEEDS = 30  # the strongest matched grams a scenario's reasons are grown from
 MIN_WORD_VALUE = 1.5  # a run of matching text worth less than this is not shown as a reason
@@ -157,12 +158,13 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
         best = lead = 0.0
     else:
         best = ranked[0][1]
-        # Rivals: the runner-up, and any scenario whose premise is unsaid but matches better, unless
-        # it is a variant of the same complaint (index.kin): a 延迟发货 text with no variant's
-        # premise must not fall to whatever else matched a little (投诉 → 不合理评价).
+        # Rivals: the runner-up, and a scenario whose premise is unsaid but that matches better than
+        # the leader, at a discount (UNSAID_RIVAL), unless it is a variant of the same complaint
+        # (index.kin): a 延迟发货 text with no variant's premise must not fall to whatever else
+        # matched a little (投诉 → 不合理评价).
         kin = index.kin[ranked[0][0]]
         rivals = [score for _, score in ranked[1:2]]
-        rivals += [score for doc, score in unmentioned_scores if doc not in kin]
+        rivals += [UNSAID_RIVAL * score for doc, score in unmentioned_scores if doc not in kin and score > best]
         lead = best - max(rivals, default=0.0)
         if ordinary_first:
             why = "ordinary"
