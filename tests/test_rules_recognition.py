@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from juzheng.rules import DEFAULT_RULES_DIR, load_rulebook, recognise
+from juzheng.rules.recognition import index_for
 
 BOOK = load_rulebook()
 
@@ -264,3 +265,11 @@ def test_the_stated_reason_outranks_a_logistics_status():
     # A stated reason several scenarios share (影响二次销售) still leaves the status line to decide.
     both = recognise(BOOK, "pinduoduo", "退货状态：已签收 ｜ 驳回理由：退回商品洗过缩水，影响二次销售")
     assert both.candidates[0].scenario == "pinduoduo.return_damaged_signed", both
+
+
+def test_pinyin_initials_read_as_their_words_but_not_inside_codes_or_words():
+    found = recognise(BOOK, "taobao", "顾客说保温杯zl有问题，不保温，申请tk，小二介入了")
+    assert found.scenario == "taobao.quality_issue"
+    prep = index_for(BOOK).prep
+    assert prep.spell_out("申请tk，zl问题") == "申请退款，质量问题"
+    assert prep.spell_out("型号 tk2024 的 zlib 包 shop") == "型号 tk2024 的 zlib 包 shop"

@@ -383,6 +383,11 @@ class Vocabulary(Strict):
         description="what turns a cue into a shop figure (纠纷退款率、介入率、退货率): a cue followed within two "
         "characters by one of these is a statistic on a data page, not a dispute under way",
     )
+    abbreviations: dict[str, str] = Field(
+        default_factory=dict,
+        description="sellers' pinyin initials (zl=质量, tk=退款…): read as their word where no other Latin letter "
+        "touches them (so zl inside a product code or an English word stays as it is)",
+    )
     stock_words: list[str] = Field(
         default_factory=list,
         description="the shop's own stock-keeping (盘点、库存、入库…): a text whose only signal is a reason word "

@@ -102,7 +102,7 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     index = index_for(rulebook)
     prep = index.prep
     assert prep is not None
-    folded_page = fold(text)
+    folded_page = prep.spell_out(fold(text))
     if not prep.in_dispute(folded_page):
         # No after-sale context at all (a product page, an order list, small talk): no scenario and no
         # guesses to offer; the words of a product's description must not pass for a complaint.
@@ -112,7 +112,8 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     # A scenario whose premise the text never mentions (requires_mention: the buyer's 没收到 for
     # not_received, an agreed date for late_shipment.agreed_time) is never named; it may still be
     # offered as a guess.
-    allowed = {i for i in offered if index.mentioned(i, reading.canonical)}
+    said = index.said_gate_words(reading.canonical)
+    allowed = {i for i in offered if index.mentioned(i, said)}
     unmentioned = offered - allowed
     allowed = _consistent_with_stated(index, allowed, reading.stated)
     pieces = reading.pieces

@@ -223,7 +223,20 @@ class TextPrep:
         stated = sorted({self.canonicalise(r) for r in reasons if r}, key=len, reverse=True)
         self._stated = re.compile(alternation(stated)) if stated else None
         self._ordinary = [normalise(w) for w in vocabulary.ordinary if normalise(w)]
+        self._spelled = {a.lower(): w for a, w in vocabulary.abbreviations.items() if a.isascii() and a.isalpha()}
+        # Each branch opens with its literal first letter (re skips, in C, every character that starts
+        # none); the lookbehind after it checks no Latin letter or digit came before (nor after: a code).
+        self._abbreviation = (
+            re.compile("|".join(f"{re.escape(a[0])}(?<![a-z0-9]{re.escape(a[0])}){re.escape(a[1:])}(?![a-z0-9])" for a in sorted(self._spelled, key=len, reverse=True)))
+            if self._spelled else None
+        )
         self.shop_markers = [(m.shop, set(m.seen_on), [normalise(w) for w in m.words]) for m in vocabulary.shop_markers]
+
+    def spell_out(self, folded: str) -> str:
+        """Pinyin initials sellers type (申请tk、zl问题) as the words they stand for."""
+        if self._abbreviation is None:
+            return folded
+        return self._abbreviation.sub(lambda m: self._spelled[m.group(0)], folded)
 
     def canonicalise(self, normalised: str) -> str:
         if self._synonyms is None:
