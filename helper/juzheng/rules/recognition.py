@@ -178,21 +178,19 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     confidence = calibrated(rulebook, strength(best, lead))
     if why is None and rulebook.vocabulary.calibration and confidence < MIN_ACCURACY:
         why = "unsure"
+    # The choices: those whose premise the text mentions first, then the others that matched (when
+    # this was added, the first guess of an abstention was right 12 times in 16 on the tuning parts
+    # this way, 9 in plain score order).
+    candidates = offer((ranked + by_score(unmentioned_scores))[:TOP])
+    if why is not None and not candidates:
+        return _abstain(why)
+    top = candidates[0]
+    runner_up = candidates[1].scenario if len(candidates) > 1 else None
     if why is not None:
-        # The guesses: those whose premise the text mentions first (on the tuning parts the first
-        # guess is then right 12 times in 16, against 9 in score order), then the others that matched.
-        candidates = offer((ranked + by_score(unmentioned_scores))[:TOP])
-        if not candidates:
-            return _abstain(why)
-        top = candidates[0]
-        runner_up = candidates[1].scenario if len(candidates) > 1 else None
         return Recognition(
             scenario=None, matched=top.words, score=top.score, runner_up=runner_up, candidates=candidates,
             abstained=why, note=ABSTAIN_TEXT[why],
         )
-    candidates = offer((ranked + by_score(unmentioned_scores))[:TOP])
-    top = candidates[0]
-    runner_up = candidates[1].scenario if len(candidates) > 1 else None
     return Recognition(
         scenario=top.scenario,
         matched=top.words,
