@@ -176,8 +176,13 @@ def test_held_out_part_keeps_its_floor(capsys):
     operations note (免得顾客说描述不符) as tmall.not_as_described, a Pinduoduo shop-score page
     (描述相符 / 平台介入率) as not_received, an inbound freight note (到仓少了五箱) as missing_items.
     Twelve abstained. Reliability on it: confidence 0.981 -> 11/18 right, 0.996 -> 20/22. Nothing
-    was tuned on it. This guards the figure; the strict xfail below records that the target is not
-    reached."""
+    was tuned on it. Measured a second time, once, when the round-3 code was final: 58/75 = 77.3 %,
+    5 wrong (request 5/7, status 13/14, colloquial 13/22, page 2/4, none 25/28; douyin 13/15,
+    pinduoduo 16/21, taobao 19/26, tmall 10/13): still wrong are the 划痕 return and the Douyin
+    快递袋 text (both as missing_items), the 生意参谋 page (退款原因分布 is read as a reason field),
+    the 免得顾客说描述不符 note and the 到仓少了五箱 note; the Pinduoduo 返现未到账 status, right on
+    first sight, now abstains. Reliability: 0.844 -> 7/10, 0.946 -> 7/8, 0.997 -> 19/20. This guards
+    the first figure; the strict xfail below records that the target is not reached."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
@@ -190,7 +195,8 @@ def test_held_out_part_keeps_its_floor(capsys):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="留出部分（第七份）首测 54/75 = 72.0 %、9 个误判（其中 5 个本无案）：尚未达到 95 % 且无误判的目标",
+    reason="留出部分（第七份）首测 54/75 = 72.0 %、9 个误判（其中 5 个本无案）；第三轮修改后再测一次 58/75 = 77.3 %、"
+    "5 个误判（其中 3 个本无案）：尚未达到 95 % 且无误判的目标",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
