@@ -3,14 +3,15 @@
 The set (tests/recognition_devset/) has, for every scenario, the platform's request reworded, a
 back-office status line and a seller's or agent's own words, plus texts that are no case at all.
 
-Which part is held out: ``holdout.yaml`` (the sixth). It was written and committed before the
-second round of changes (traditional -> simplified folding, the order of evidence in status lines,
-the faster page reading) and was measured once, after them: 64/76 = 84.2 % with 8 wrong (3 of
-them no-case texts), far below the target, kept as a strict xfail; nothing is tuned on it. The
-five earlier held-out files were each measured once on first sight (41/46 with 4 wrong scenarios, 43/47 with 2,
-42/46 with 3, 40/45 with 2, 69/74 with 1) and then used for tuning, so they are tuning parts
-(``seen_holdout*.yaml``).
-The calibration table (rules/synonyms.yaml ``calibration``) is computed from the tuning parts only
+Which part is held out: ``holdout.yaml`` (the seventh). It was written and committed before the
+third round of changes (no-case notes with reason words, the late-shipment variants, quality vs not
+received, the calibration) and measured once, on the code as it was then: 54/75 = 72.0 % with 9
+wrong (5 of them no-case texts), far below the target, kept as a strict xfail; nothing is tuned on
+it. The six earlier held-out files were each measured once on first sight (41/46 with 4 wrong scenarios,
+43/47 with 2, 42/46 with 3, 40/45 with 2, 69/74 with 1, 64/76 with 8) and then used for tuning, so
+they are tuning parts (``seen_holdout*.yaml``).
+The calibration table (rules/synonyms.yaml ``calibration``) is computed from the tuning parts and the
+earlier held-out files' first measures (first_sight.json), never from holdout.yaml
 (tests/recognition_devset/calibrate.py); a test checks it is current.
 """
 
@@ -150,11 +151,12 @@ def test_tuning_parts_meet_the_target(capsys):
     assert report.share >= 0.95, report.render("调参部分")
 
 
-def test_the_calibration_is_current_and_from_the_tuning_parts_only(capsys):
-    """The stored table is what calibrate.py computes from the tuning parts now: a change to the
+def test_the_calibration_is_current_and_never_from_the_held_out_part(capsys):
+    """The stored table is what calibrate.py computes from the tuning parts now (pooled with the
+    earlier held-out files' first measures, first_sight.json): a change to the
     vocabulary, weights or thresholds that moves the figures must recompute it (--write)."""
     named, guesses = calibrate.observations(calibrate.uncalibrated(BOOK), calibrate.tuning_rows())
-    table = calibrate.calibrate(named)
+    table = calibrate.calibrate(named + calibrate.first_sight())
     stored = [(b.raw_from, b.accuracy, b.texts) for b in BOOK.vocabulary.calibration]
     assert stored == [(b["raw_from"], b["accuracy"], b["texts"]) for b in table]
     with capsys.disabled():
@@ -163,32 +165,38 @@ def test_the_calibration_is_current_and_from_the_tuning_parts_only(capsys):
 
 
 def test_held_out_part_keeps_its_floor(capsys):
-    """Measured once, on first sight, after the round-2 code was final: 64/76 = 84.2 %, 8 wrong
-    (per kind: request 5/5, status 17/19, colloquial 15/22, page 4/4, none 23/26; per platform:
-    douyin 13/14, pinduoduo 17/20, taobao 20/27, tmall 14/15). Wrong scenarios: three texts read as
-    taobao.late_shipment.agreed_time (a courier's return, a buyer who cancelled, and a missing-items
-    complaint with no late-shipment word at all), a Pinduoduo 伞骨断了 quality complaint read as
-    not_received, a Douyin 「收到两件」 read as empty_package; and three no-case texts named a
-    scenario: a stock-take note (少了三箱), a Tmall service-figures page (纠纷退款率 / 介入率) and an
-    operations note (退货率, 详情页). Four abstained (buyer_cancelled, not_received, two close
-    calls). Reliability on it: confidence 0.981 -> 8/15 right, 0.996 -> 33/34: the calibration from
-    the tuning parts is far too confident on new wording. For comparison, the round-1 code (before
-the traditional fold, the stated-reason order and the speed changes) scores 61/76 with 8 wrong on
-it. Nothing was tuned on it. This guards the
-    figure; the strict xfail below records that the target is not reached."""
+    """Measured once, on first sight, before the round-3 changes (the round-2 code): 54/75 = 72.0 %,
+    9 wrong (per kind: request 5/7, status 12/14, colloquial 12/22, page 2/4, none 23/28; per
+    platform: douyin 13/15, pinduoduo 15/21, taobao 16/26, tmall 10/13). Wrong scenarios: a
+    courier's return (电话空号，原件返回) read as taobao.not_received; a not-received complaint
+    (快递说放门口了) read as taobao.late_shipment.agreed_time; a scratched return (划痕还少了原装膜)
+    read as taobao.missing_items; a Douyin 「只收到一个快递袋，里面东西没有」 read as missing_items;
+    and five no-case texts named a scenario: a 生意参谋 after-sale analysis page (退款原因分布 …
+    质量问题 9%) as taobao.quality_issue, a stock-take note (少了两件) as taobao.missing_items, an
+    operations note (免得顾客说描述不符) as tmall.not_as_described, a Pinduoduo shop-score page
+    (描述相符 / 平台介入率) as not_received, an inbound freight note (到仓少了五箱) as missing_items.
+    Twelve abstained. Reliability on it: confidence 0.981 -> 11/18 right, 0.996 -> 20/22. Nothing
+    was tuned on it. Measured a second time, once, when the round-3 code was final: 58/75 = 77.3 %,
+    5 wrong (request 5/7, status 13/14, colloquial 13/22, page 2/4, none 25/28; douyin 13/15,
+    pinduoduo 16/21, taobao 19/26, tmall 10/13): still wrong are the 划痕 return and the Douyin
+    快递袋 text (both as missing_items), the 生意参谋 page (退款原因分布 is read as a reason field),
+    the 免得顾客说描述不符 note and the 到仓少了五箱 note; the Pinduoduo 返现未到账 status, right on
+    first sight, now abstains. Reliability: 0.844 -> 7/10, 0.946 -> 7/8, 0.997 -> 19/20. This guards
+    the first figure; the strict xfail below records that the target is not reached."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
-    assert report.share >= 64 / 76, report.render("留出部分")
-    assert len(report.wrong_scenarios) <= 8, report.render("留出部分")
-    floors = {"request": (5, 5), "status": (17, 19), "colloquial": (15, 22), "page": (4, 4), "none": (23, 26)}
+    assert report.share >= 54 / 75, report.render("留出部分")
+    assert len(report.wrong_scenarios) <= 9, report.render("留出部分")
+    floors = {"request": (5, 7), "status": (12, 14), "colloquial": (12, 22), "page": (2, 4), "none": (23, 28)}
     for kind, (right, total) in floors.items():
         assert report.by_kind[kind][1] == total and report.by_kind[kind][0] >= right, (kind, report.render("留出部分"))
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="留出部分（第六份）首测 64/76 = 84.2 %、8 个误判（其中 3 个本无案）：尚未达到 95 % 且无误判的目标",
+    reason="留出部分（第七份）首测 54/75 = 72.0 %、9 个误判（其中 5 个本无案）；第三轮修改后再测一次 58/75 = 77.3 %、"
+    "5 个误判（其中 3 个本无案）：尚未达到 95 % 且无误判的目标",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)

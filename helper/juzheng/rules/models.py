@@ -378,6 +378,21 @@ class Vocabulary(Strict):
         description="who states a dispute's reason (买家、顾客、用户…): one of them followed by a word of ``reports`` is a cue",
     )
     reports: list[str] = Field(default_factory=list, description="how the reason is stated (说、反馈、称、表示、投诉…)")
+    figure_suffixes: list[str] = Field(
+        default_factory=list,
+        description="what turns a cue into a shop figure (纠纷退款率、介入率、退货率): a cue followed within two "
+        "characters by one of these is a statistic on a data page, not a dispute under way",
+    )
+    abbreviations: dict[str, str] = Field(
+        default_factory=dict,
+        description="sellers' pinyin initials (zl=质量, tk=退款…): read as their word where no other Latin letter "
+        "touches them (so zl inside a product code or an English word stays as it is)",
+    )
+    stock_words: list[str] = Field(
+        default_factory=list,
+        description="the shop's own stock-keeping (盘点、库存、入库…): a text whose only signal is a reason word "
+        "(少了三箱) and that says one of these is about stock, not a buyer's dispute",
+    )
     calibration: list[ConfidenceBin] = Field(
         default_factory=list,
         description="raw strength → observed accuracy, set on the tuning parts of the dev set (scripts in tests/recognition_devset)",

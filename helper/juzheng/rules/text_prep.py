@@ -207,6 +207,12 @@ class TextPrep:
             if normalise(group.canonical) in reasons:
                 reasons.update(normalise(v) for v in group.variants)
         signals = {normalise(c) for c in [*vocabulary.dispute_cues, *vocabulary.strong_fields, *reasons] if normalise(c)}
+        # A reason word alone (少了、破了) is a weaker signal than a cue: the shop's own stock notes say it too.
+        self._reason_only = frozenset(reasons - {normalise(c) for c in [*vocabulary.dispute_cues, *vocabulary.strong_fields]})
+        stock = sorted({normalise(w) for w in vocabulary.stock_words if normalise(w)})
+        self._stock = re.compile("|".join(alternation_branches(stock))) if stock else None
+        suffixes = sorted({normalise(w) for w in vocabulary.figure_suffixes if normalise(w)})
+        self._figure = re.compile(f"[\u4e00-\u9fff]{{0,2}}?(?:{alternation(suffixes)})") if suffixes else None
         patterns = alternation_branches(sorted(signals))
         who = [normalise(w) for w in vocabulary.reporters if normalise(w)]
         says = [normalise(w) for w in vocabulary.reports if normalise(w)]
@@ -217,7 +223,20 @@ class TextPrep:
         stated = sorted({self.canonicalise(r) for r in reasons if r}, key=len, reverse=True)
         self._stated = re.compile(alternation(stated)) if stated else None
         self._ordinary = [normalise(w) for w in vocabulary.ordinary if normalise(w)]
+        self._spelled = {a.lower(): w for a, w in vocabulary.abbreviations.items() if a.isascii() and a.isalpha()}
+        # Each branch opens with its literal first letter (re skips, in C, every character that starts
+        # none); the lookbehind after it checks no Latin letter or digit came before (nor after: a code).
+        self._abbreviation = (
+            re.compile("|".join(f"{re.escape(a[0])}(?<![a-z0-9]{re.escape(a[0])}){re.escape(a[1:])}(?![a-z0-9])" for a in sorted(self._spelled, key=len, reverse=True)))
+            if self._spelled else None
+        )
         self.shop_markers = [(m.shop, set(m.seen_on), [normalise(w) for w in m.words]) for m in vocabulary.shop_markers]
+
+    def spell_out(self, folded: str) -> str:
+        """Pinyin initials sellers type (申请tk、zl问题) as the words they stand for."""
+        if self._abbreviation is None:
+            return folded
+        return self._abbreviation.sub(lambda m: self._spelled[m.group(0)], folded)
 
     def canonicalise(self, normalised: str) -> str:
         if self._synonyms is None:
@@ -323,8 +342,11 @@ class TextPrep:
         Stops at the first one, so an after-sale page costs little; only a page with none is scanned whole."""
         if self._cues is None:
             return True
+        stock: bool | None = None  # looked for once, only when a reason word is the first signal left
         for match in self._cues.finditer(folded):
             start, end = match.start(), match.end()
+            if self._figure is not None and self._figure.match(folded, end, end + 4):
+                continue  # 纠纷退款率、介入率: a figure on a data page
             clause_from, clause_to = _clause_start(folded, start), _clause_end(folded, end)
             clause = folded[clause_from:clause_to]
             if self._asking.search(clause):
@@ -340,6 +362,11 @@ class TextPrep:
                 for o in self._ordinary
             ):
                 continue
+            if match.group(0) in self._reason_only:
+                if stock is None:
+                    stock = self._stock is not None and self._stock.search(folded) is not None
+                if stock:
+                    continue
             return True
         return False
 

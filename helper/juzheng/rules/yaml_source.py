@@ -106,5 +106,7 @@ _CONSTRUCTOR = yaml.SafeLoader("")
 def _scalar(node: yaml.Node) -> Any:
     try:
         return _CONSTRUCTOR.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:  # a lone ``=`` is the value tag, which SafeLoader cannot build
+        raise YamlProblem(node.start_mark.line + 1, "", f"YAML 语法错误：{exc.problem or exc}") from exc
     finally:
         _CONSTRUCTOR.constructed_objects.clear()
