@@ -3,13 +3,13 @@
 The set (tests/recognition_devset/) has, for every scenario, the platform's request reworded, a
 back-office status line and a seller's or agent's own words, plus texts that are no case at all.
 
-Which part is held out: ``holdout.yaml`` (the seventh). It was written and committed before the
-third round of changes (no-case notes with reason words, the late-shipment variants, quality vs not
-received, the calibration) and measured once, on the code as it was then: 54/75 = 72.0 % with 9
-wrong (5 of them no-case texts), far below the target, kept as a strict xfail; nothing is tuned on
-it. The six earlier held-out files were each measured once on first sight (41/46 with 4 wrong scenarios,
-43/47 with 2, 42/46 with 3, 40/45 with 2, 69/74 with 1, 64/76 with 8) and then used for tuning, so
-they are tuning parts (``seen_holdout*.yaml``).
+Which part is held out: ``holdout.yaml`` (the eighth). It was written and committed before the
+fourth round of changes (damage with a missing accessory, a lone courier bag, analysis pages and
+operations notes, abstaining rather than naming a wrong scenario) and measured once, on the code as
+it was then: 62/74 = 83.8 % with 7 wrong (all of them no-case texts), below the target, kept as a
+strict xfail; nothing is tuned on it. The seven earlier held-out files were each measured once on
+first sight (41/46 with 4 wrong scenarios, 43/47 with 2, 42/46 with 3, 40/45 with 2, 69/74 with 1,
+64/76 with 8, 54/75 with 9) and then used for tuning, so they are tuning parts (``seen_holdout*.yaml``).
 The calibration table (rules/synonyms.yaml ``calibration``) is computed from the tuning parts and the
 earlier held-out files' first measures (first_sight.json), never from holdout.yaml
 (tests/recognition_devset/calibrate.py); a test checks it is current.
@@ -165,38 +165,33 @@ def test_the_calibration_is_current_and_never_from_the_held_out_part(capsys):
 
 
 def test_held_out_part_keeps_its_floor(capsys):
-    """Measured once, on first sight, before the round-3 changes (the round-2 code): 54/75 = 72.0 %,
-    9 wrong (per kind: request 5/7, status 12/14, colloquial 12/22, page 2/4, none 23/28; per
-    platform: douyin 13/15, pinduoduo 15/21, taobao 16/26, tmall 10/13). Wrong scenarios: a
-    courier's return (电话空号，原件返回) read as taobao.not_received; a not-received complaint
-    (快递说放门口了) read as taobao.late_shipment.agreed_time; a scratched return (划痕还少了原装膜)
-    read as taobao.missing_items; a Douyin 「只收到一个快递袋，里面东西没有」 read as missing_items;
-    and five no-case texts named a scenario: a 生意参谋 after-sale analysis page (退款原因分布 …
-    质量问题 9%) as taobao.quality_issue, a stock-take note (少了两件) as taobao.missing_items, an
-    operations note (免得顾客说描述不符) as tmall.not_as_described, a Pinduoduo shop-score page
-    (描述相符 / 平台介入率) as not_received, an inbound freight note (到仓少了五箱) as missing_items.
-    Twelve abstained. Reliability on it: confidence 0.981 -> 11/18 right, 0.996 -> 20/22. Nothing
-    was tuned on it. Measured a second time, once, when the round-3 code was final: 58/75 = 77.3 %,
-    5 wrong (request 5/7, status 13/14, colloquial 13/22, page 2/4, none 25/28; douyin 13/15,
-    pinduoduo 16/21, taobao 19/26, tmall 10/13): still wrong are the 划痕 return and the Douyin
-    快递袋 text (both as missing_items), the 生意参谋 page (退款原因分布 is read as a reason field),
-    the 免得顾客说描述不符 note and the 到仓少了五箱 note; the Pinduoduo 返现未到账 status, right on
-    first sight, now abstains. Reliability: 0.844 -> 7/10, 0.946 -> 7/8, 0.997 -> 19/20. This guards
-    the first figure; the strict xfail below records that the target is not reached."""
+    """Measured once, on first sight, before the round-4 changes (the round-3 code): 62/74 = 83.8 %,
+    7 wrong (per kind: request 9/9, status 13/14, colloquial 17/19, page 2/4, none 21/28; per
+    platform: douyin 10/14, pinduoduo 17/20, taobao 27/29, tmall 8/11). Every wrong scenario is a
+    no-case text: a training reminder (遇到顾客说质量问题，先让对方拍视频) as taobao.quality_issue,
+    a Tmall service-figures page (纠纷退款率 … 近30天 未收到货投诉 0 件) as tmall.not_received, a
+    weekly report (描述不符 2 单已处理完) as tmall.not_as_described, a Pinduoduo service-data page
+    (退款原因TOP：不想要了、少件漏发、质量问题) as pinduoduo.quality_issue, a 抖店 数据罗盘 page
+    (退款原因：不想要了 52% 质量问题 11%) as douyin.quality_issue, a live-stream script (免得被说虚假
+    宣传) as douyin.not_as_described, a finished exchange (换货物流：已签收 ｜ 用户已确认) as
+    douyin.not_received. Five abstained (no_tracking 物流三天没动静, a Tmall return page, a PDD
+    无轨迹 status, two missing-items texts). Reliability on it: confidence 0.844 -> 8/9 right,
+    0.946 -> 10/13, 0.997 -> 23/26. Nothing was tuned on it. This guards the first figure; the
+    strict xfail below records that the target is not reached."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
-    assert report.share >= 54 / 75, report.render("留出部分")
-    assert len(report.wrong_scenarios) <= 9, report.render("留出部分")
-    floors = {"request": (5, 7), "status": (12, 14), "colloquial": (12, 22), "page": (2, 4), "none": (23, 28)}
+    assert report.share >= 62 / 74, report.render("留出部分")
+    assert len(report.wrong_scenarios) <= 7, report.render("留出部分")
+    floors = {"request": (9, 9), "status": (13, 14), "colloquial": (17, 19), "page": (2, 4), "none": (21, 28)}
     for kind, (right, total) in floors.items():
         assert report.by_kind[kind][1] == total and report.by_kind[kind][0] >= right, (kind, report.render("留出部分"))
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="留出部分（第七份）首测 54/75 = 72.0 %、9 个误判（其中 5 个本无案）；第三轮修改后再测一次 58/75 = 77.3 %、"
-    "5 个误判（其中 3 个本无案）：尚未达到 95 % 且无误判的目标",
+    reason="留出部分（第八份）首测 62/74 = 83.8 %、7 个误判（全是本无案的文字：培训提醒、服务指标页、周报、数据页、直播脚本、"
+    "已完成的换货）：尚未达到 95 % 且无误判的目标",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
