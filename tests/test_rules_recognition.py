@@ -90,6 +90,9 @@ def test_a_scenario_whose_premise_is_unsaid_is_not_named(platform, text, unnamed
         ("taobao", "周末盘点发现库存少了两箱纸巾，跟仓库核对一下"),
         ("pinduoduo", "近7天 退货退款率 2.1% 平台介入率 0.1% 差评率 0.5%"),
         ("tmall", "服务数据：纠纷退款率 0.02%，仅退款占比 3%"),
+        ("taobao", "售后分析 退款原因分布：尺码不合适 30% 质量问题 12% 描述不符 5%"),
+        ("tmall", "新品详情页把尺寸写准，以免顾客说描述不符"),
+        ("pinduoduo", "干线到仓少了三箱，物流在查是不是装车漏了"),
     ],
 )
 def test_stock_notes_and_shop_figures_are_no_dispute(platform, text):
@@ -101,6 +104,16 @@ def test_a_reason_word_with_a_buyer_still_counts_beside_stock_words():
     # only a reason word alone is discounted by stock-keeping words; a buyer's complaint is not
     found = recognise(BOOK, "pinduoduo", "顾客说少发了一件，申请退款，我们去查出库和库存记录")
     assert found.scenario == "pinduoduo.missing_items"
+
+
+def test_a_fear_or_a_share_does_not_hide_a_real_complaint_beside_it():
+    found = recognise(BOOK, "tmall", "顾客说收到的颜色和图片不一样，描述不符，申请退货退款，以后详情页要写清楚免得再被投诉")
+    assert found.scenario == "tmall.not_as_described"
+
+
+def test_scratches_are_damage_and_an_empty_parcel_said_plainly_is_empty():
+    assert "损坏" in recognise(BOOK, "taobao", "退回来的耳机壳上全是划痕，影响二次销售，拒绝退款").matched
+    assert "空包" in recognise(BOOK, "pinduoduo", "顾客说打开快递里面没有东西，申请仅退款").matched
 
 
 def test_a_note_naming_two_scenarios_is_no_case_but_offers_both():

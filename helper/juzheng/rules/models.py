@@ -388,6 +388,11 @@ class Vocabulary(Strict):
         description="sellers' pinyin initials (zl=质量, tk=退款…): read as their word where no other Latin letter "
         "touches them (so zl inside a product code or an English word stays as it is)",
     )
+    hypothetical: list[str] = Field(
+        default_factory=list,
+        description="words that put what follows in the clause as a fear, not an event (免得顾客说描述不符、以免被投诉): "
+        "a cue after one of them in its clause is no dispute under way",
+    )
     stock_words: list[str] = Field(
         default_factory=list,
         description="the shop's own stock-keeping (盘点、库存、入库…): a text whose only signal is a reason word "

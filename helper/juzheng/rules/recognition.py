@@ -135,7 +135,9 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     # Ordinary wording ranks like a scenario: ahead of them all, it means "no case". Behind the
     # leader it means nothing (every case page also shows order rows and chat), and it is never
     # offered as a choice.
-    ordinary_first = bool(ranked) and index.ids[ranked[0][0]] == ORDINARY
+    # A reason said in the text (未收到货、少件、拒收…损坏) outweighs the ordinary wording of an
+    # after-sale page around it (同意退款、订单详情): everyday wording wins only where none is said.
+    ordinary_first = bool(ranked) and index.ids[ranked[0][0]] == ORDINARY and not prep.says_a_reason(pieces)
     ranked = [r for r in ranked if index.ids[r[0]] != ORDINARY]
     unmentioned_scores = [(doc, totals[doc]) for doc in unmentioned if totals[doc] > 0 and index.ids[doc] != ORDINARY]
 

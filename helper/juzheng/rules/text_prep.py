@@ -28,6 +28,7 @@ NOTE_HEAD = 10  # characters of a text's opening in which a note's title is look
 _ENDS = r",，.。;；!！?？\n|｜"
 _ANY_LABEL = re.compile(r"(?<=\s)[\u4e00-\u9fff]{2,8}\s*[:：]")  # the next 「 标签：」 on the same line
 _SEPARATOR = re.compile(r"[|｜\n;；]|\s{2,}")
+_SHARE = re.compile(r"\s*\d+(?:\.\d+)?\s*%")  # a percentage right after a word: a figure, not an event
 
 
 def alternation(words: list[str]) -> str:
@@ -213,6 +214,8 @@ class TextPrep:
         self._stock = re.compile("|".join(alternation_branches(stock))) if stock else None
         suffixes = sorted({normalise(w) for w in vocabulary.figure_suffixes if normalise(w)})
         self._figure = re.compile(f"[\u4e00-\u9fff]{{0,2}}?(?:{alternation(suffixes)})") if suffixes else None
+        fears = sorted({normalise(w) for w in vocabulary.hypothetical if normalise(w)}, key=len, reverse=True)
+        self._fear = re.compile(alternation(fears)) if fears else None
         patterns = alternation_branches(sorted(signals))
         who = [normalise(w) for w in vocabulary.reporters if normalise(w)]
         says = [normalise(w) for w in vocabulary.reports if normalise(w)]
@@ -328,6 +331,11 @@ class TextPrep:
                 pieces.append(Piece(cleaned, weight))
         return Reading(pieces=pieces, folded=folded, canonical=canonical, stated=stated)
 
+    def says_a_reason(self, pieces: list[Piece]) -> bool:
+        """Whether a dispute reason (未收到、少件、损坏 …, after synonyms) is left in the pieces once
+        questions and negations are gone: what the buyer or the seller says went wrong."""
+        return self._stated is not None and any(self._stated.search(p.text) for p in pieces)
+
     def pieces(self, text: str, field_weight: float) -> list[Piece]:
         return self.read(text, field_weight).pieces
 
@@ -347,6 +355,8 @@ class TextPrep:
             start, end = match.start(), match.end()
             if self._figure is not None and self._figure.match(folded, end, end + 4):
                 continue  # 纠纷退款率、介入率: a figure on a data page
+            if _SHARE.match(folded, end, end + 12):
+                continue  # 质量问题 9%: a reason's share on an analysis page
             clause_from, clause_to = _clause_start(folded, start), _clause_end(folded, end)
             clause = folded[clause_from:clause_to]
             if self._asking.search(clause):
@@ -355,6 +365,10 @@ class TextPrep:
                 denied = self._negation.search(folded, clause_from, end)
                 if denied and denied.start() < start:
                     continue
+            if self._fear is not None:
+                feared = self._fear.search(folded, clause_from, end)
+                if feared and feared.start() < start:
+                    continue  # 免得顾客说描述不符: what the shop wants to avoid
             around = folded[max(0, start - 12) : end + 12]
             offset = max(0, start - 12)
             if any(
