@@ -176,8 +176,14 @@ def test_held_out_part_keeps_its_floor(capsys):
     宣传) as douyin.not_as_described, a finished exchange (换货物流：已签收 ｜ 用户已确认) as
     douyin.not_received. Five abstained (no_tracking 物流三天没动静, a Tmall return page, a PDD
     无轨迹 status, two missing-items texts). Reliability on it: confidence 0.844 -> 8/9 right,
-    0.946 -> 10/13, 0.997 -> 23/26. Nothing was tuned on it. This guards the first figure; the
-    strict xfail below records that the target is not reached."""
+    0.946 -> 10/13, 0.997 -> 23/26. Nothing was tuned on it. Measured a second time, once, when
+    the round-4 code was final: 63/74 = 85.1 %, 7 wrong (request 9/9, status 13/14, colloquial
+    17/19, page 3/4, none 21/28; douyin 12/14, pinduoduo 17/20, taobao 26/29, tmall 8/11): the
+    live-stream script (免得) and the 抖店 少件 page are now right, but a 淘宝规则中心 page quoting
+    「买家未收到货的，卖家应提供…」 is now read as taobao.not_received (a said reason now outweighs
+    the everyday wording 规则中心); the other six wrong stay. Reliability: 0.774 -> 6/7, 0.943 ->
+    10/13, 0.989 -> 26/29. This guards the first figure; the strict xfail below records that the
+    target is not reached."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
@@ -191,7 +197,7 @@ def test_held_out_part_keeps_its_floor(capsys):
 @pytest.mark.xfail(
     strict=True,
     reason="留出部分（第八份）首测 62/74 = 83.8 %、7 个误判（全是本无案的文字：培训提醒、服务指标页、周报、数据页、直播脚本、"
-    "已完成的换货）：尚未达到 95 % 且无误判的目标",
+    "已完成的换货）；第四轮修改后再测一次 63/74 = 85.1 %、7 个误判（直播脚本已对，规则中心页新错）：尚未达到 95 % 且无误判的目标",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
