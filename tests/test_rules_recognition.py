@@ -286,3 +286,38 @@ def test_pinyin_initials_read_as_their_words_but_not_inside_codes_or_words():
     prep = index_for(BOOK).prep
     assert prep.spell_out("申请tk，zl问题") == "申请退款，质量问题"
     assert prep.spell_out("型号 tk2024 的 zlib 包 shop") == "型号 tk2024 的 zlib 包 shop"
+
+
+def test_the_first_recognitions_in_several_threads_at_once_all_succeed():
+    """The server recognises in several threads: the index's lazily built premise scan must be whole
+    for every thread that sees it (a thread once saw the pattern before its table: KeyError, a 500)."""
+    import sys
+    import threading
+
+    from juzheng.rules.scenario_index import ScenarioIndex
+
+    text = "买家说没收到货，物流显示已签收，申请仅退款，平台介入，请商家举证" * 20
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race needs no luck
+    try:
+        for _ in range(15):
+            index = ScenarioIndex.build(BOOK)
+            expected = ScenarioIndex.build(BOOK).said_gate_words(text)
+            barrier = threading.Barrier(6)
+            results: list[object] = []
+
+            def scan(index: ScenarioIndex = index, barrier: threading.Barrier = barrier, results: list[object] = results) -> None:
+                barrier.wait()
+                try:
+                    results.append(index.said_gate_words(text))
+                except Exception as exc:  # noqa: BLE001
+                    results.append(exc)
+
+            threads = [threading.Thread(target=scan) for _ in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert results == [expected] * 6
+    finally:
+        sys.setswitchinterval(old_interval)

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import add
+from typing import NamedTuple
 
 from .loader import Rulebook
 from .models import Scenario
@@ -129,6 +130,12 @@ def _level_shared(rulebook: Rulebook, ids: list[str], doc_grams: list[dict[str, 
                 doc_grams[i][gram] = level
 
 
+class _GateScan(NamedTuple):
+    pattern: re.Pattern[str]
+    overlaps: dict[str, list[str]]
+    longest: int
+
+
 @dataclass
 class ScenarioIndex:
     ids: list[str]
@@ -143,9 +150,9 @@ class ScenarioIndex:
     kin: list[frozenset[int]] = field(default_factory=list)
 
     prep: TextPrep | None = None
-    _gate_words: re.Pattern[str] | None = None
-    _gate_longest: int = 0
-    _gate_overlaps: dict[str, list[str]] = field(default_factory=dict)
+    # Built on first use and published as one value: detect runs in several server threads at once,
+    # and a thread must never see the pattern without its overlap table (a KeyError, a 500).
+    _gate_scan: _GateScan | None = None
 
     def mentioned(self, doc: int, said: set[str]) -> bool:
         """Whether the text says one of the scenario's premise words; ``said`` from ``said_gate_words``."""
@@ -157,24 +164,25 @@ class ScenarioIndex:
         one pass over a page instead of one per word and scenario (~1.6 ms on a 15k page). The scan
         takes non-overlapping matches, so each match's stretch is searched again for the words that
         overlap it (签收 in 未签收)."""
-        if self._gate_words is None:
+        scan = self._gate_scan
+        if scan is None:
             every = sorted({w for ws in self.gates.values() for w in ws if w})
             if not every:
                 return set()
-            self._gate_words = re.compile("|".join(alternation_branches(every)))
-            # the words a match of m may hide: inside it, or starting inside it and running on
-            self._gate_overlaps = {
-                m: [w for w in every if w != m and (w in m or any(w.startswith(m[k:]) for k in range(1, len(m))) or w.startswith(m))]
-                for m in every
-            }
-            self._gate_longest = max(map(len, every))
+            scan = self._gate_scan = _GateScan(
+                re.compile("|".join(alternation_branches(every))),
+                # the words a match of m may hide: inside it, or starting inside it and running on
+                {m: [w for w in every if w != m and (w in m or any(w.startswith(m[k:]) for k in range(1, len(m))) or w.startswith(m))]
+                 for m in every},
+                max(map(len, every)),
+            )
         found: set[str] = set()
-        for match in self._gate_words.finditer(canonical_text):
+        for match in scan.pattern.finditer(canonical_text):
             word = match.group(0)
             found.add(word)
-            hidden = self._gate_overlaps[word]
+            hidden = scan.overlaps[word]
             if hidden:
-                stretch = canonical_text[match.start() : match.end() + self._gate_longest - 1]
+                stretch = canonical_text[match.start() : match.end() + scan.longest - 1]
                 found.update(w for w in hidden if w in stretch)
         return found
 
