@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..events import EVIDENCE_CHANGED, PENDING_CHANGED, EventBus
 from ..paths import INBOX
@@ -44,6 +44,7 @@ Status = Literal["planned", "done", "changed", "vanished", "busy", "stuck", "pen
 class SortItem(BaseModel):
     """One line of a sort plan, and after execution what happened."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     src: str  # relative to the root, '/' separated
     action: Action
     dest: str | None = None
