@@ -47,7 +47,7 @@ def _service(args, create: bool):
         if not create:
             fail(f"证据文件夹不存在：{root}")
         root.mkdir(parents=True, exist_ok=True)
-    book = rulebook_from(args)
+    book = rulebook_from(args, where.state_dir)
     store = open_store(where.state_dir)
     return EvidenceService(root, store, lambda: book, EventBus(store), watch=False), store
 
