@@ -193,12 +193,10 @@ class EvidenceService:
         self.sorter.hash_moves = not defer_hashes
         items = []
         try:
-            for path in inbox_files(self.root):
-                if dry_run:
-                    planned = self.sorter.plan(path, ctx)
-                    items.append(planned.item)
-                else:
-                    items.append(self.sorter.sort_file(path, ctx, batch))
+            if dry_run:
+                items = [self.sorter.plan(path, ctx).item for path in inbox_files(self.root)]
+            else:
+                items = self.sorter.sort_many(inbox_files(self.root), ctx, batch)
         finally:
             self.sorter.hash_moves = True
         return items
