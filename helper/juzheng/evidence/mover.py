@@ -147,6 +147,8 @@ def new_batch(prefix: str = "sort") -> str:
 
 def journal_path(path: Path) -> str:
     # Absolute paths: recovery and undo must never resolve a move against the wrong root.
+    if isinstance(path, Path) and path.is_absolute():  # what absolute() returns as it is, without its cwd lookup
+        return str(path)
     return str(Path(path).absolute())
 
 

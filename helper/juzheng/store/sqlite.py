@@ -429,7 +429,8 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
                     r.platform, r.order_id, r.kind, r.path, r.value, iso(r.generated_at), iso(r.covers_from),
                     r.sha256, r.size, r.mtime_ns, r.how, iso(r.added_at),
                 ))
-                stored.append(StoredEvidence(**{**r.model_dump(), "id": cur.lastrowid}))
+                # Built from a validated record and its new row id: nothing to validate again.
+                stored.append(StoredEvidence.model_construct(**{**dict(r), "id": int(cur.lastrowid or 0)}))
         return stored
 
     def add_evidence_many(self, records: Iterable[EvidenceRecord]) -> int:
