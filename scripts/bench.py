@@ -5,7 +5,7 @@
     scripts/bench --only api,index    # some measurements only
 
 Measurements (one module each in scripts/benchlib/): overlay, drop, api, index, burst, sort (sort_vs_organize),
-idle, scaling, detect, read.
+startup (juzheng sort's), idle, scaling, detect, read.
 Prints a table and writes bench-results.json (figures, baselines, ratios, targets, pass/fail).
 Exit status: 0 when every measurement ran (targets missed are reported, not an error), 1 when one
 failed to run; ``--strict`` also exits 1 when a target is missed.
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib.results import Figure, Run, machine, table  # noqa: E402
 from benchlib.session import REPO, Session  # noqa: E402
 
-ALL = ("overlay", "drop", "api", "index", "burst", "sort", "idle", "scaling", "detect", "read")
+ALL = ("overlay", "drop", "api", "index", "burst", "sort", "startup", "idle", "scaling", "detect", "read")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
     """Each measurement as a thunk; shared set-up (browser helper, the big tree) made once, lazily."""
-    from benchlib import api, burst, detect, drop, idle, index, overlay, read, scaling, sort_vs_organize
+    from benchlib import api, burst, detect, drop, idle, index, overlay, read, scaling, sort_vs_organize, startup
 
     cache: dict[str, object] = {}
 
@@ -137,6 +137,9 @@ def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
     def run_sort() -> list[Figure]:
         return [sort_vs_organize.measure(session, n, rounds=2 if args.quick else 3) for n in map(int, args.sort_files.split(","))]
 
+    def run_startup() -> list[Figure]:
+        return [startup.measure(session, runs=5 if args.quick else 15)]
+
     def run_idle() -> list[Figure]:
         return idle.measure(session, big_tree(), args.idle_seconds)
 
@@ -152,7 +155,7 @@ def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
         return figures + read.drop_while_reading(browser, helper, args.iterations)
 
     return {
-        "overlay": run_overlay, "drop": run_drop, "api": run_api, "index": run_index, "burst": run_burst, "sort": run_sort,
+        "overlay": run_overlay, "drop": run_drop, "api": run_api, "index": run_index, "burst": run_burst, "sort": run_sort, "startup": run_startup,
         "idle": run_idle, "scaling": run_scaling, "detect": run_detect, "read": run_read,
     }
 

@@ -24,7 +24,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.mark.timeout(480)
 def test_bench_quick_runs_every_measurement(tmp_path):
-    only = ["index", "burst", "sort", "api", "idle", "scaling", "detect"] + (["overlay", "drop"] if CHROMIUM.exists() else [])
+    only = ["index", "burst", "sort", "startup", "api", "idle", "scaling", "detect"] + (["overlay", "drop"] if CHROMIUM.exists() else [])
     out = tmp_path / "bench-results.json"
     done = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "bench.py"), "--quick", "--only", ",".join(only), "--files", "500",
@@ -36,7 +36,7 @@ def test_bench_quick_runs_every_measurement(tmp_path):
     run = Run.model_validate(json.loads(out.read_text(encoding="utf-8")))
     assert run.quick and run.skipped == {} and run.finished_at is not None
     ids = {f.id for f in run.figures}
-    expected = {"first_index_s", "burst_files_per_s", "sort_vs_organize_40", "api_rps_50", "api_p99_50", "api_rps_200", "api_p99_200", "api_p99_200_paced",
+    expected = {"first_index_s", "burst_files_per_s", "sort_vs_organize_40", "sort_startup_s", "api_rps_50", "api_p99_50", "api_rps_200", "api_p99_200", "api_p99_200_paced",
                 "idle_cpu_pct", "rss_mb", "detect_p95_ms", "api_list_20", "api_list_200",
                 "scaling_list_warm", "scaling_levels", "scaling_detect", "scaling_list_cold", "scaling_list_unsummarised"}
     if CHROMIUM.exists():
@@ -47,6 +47,6 @@ def test_bench_quick_runs_every_measurement(tmp_path):
         assert f.baseline is not None and f.baseline_title, f
         if f.target is not None:
             assert f.passed is not None and f.target_text, f
-    assert {f.id for f in run.figures if f.target is not None} >= {"api_rps_200", "api_p99_200", "first_index_s", "sort_vs_organize_40", "idle_cpu_pct", "rss_mb"}
+    assert {f.id for f in run.figures if f.target is not None} >= {"api_rps_200", "api_p99_200", "first_index_s", "sort_vs_organize_40", "sort_startup_s", "idle_cpu_pct", "rss_mb"}
     assert "measurement" in done.stdout and "baseline (same run)" in done.stdout  # the table
     assert not (tmp_path / "work").exists()  # the scratch folder is removed

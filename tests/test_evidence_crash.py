@@ -12,6 +12,7 @@ kill -9 is POSIX-only here; the code under test has no POSIX-only calls.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import signal
@@ -148,3 +149,66 @@ def test_kill_9_during_bursts_loses_and_duplicates_nothing(tmp_path, links):
     finally:
         store.close()
     assert kills == rounds * (KILLS_PER_ROUND if links else 2)
+
+
+SORT_RUNNER = r"""
+import errno, os, sys, time
+_link = os.link
+def slow_link(a, b):  # a slow disk: kills land between a batch's journal and its completions
+    _link(a, b)
+    time.sleep(0.002)
+def no_link(a, b):  # a destination without hard links (FAT, shares): every move is a verified copy
+    raise OSError(errno.EXDEV, "no links here")
+os.link = slow_link if sys.argv[1] == "links" else no_link
+from juzheng.cli.main import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["hardlink", "copy"])
+def test_kill_9_of_juzheng_sort_inside_its_batches_loses_and_duplicates_nothing(tmp_path, links):
+    # `juzheng sort` journals a batch of moves in one transaction before the first happens and their
+    # completions after the last; killed anywhere in between, the next run finishes or rolls back each.
+    rng = random.Random(SEED)
+    root, state = tmp_path / "root", tmp_path / "state"
+    inbox = root / "收件箱"
+    expected: dict[str, str] = {}
+    count = 1500 if links else 400
+    for i in range(count):
+        path = inbox / _name(i, 0, rng)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Sizes all different (as photos' are): no file can be another's twin, so the sorter
+        # batches them all instead of checking one by one.
+        data = f"file {i}\n".encode() + rng.randbytes(1000 + 7 * i if i % 97 else 1_500_000 + i)
+        path.write_bytes(data)
+        expected[hashlib.sha256(data).hexdigest()] = path.name
+    env = {**os.environ, "PYTHONPATH": str(HELPER)}
+    argv = ["sort", "--root", str(root), "--state-dir", str(state), "--json"]
+    kills = 0
+    for _ in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", SORT_RUNNER, "links" if links else "copy", *argv],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        time.sleep(rng.uniform(0.3, 1.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    done = subprocess.run([sys.executable, "-m", "juzheng", *argv], capture_output=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr.decode()
+
+    disk = files_by_sha(root)
+    context = f"seed={SEED} links={links} kills={kills}"
+    assert not [sha for sha in expected if sha not in disk], f"files lost ({context})"
+    assert not {sha: p for sha, p in disk.items() if len(p) > 1}, f"files present twice ({context})"
+    assert not [p for sha, p in disk.items() if sha not in expected], f"unexpected files ({context})"
+    store = open_store(state)
+    try:
+        assert store.moves_in_state("planned") == [], context
+        recovered = [m for m in store.moves_in_state("rolled_back") + store.moves_in_state("done") if (m.error or "").startswith("中断后恢复")]
+        print(f"{context}: {len(recovered)} moves were found unfinished after a kill and resolved")
+        in_orders = {p for paths in disk.values() for p in paths if not p.startswith(("收件箱/", ".重复/", ".回收站/"))}
+        assert set(store.all_evidence_paths()) == in_orders, context
+        assert {p for paths in disk.values() for p in paths if p.startswith("收件箱/")} == {p.path for p in store.list_pending()}, context
+    finally:
+        store.close()
+    assert kills >= 1, context

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from .store import SqliteStore
@@ -20,6 +20,7 @@ FOCUS_WINDOW = timedelta(minutes=10)
 
 
 class FocusState(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     case_id: int
     at: datetime
     since: datetime

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, NoReturn
 
 from ..rules import Rulebook, RulebookError, load_rulebook
@@ -17,9 +17,11 @@ from .locations import add_rules_option  # noqa: F401  (re-exported: the command
 PLATFORM_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
-def rulebook_from(args) -> Rulebook:
+def rulebook_from(args, cache_dir: Path | None = None) -> Rulebook:
+    """The rulebook of ``--rules`` (or the shipped one); ``cache_dir``: a state directory that keeps
+    it between runs (see :func:`juzheng.rules.loader.load_rulebook`)."""
     try:
-        return load_rulebook(args.rules)
+        return load_rulebook(args.rules, cache_dir=cache_dir)
     except RulebookError as exc:
         fail(f"规则文件有错误，无法继续：\n{exc}", code=exit_codes.FAILED)
 
@@ -37,6 +39,8 @@ def require_id(value: str, known: Iterable[str], what: str) -> str:
     known = sorted(known)
     if value in known:
         return value
+    import difflib  # here: only a mistyped ID needs it (it cost juzheng sort's start-up 10 ms)
+
     close = difflib.get_close_matches(value, known, n=5, cutoff=0.4)
     close += [k for k in known if value and (value in k or k.startswith(value.split(".")[0] + ".")) and k not in close][: 5 - len(close)]
     hint = "、".join(close) if close else "、".join(known[:8]) + ("…" if len(known) > 8 else "")

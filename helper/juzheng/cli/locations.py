@@ -71,7 +71,9 @@ def resolve(args: argparse.Namespace, *, follow_helper: bool = True) -> Location
 def running_helper(state_dir: Path) -> dict[str, Any] | None:
     """The helper.json of the helper running on ``state_dir``; None when none answers (a crash
     leaves the file behind, so the port is asked)."""
+    info = read_info(state_dir)
+    if info is None:  # no helper has run here since its last clean stop: no HTTP client to import
+        return None
     from .pair_cmd import _alive  # the CLI's one HTTP probe of the helper
 
-    info = read_info(state_dir)
-    return info if info is not None and _alive(info) else None
+    return info if _alive(info) else None

@@ -6,6 +6,7 @@ the helper runs: every file move in any process holds the sorter lock for that o
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 
@@ -47,7 +48,7 @@ def _service(args, create: bool):
         if not create:
             fail(f"证据文件夹不存在：{root}")
         root.mkdir(parents=True, exist_ok=True)
-    book = rulebook_from(args)
+    book = rulebook_from(args, where.state_dir)
     store = open_store(where.state_dir)
     return EvidenceService(root, store, lambda: book, EventBus(store), watch=False), store
 
@@ -113,15 +114,24 @@ def _progress_bar(done: int, total: int | None) -> None:
     sys.stderr.flush()
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    # Only the non-ASCII characters are looked up (order numbers, extensions and counters are
+    # ASCII): the table of a 5,000-file sort looked up a million characters one by one.
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for ch in _NON_ASCII.findall(text) if unicodedata.east_asian_width(ch) in "WF")
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(_width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    cells = [[(c, _width(c)) for c in r] for r in [headers, *rows]]  # each width once
+    widths = [max(r[i][1] for r in cells) for i in range(len(headers))]
     widths[-1] = 0  # the last column is not padded
 
-    def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) if w else c for c, w in zip(cells, widths, strict=True)).rstrip()
+    def line(row: list[tuple[str, int]]) -> str:
+        return "  ".join(c + " " * (w - cw) if w else c for (c, cw), w in zip(row, widths, strict=True)).rstrip()
 
-    return "\n".join([line(headers), line(["-" * max(w, 4) for w in widths]), *(line(r) for r in rows)])
+    rule = [("-" * max(w, 4), max(w, 4)) for w in widths]
+    return "\n".join([line(cells[0]), line(rule), *(line(r) for r in cells[1:])])

@@ -12,12 +12,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-def arrival(path: Path, relpath: str, pending_since: dict[str, datetime]) -> datetime | None:
+def arrival(path: Path, relpath: str, pending_since: dict[str, datetime], st: os.stat_result | None = None) -> datetime | None:
+    """``st``: the file's stat when the caller has one (a regular file's lstat is its stat)."""
     seen = pending_since.get(relpath)
     if seen is not None:
         return seen if seen.tzinfo else seen.replace(tzinfo=timezone.utc)
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
+    if st is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
     return datetime.fromtimestamp(st.st_ctime, tz=timezone.utc)

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import PurePath
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..rules import Rulebook
 from .layout import media_of
@@ -50,6 +50,7 @@ OrderBy = Literal["name", "name_and_case", "name_and_word", "focus", "read_order
 
 
 class Placement(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     platform: str
     order_id: str
     kind: str | None  # None: 待分类
@@ -60,6 +61,7 @@ class Placement(BaseModel):
 
 
 class Unplaced(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     code: Literal["no_order", "unknown_number", "ambiguous_order", "several_orders", "empty", "reading", "read_nothing"]
     reason: str  # zh-CN: what the seller can do
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..store import SqliteStore, utcnow
 
@@ -18,6 +18,7 @@ KEEP = 500  # notes kept in all (oldest dropped): the folder itself keeps every 
 
 
 class DuplicateNote(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     path: str = Field(description="重复文件现在的位置（.重复/ 下）")
     same_as: str = Field(description="本订单里已有的相同文件")
     message: str = Field(description="已有相同文件：…")

@@ -17,14 +17,16 @@ import os
 import stat
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from PIL import Image, ImageMath, UnidentifiedImageError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..store import EvidenceRecord, SqliteStore
 from .layout import media_of
 from .mover import open_regular, sha256_file
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 MIN_SIDE = 500
@@ -32,15 +34,21 @@ BLUR_VARIANCE = 60.0
 NEAR_DUPLICATE_BITS = 4  # of 64 in the difference hash
 ANALYSIS_SIDE = 1024
 IMAGE_LIMIT = 200 * 1024**2  # a phone photo is a few MB; a 200 MB "image" is not one to decode
-Image.MAX_IMAGE_PIXELS = 200_000_000  # large phone panoramas are fine; decompression bombs are not
+# Large phone panoramas are fine; decompression bombs are not. Checked here, before decoding, rather
+# than by setting Pillow's process-wide MAX_IMAGE_PIXELS: convert.py sets that one, and which module
+# was imported last decided the limit. Pillow is imported on the first image analysed (sorting never
+# analyses one: `juzheng sort` does not pay for importing it).
+MAX_PIXELS = 200_000_000
 
 
 class ImageWarning(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     code: Literal["too_small", "blurred", "duplicate"]
     message: str  # zh-CN, for the seller
 
 
 class ImageFacts(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     width: int
     height: int
     blur_variance: float
@@ -49,10 +57,14 @@ class ImageFacts(BaseModel):
 
 def analyse(path: Path) -> ImageFacts | None:
     """Size, sharpness and difference hash of an image; None if it cannot be read (HEIC, damaged)."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         # Only a regular file, and not a huge one: a FIFO named .jpg blocked this open forever.
         with open_regular(path, IMAGE_LIMIT) as fh, Image.open(fh) as img:
             width, height = img.size
+            if width * height > MAX_PIXELS:
+                return None
             grey = img.convert("L")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
         return None
@@ -64,6 +76,8 @@ def analyse(path: Path) -> ImageFacts | None:
 def laplacian_variance(grey: Image.Image) -> float:
     """Variance of the 4-neighbour Laplacian over the inner pixels, in Pillow's C code: the
     neighbours are shifted crops of the float image, the means come from a 1×1 box resize."""
+    from PIL import ImageMath
+
     w, h = grey.size
     if w < 3 or h < 3:
         return 0.0
@@ -79,10 +93,14 @@ def laplacian_variance(grey: Image.Image) -> float:
 
 
 def _mean(image: Image.Image) -> float:
+    from PIL import Image
+
     return float(image.resize((1, 1), Image.Resampling.BOX).getpixel((0, 0)))  # type: ignore[arg-type]
 
 
 def dhash(grey: Image.Image) -> int:
+    from PIL import Image
+
     small = grey.resize((9, 8), Image.Resampling.LANCZOS)
     rows = [[small.getpixel((x, y)) for x in range(9)] for y in range(8)]
     bits = [row[x + 1] > row[x] for row in rows for x in range(8)]  # type: ignore[operator]

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..paths import INBOX
 from ..store import StateUnavailable, utcnow
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 
 class IndexProgress(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     done: int
     total: int | None  # None while still counting files
 

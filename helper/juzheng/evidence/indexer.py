@@ -147,6 +147,43 @@ class Indexer:
             self.unhashed_orders.add((record.platform, record.order_id))
         return self._publish(Change("added", record))
 
+    def index_sorted(self, layout: Layout, placed: list[tuple[Path, str | None]]) -> list[Change | None]:
+        """:meth:`index_file` (``how='sorted'``) of files the sorter has just moved in, (path, sha256)
+        each: their records inserted in one transaction and their events published in one.
+
+        Their names were free a moment ago, so almost always nothing is recorded at them; a path that
+        is (a stale record, a link row) or that is not a plain file by now takes :meth:`index_file`."""
+        out: list[Change | None] = [None] * len(placed)
+        fresh: list[tuple[int, EvidenceRecord]] = []
+        any_links = self.store._one("SELECT 1 FROM evidence_links LIMIT 1") is not None
+        now = utcnow()
+        for i, (path, sha256) in enumerate(placed):
+            try:
+                relpath = rel(layout.root, path)
+                st = os.lstat(path)
+            except (ValueError, OSError):
+                out[i] = self.index_file(layout, path, how="sorted", sha256=sha256)
+                continue
+            loc = layout.locate(relpath)
+            if (any_links or loc.area != "order" or not stat.S_ISREG(st.st_mode) or is_ignored_name(path.name)
+                    or self.store.evidence_by_path(relpath) is not None):
+                out[i] = self.index_file(layout, path, how="sorted", sha256=sha256)
+                continue
+            fresh.append((i, EvidenceRecord(
+                platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=relpath, sha256=sha256,  # type: ignore[arg-type]
+                size=st.st_size, mtime_ns=st.st_mtime_ns, how="sorted", added_at=now,
+            )))
+        if not fresh:
+            return out
+        stored = self.store.add_evidence_each([r for _, r in fresh])
+        for (i, _), record in zip(fresh, stored, strict=True):
+            if record.sha256 is None:
+                self.unhashed_orders.add((record.platform, record.order_id))
+            out[i] = Change("added", record)
+        if self.bus is not None:
+            self.bus.publish_many([(EVIDENCE_CHANGED, payload(record, "added"), None) for record in stored])
+        return out
+
     def _orphan(self, layout: Layout, loc: Location, name: str, st: os.stat_result) -> StoredEvidence | None:
         """A record of this order with this size and mtime (to the nanosecond) whose file is gone.
 

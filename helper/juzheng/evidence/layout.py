@@ -13,6 +13,7 @@ Folder names come from the rulebook labels, so what the seller reads is what the
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -60,6 +61,11 @@ def is_ignored_name(name: str) -> bool:
     )
 
 
+# Forbidden characters to their look-alikes, control characters dropped: one str.translate (a
+# Python loop over each character cost a sort 70 µs per file).
+_SAFE_CHARS: dict[int, str | None] = {ord(k): v for k, v in _FORBIDDEN.items()} | dict.fromkeys([*range(0x20), 0x7F])
+
+
 def safe_name(name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
     """A file or folder name valid on Windows, macOS and Linux, keeping the seller's words.
 
@@ -67,8 +73,7 @@ def safe_name(name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
     characters are dropped, trailing dots/spaces (silently stripped by Windows) are removed,
     reserved device names get a prefix, and overlong names are cut before the extension.
     """
-    name = unicodedata.normalize("NFC", name)
-    name = "".join(_FORBIDDEN.get(ch, ch) for ch in name if ch >= " " and ch != "\x7f")
+    name = unicodedata.normalize("NFC", name).translate(_SAFE_CHARS)
     name = name.strip().rstrip(". ")
     if not name or name in {".", ".."}:
         name = "未命名"
@@ -106,7 +111,18 @@ def numbered(name: str, n: int) -> str:
 
 
 def rel(root: Path, path: Path) -> str:
-    """The path relative to the root, '/' separated, as the store keeps it."""
+    """The path relative to the root, '/' separated, as the store keeps it.
+
+    Raises ValueError when ``path`` is not under ``root``. A path that starts with the root's own
+    spelling is cut as a string (four calls per sorted file; pathlib's parsing was a tenth of the
+    sorter's time): the same answer, as both are normalised Paths and relative_to compares parts
+    (anything else, e.g. another letter case on Windows, goes through pathlib)."""
+    if isinstance(path, Path) and isinstance(root, Path):
+        text, base = str(path), str(root)
+        if not base.endswith(os.sep):
+            base += os.sep
+        if text.startswith(base) and len(text) > len(base):
+            return text[len(base):].replace(os.sep, "/")
     return Path(path).relative_to(root).as_posix()
 
 
@@ -128,6 +144,7 @@ class Layout:
         self.rulebook = rulebook
         self._platform_by_folder = {safe_name(p.label): p.id for p in rulebook.platforms.values()}
         self._kind_by_folder = {safe_name(k.label): k.id for k in rulebook.kinds.values()}
+        self._kind_dirs: dict[tuple[str, str, str | None], Path] = {}  # a batch files many files per order
 
     @property
     def inbox(self) -> Path:
@@ -155,7 +172,11 @@ class Layout:
         return self.root / self.platform_folder(platform) / safe_name(order_id)
 
     def kind_dir(self, platform: str, order_id: str, kind: str | None) -> Path:
-        return self.order_dir(platform, order_id) / self.kind_folder(kind)
+        key = (platform, order_id, kind)
+        found = self._kind_dirs.get(key)
+        if found is None:
+            found = self._kind_dirs[key] = self.order_dir(platform, order_id) / self.kind_folder(kind)
+        return found
 
     def locate(self, relpath: str) -> Location:
         """Read a root-relative path back into (platform, order, kind)."""

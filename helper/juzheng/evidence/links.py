@@ -16,7 +16,7 @@ import stat
 import sys
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..store import SqliteStore, utcnow
 from .layout import Location
@@ -33,6 +33,7 @@ REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT (stat has it only on Windo
 class LinkItem(BaseModel):
     """A link found in this order's folder, listed so the seller knows it was not read."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     path: str = Field(description="相对证据文件夹的路径（/ 分隔）")
     name: str
     kind: str | None = Field(description="所在类型文件夹；null 表示待分类")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..store import SqliteStore
+from ..store.records import MoveState
 from .layout import numbered
 from .osfacts import WriterCheck, fsync_dir
 
@@ -66,6 +67,16 @@ class MoveResult:
     move_id: int | None = None
     detail: str | None = None
     sha256: str | None = None  # the bytes now at ``dest``
+
+
+@dataclass(frozen=True)
+class PlannedMove:
+    """One move of :meth:`Mover.move_many`: ``dest`` a free name chosen by the caller."""
+
+    src: Path
+    dest: Path
+    expect: FileState
+    sha256: str | None = None
 
 
 class NotRegularFile(OSError):
@@ -136,6 +147,8 @@ def new_batch(prefix: str = "sort") -> str:
 
 def journal_path(path: Path) -> str:
     # Absolute paths: recovery and undo must never resolve a move against the wrong root.
+    if isinstance(path, Path) and path.is_absolute():  # what absolute() returns as it is, without its cwd lookup
+        return str(path)
     return str(Path(path).absolute())
 
 
@@ -236,6 +249,53 @@ class Mover:
             status: MoveStatus = "busy" if outcome == "writing" else outcome  # type: ignore[assignment]
             return MoveResult(status, src, None, move_id, _DETAILS[outcome])
         raise RuntimeError(f"no free name for {name!r} in {dest_dir}")
+
+    def move_many(self, moves: list[PlannedMove], *, batch: str, hash_after: bool = True) -> list[MoveResult | OSError | None]:
+        """Several moves, each as :meth:`move` does it, journaled together: all of them 'planned' in one
+        transaction before the first happens, their completions in one transaction after the last.
+
+        A kill at any point leaves each move either finished in the journal or 'planned', which
+        :mod:`.recovery` completes or rolls back by what is on disk (as for a single move: the journal
+        still comes before the link). The destination names must be free and distinct (the caller
+        chose them); one taken meanwhile gives None (nothing happened: move that file alone), an
+        error of the destination (disk full, permissions) the OSError. The caller holds the sorter
+        lock throughout, so no recovery runs between the journal and the completions.
+        """
+        for folder in {m.dest.parent for m in moves}:
+            if not os.path.isdir(folder):
+                folder.mkdir(parents=True, exist_ok=True)
+        ids = self.store.journal_moves(batch, [(journal_path(m.src), journal_path(m.dest), m.sha256 or "", m.expect.size) for m in moves])
+        finished: list[tuple[int, MoveState, str | None, str | None]] = []
+        results: list[MoveResult | OSError | None] = []
+        try:
+            for m, move_id in zip(moves, ids, strict=True):
+                self.echoes.expect(m.src, m.dest)
+                try:
+                    outcome, digest = self._place(m.src, m.dest, m.expect, m.sha256, move_id, hash_after)
+                except OSError as exc:  # nothing lost (see move): the file stays where it is
+                    self.echoes.drop(m.src, m.dest)
+                    finished.append((move_id, "failed", f"{type(exc).__name__}: {exc}", None))
+                    results.append(exc)
+                    continue
+                if outcome == "taken":
+                    self.echoes.drop(m.dest)
+                    finished.append((move_id, "failed", "目标文件名刚被占用，换用下一个编号", None))
+                    results.append(None)
+                elif outcome == "moved":
+                    finished.append((move_id, "done", None, digest if m.sha256 is None else None))
+                    results.append(MoveResult("moved", m.src, m.dest, move_id, sha256=digest))
+                elif outcome == "stuck":  # stays 'planned': recovery finishes it later
+                    results.append(MoveResult("stuck", m.src, m.dest, move_id, "文件正被其他程序占用"))
+                else:
+                    self.echoes.drop(m.src, m.dest)
+                    finished.append((move_id, "failed", _DETAILS[outcome], None))
+                    status: MoveStatus = "busy" if outcome == "writing" else outcome  # type: ignore[assignment]
+                    results.append(MoveResult(status, m.src, None, move_id, _DETAILS[outcome]))
+        finally:
+            # Also after an interruption: the moves not reached stay 'planned' (nothing happened to
+            # them; recovery rolls them back), the ones done are recorded as done.
+            self.store.finish_moves(finished)
+        return results
 
     def _place(
         self, src: Path, dest: Path, expect: FileState, sha256: str | None, move_id: int, hash_after: bool = True,

@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path, PurePath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..errors import Conflict, Invalid, NotFound
 from ..events import CASE_CHANGED, EVIDENCE_CHANGED, RULES_CHANGED, EventBus
@@ -32,13 +32,16 @@ from . import order_move, undo_journal
 from .order_move import OrderMove
 from .recovery import recover
 from .sorter import SortItem, Sorter
-from .watcher import RootWatcher
+
+if TYPE_CHECKING:
+    from .observer import RootWatcher
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "evidence.lock"
 
 
 class EvidenceStatus(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     running: bool
     paused: bool
     root: str
@@ -50,6 +53,7 @@ class EvidenceStatus(BaseModel):
 
 
 class UndoItem(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     move_id: int
     from_path: str  # where the file was (absolute)
     to_path: str | None  # where it is now (absolute); None when it could not be put back
@@ -115,6 +119,8 @@ class EvidenceService:
         self._ensure_folders()
         self._recover()
         if self.watch:
+            from .observer import RootWatcher  # here: watchdog is not imported by what never watches (juzheng sort)
+
             self._watcher = RootWatcher(self.root, self.worker)
             self._watcher.start()
         self._unsubscribe = self.bus.subscribe(self._on_event)
@@ -187,12 +193,10 @@ class EvidenceService:
         self.sorter.hash_moves = not defer_hashes
         items = []
         try:
-            for path in inbox_files(self.root):
-                if dry_run:
-                    planned = self.sorter.plan(path, ctx)
-                    items.append(planned.item)
-                else:
-                    items.append(self.sorter.sort_file(path, ctx, batch))
+            if dry_run:
+                items = [self.sorter.plan(path, ctx).item for path in inbox_files(self.root)]
+            else:
+                items = self.sorter.sort_many(inbox_files(self.root), ctx, batch)
         finally:
             self.sorter.hash_moves = True
         return items

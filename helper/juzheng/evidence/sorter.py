@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..events import EVIDENCE_CHANGED, PENDING_CHANGED, EventBus
 from ..paths import INBOX
@@ -26,8 +26,8 @@ from .arrival import arrival
 from .duplicates import note_duplicate
 from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
 from .indexer import Indexer, OrderKey
-from .layout import Layout, rel, safe_name
-from .mover import FileState, FileTooLarge, Mover, sha256_file
+from .layout import Layout, numbered, rel, safe_name
+from .mover import MAX_NUMBER, FileState, FileTooLarge, MoveResult, Mover, PlannedMove, sha256_file
 from .osfacts import SorterLock
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,11 @@ REASON_LINK = "这是一个快捷方式（符号链接），不会跟着它去�
 REASON_SPECIAL = "这不是普通文件（可能是管道或设备），不会整理：请把真正的文件放进收件箱"
 REASON_TOO_LARGE = "文件太大，无法校验内容，没有整理：请确认是不是放错了文件"
 
+# Moves journaled together by ``sort_many``: the sorter lock is held for one batch at a time (the
+# helper's own moves wait at most that long), and a batch's four transactions are shared by this
+# many files.
+BATCH = 100
+
 Action = Literal["move", "duplicate", "pending", "held", "skip"]
 Status = Literal["planned", "done", "changed", "vanished", "busy", "stuck", "pending", "held", "skipped"]
 
@@ -44,6 +49,7 @@ Status = Literal["planned", "done", "changed", "vanished", "busy", "stuck", "pen
 class SortItem(BaseModel):
     """One line of a sort plan, and after execution what happened."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     src: str  # relative to the root, '/' separated
     action: Action
     dest: str | None = None
@@ -136,7 +142,7 @@ class Sorter:
         if state.size == 0:
             return _Planned(SortItem(src=relpath, action="pending", reason=REASON_EMPTY), state)
         inside_inbox = relpath[len(INBOX) + 1:]
-        result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now, arrived_at=arrival(path, relpath, ctx.pending_since))
+        result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now, arrived_at=arrival(path, relpath, ctx.pending_since, st))
         if self.reader is not None and not ctx.seller_chose:  # an image its name cannot place is placed by what it reads
             result = self.reader.consider(path, inside_inbox, state.size, state.mtime_ns, result, ctx.rulebook)
         if isinstance(result, Unplaced):
@@ -192,7 +198,9 @@ class Sorter:
 
     # -- executing ----------------------------------------------------------------------------------
     def sort_file(self, path: Path, ctx: SortContext, batch: str) -> SortItem:
-        planned = self.plan(path, ctx, hash_files=False)
+        return self.sort_planned(path, self.plan(path, ctx, hash_files=False), ctx, batch)
+
+    def sort_planned(self, path: Path, planned: _Planned, ctx: SortContext, batch: str) -> SortItem:
         if planned.item.action == "move":
             with self.lock:
                 # The duplicate check, once, under the lock (another process may have filed a twin
@@ -205,6 +213,102 @@ class Sorter:
                         return self._settle_pending(planned.item, ctx)
                 return self._execute(path, planned, ctx, batch)
         return self._settle_pending(planned.item, ctx)
+
+    def sort_many(self, paths: list[Path], ctx: SortContext, batch: str, per_batch: int | None = None) -> list[SortItem]:
+        """:meth:`sort_file` of each path, in order, the moves done in batches of ``per_batch``
+        journaled together (:meth:`Mover.move_many`): two transactions per batch for the journal and
+        one each for the records and the events, instead of four per file.
+
+        A file whose order already holds one of its size (it may be a duplicate, see ``sort_file``),
+        or which could be the twin of one earlier in the same batch, ends the batch and is sorted on
+        its own, so the duplicate check always sees every file moved before it."""
+        per_batch = per_batch or BATCH
+        items: list[SortItem | None] = [None] * len(paths)
+        waiting: list[tuple[int, Path, _Planned, Path]] = []
+        claimed: set[tuple[str, str, int]] = set()  # (platform, order, size) of the batch's moves
+        names: set[Path] = set()  # destinations the batch has chosen
+
+        def flush() -> None:
+            if waiting:
+                for i, item in self._execute_many(waiting, ctx, batch):
+                    items[i] = item
+                waiting.clear()
+                claimed.clear()
+                names.clear()
+
+        for i, path in enumerate(paths):
+            planned = self.plan(path, ctx, hash_files=False)
+            item = planned.item
+            if item.action != "move":
+                items[i] = self._settle_pending(item, ctx)
+                continue
+            assert planned.state is not None and item.platform and item.order_id and item.dest is not None
+            key = (item.platform, item.order_id, planned.state.size)
+            if key in claimed:
+                flush()
+            dest = self._free_name(self.root / item.dest, names)
+            if dest is None:  # every numbered name taken: the one-file path says so
+                flush()
+                items[i] = self.sort_planned(path, planned, ctx, batch)
+                continue
+            names.add(dest)
+            claimed.add(key)
+            waiting.append((i, path, planned, dest))
+            if len(waiting) >= per_batch:
+                flush()
+        flush()
+        return [item for item in items if item is not None]
+
+    @staticmethod
+    def _free_name(dest: Path, chosen: set[Path]) -> Path | None:
+        for n in range(1, MAX_NUMBER):
+            candidate = dest.with_name(numbered(dest.name, n))
+            if candidate not in chosen and not os.path.lexists(candidate):
+                return candidate
+        return None
+
+    def _execute_many(self, waiting: list[tuple[int, Path, _Planned, Path]], ctx: SortContext, batch: str) -> list[tuple[int, SortItem]]:
+        out: list[tuple[int, SortItem]] = []
+        with self.lock:
+            # Under the lock from the duplicate check to the records: another process's duplicate
+            # check, and recovery, see the batch either not begun or complete. A file whose order
+            # holds one of its size by now (another process filed it) may be a twin: it is sorted
+            # on its own, after the batch (none of the batch can be its twin: their sizes differ).
+            twins = {i for i, _, p, _ in waiting if self.store.order_has_size(p.item.platform or "", p.item.order_id or "", p.state.size)}  # type: ignore[union-attr]
+            alone = [w for w in waiting if w[0] in twins]
+            batched = [w for w in waiting if w[0] not in twins]
+            moves = [PlannedMove(path, dest, planned.state) for _, path, planned, dest in batched]  # type: ignore[arg-type]
+            results = self.mover.move_many(moves, batch=batch, hash_after=self.hash_moves) if moves else []
+            placed: list[tuple[int, Path, _Planned, MoveResult]] = []
+            for (i, path, planned, dest), result in zip(batched, results, strict=True):
+                item = planned.item
+                if result is None:  # the name was taken meanwhile: the one-file path picks the next
+                    out.append((i, self._execute(path, planned, ctx, batch)))
+                elif isinstance(result, OSError):
+                    log.warning("cannot place %s: %s", path, result)
+                    folder = rel(self.root, dest.parent)
+                    item.action, item.reason = "pending", refused_reason(result, folder)
+                    out.append((i, self._settle_pending(item, ctx)))
+                elif result.status != "moved":
+                    item.status, item.reason = result.status, result.detail
+                    out.append((i, item))
+                else:
+                    placed.append((i, path, planned, result))
+            changes = self.indexer.index_sorted(ctx.layout, [(r.dest, r.sha256) for _, _, _, r in placed])  # type: ignore[misc]
+            for i, path, planned, _dest in alone:
+                out.append((i, self.sort_planned(path, planned, ctx, batch)))
+        for (i, _path, planned, result), change in zip(placed, changes, strict=True):
+            item = planned.item
+            assert result.dest is not None
+            planned.sha256 = result.sha256
+            item.dest, item.status = rel(self.root, result.dest), "done"
+            if change is not None and not isinstance(change.record, OrderKey):
+                item.evidence_id = change.record.id
+            if self.reader is not None and planned.placement is not None and planned.sha256 is not None:
+                self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind, result.dest)
+            self._clear_pending(item.src, ctx)
+            out.append((i, item))
+        return out
 
     def _hash_and_check(self, path: Path, planned: _Planned, ctx: SortContext) -> bool:
         """Hash the file and mark it a duplicate when its order holds the same bytes; False: it stays."""

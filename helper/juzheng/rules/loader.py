@@ -1,28 +1,28 @@
-"""Load ``rules/`` into a :class:`Rulebook`, or explain precisely what is wrong.
-
-Every error names the file, the line and the field, so a seller or rule author can fix it without
-reading code. All errors of a directory are collected, not just the first.
+"""Load ``rules/`` into a :class:`Rulebook`: from the YAML files (:mod:`.compile`, with precise
+errors), or from the copy cached in a state directory while none of those files has changed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
-import re
-import urllib.parse
-import urllib.request
-from collections.abc import Iterable
+import logging
+import os
+import pickle
+import sys
+import time
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ValidationError
+import pydantic
 
-from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario, SynonymsFile, ToolName, UploadLimit, Vocabulary
-from .vocabulary_check import check_vocabulary, check_wording
-from .yaml_source import LocatedData, Path as DataPath, SourceError, YamlProblem, dotted, load_located
+from .models import EvidenceKind, Platform, Scenario, ToolName, UploadLimit, Vocabulary
 
+if TYPE_CHECKING:
+    from .yaml_source import SourceError
 
+log = logging.getLogger(__name__)
 
 SHIPPED_RULES = Path(__file__).resolve().parents[1] / "shipped_rules"  # juzheng/shipped_rules/ in a wheel
 
@@ -36,13 +36,28 @@ def _shipped_rules_dir() -> Path:
     """
     if SHIPPED_RULES.is_dir():
         return SHIPPED_RULES
+    import importlib.metadata  # only an editable install looks its source tree up
+    import urllib.parse
+
     # Every install record named juzheng: a source tree on sys.path also shows its build's egg-info.
     for dist in importlib.metadata.distributions(name="juzheng"):
         record = json.loads(dist.read_text("direct_url.json") or "{}")
         url = record.get("url", "")
         if record.get("dir_info", {}).get("editable") and url.startswith("file://"):
-            return Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path)) / "rules"
+            return Path(_url2pathname(urllib.parse.urlparse(url).path)) / "rules"
     raise RuntimeError("找不到随程序附带的规则库：请用 scripts/run 或 pip install . 安装举证助手，或用 --rules 指定规则目录")
+
+
+def _url2pathname(path: str) -> str:
+    # What urllib.request.url2pathname does, without importing urllib.request (http.client, ssl,
+    # email: 20 ms of every command's start-up).
+    if sys.platform == "win32":
+        from nturl2path import url2pathname
+
+        return url2pathname(path)
+    import urllib.parse
+
+    return urllib.parse.unquote(path)
 
 
 DEFAULT_RULES_DIR = _shipped_rules_dir()
@@ -99,155 +114,110 @@ class Rulebook:
         return platform.upload.for_scenario(scenario_id)
 
 
-def load_rulebook(directory: Path | str | None = None) -> Rulebook:
-    """Load every ``*.yaml`` under ``directory``; raise :class:`RulebookError` listing all problems."""
+# -- the cached rulebook ----------------------------------------------------------------------------
+# Reading the YAML files, validating them and checking their wording costs ~0.1 s, and building the
+# models' validators at import time as much again: most of what `juzheng sort` spent before looking
+# at a single file. A command given a state directory keeps the validated rulebook there (pickled)
+# with what it was built from: each rule file's path, size and mtime, and the code that reads them.
+CACHE_NAME = "rulebook.cache"
+_MAGIC = b"juzheng-rulebook-1\n"
+# A file changed within this many seconds of the read may change again without a new mtime (coarse
+# clocks; FAT stores 2 s): such a rulebook is not cached ("racy" entries, as git calls them).
+SETTLED_SECONDS = 3.0
+
+CacheKey = tuple[object, ...]
+
+
+def load_rulebook(directory: Path | str | None = None, *, cache_dir: Path | None = None) -> Rulebook:
+    """Load every ``*.yaml`` under ``directory``; raise :class:`RulebookError` listing all problems.
+
+    ``cache_dir`` (a state directory): reuse the rulebook cached there while every rule file and the
+    rules code are unchanged; otherwise compile and cache it. A rulebook with errors is never cached.
+    """
     root = Path(directory) if directory is not None else DEFAULT_RULES_DIR
-    errors: list[SourceError] = []
     files = sorted(p for p in root.rglob("*.yaml") if p.is_file()) if root.is_dir() else []
-    if not files:
-        raise RulebookError([SourceError(str(root), None, "", "目录中没有规则文件（*.yaml） / no rule files found")])
-
-    kinds: list[tuple[str, LocatedData, EvidenceKind, int]] = []
-    tool_names: list[tuple[str, LocatedData, ToolName, int]] = []
-    platforms: list[tuple[str, LocatedData, Platform]] = []
-    vocabularies: list[tuple[str, LocatedData, Vocabulary]] = []
-    for path in files:
-        name = _display(path, root)
-        try:
-            located = load_located(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            errors.append(SourceError(name, None, "", f"文件不是 UTF-8 编码：{exc.reason}"))
-            continue
-        except YamlProblem as exc:
-            errors.append(SourceError(name, exc.line, exc.field, exc.message))
-            continue
-        data = located.data
-        if isinstance(data, dict) and "kinds" in data:
-            model = _validate(KindsFile, located, name, errors)
-            if model:
-                kinds.extend((name, located, kind, i) for i, kind in enumerate(model.kinds))
-                tool_names.extend((name, located, tool, i) for i, tool in enumerate(model.screenshot_names))
-        elif isinstance(data, dict) and "platform" in data:
-            model = _validate(PlatformFile, located, name, errors)
-            if model:
-                platforms.append((name, located, model.platform))
-        elif isinstance(data, dict) and "synonyms" in data:
-            model = _validate(SynonymsFile, located, name, errors)
-            if model:
-                vocabularies.append((name, located, model.synonyms))
-        else:
-            errors.append(SourceError(name, 1, "", "规则文件的顶层必须是 kinds:、platform: 或 synonyms:"))
-
-    errors.extend(_cross_check(kinds, platforms))
-    for name, located, platform in platforms:
-        errors.extend(check_wording(name, located, platform))
-    for name, _located, _vocabulary in vocabularies[1:]:
-        errors.append(SourceError(name, 1, "synonyms", f"词表只能有一个文件（已在 {vocabularies[0][0]} 中定义）"))
-    if vocabularies:
-        errors.extend(check_vocabulary(*vocabularies[0]))
-    errors.extend(_check_tool_names(tool_names))
-    if errors:
-        raise RulebookError(errors)
-    return Rulebook(
-        [k for _, _, k, _ in kinds], [p for _, _, p in platforms], vocabularies[0][2] if vocabularies else None,
-        [t for _, _, t, _ in tool_names],
-    )
+    if cache_dir is None or not files:
+        return _compile(root, files)
+    started = time.time()
+    key = _cache_key(root, files)
+    cache = Path(cache_dir) / CACHE_NAME
+    if key is not None:
+        cached = _read_cache(cache, key)
+        if cached is not None:
+            return cached
+    book = _compile(root, files)
+    # Cached only when the files are settled and were not changed while they were read.
+    if key is not None and _settled(key, started) and _cache_key(root, files) == key:
+        _write_cache(cache, key, book)
+    return book
 
 
-def _check_tool_names(tools: list[tuple[str, LocatedData, ToolName, int]]) -> Iterable[SourceError]:
-    for name, located, tool, i in tools:
-        try:
-            re.compile(tool.pattern)
-        except re.error as exc:
-            path = ("screenshot_names", i, "pattern")
-            yield SourceError(name, located.line_of(path), dotted(path), f"正则表达式无效：{exc}")
+def _compile(root: Path, files: list[Path]) -> Rulebook:
+    from .compile import compile_rulebook  # YAML, the validators and the wording checks: only when the files are read
+
+    return compile_rulebook(root, files)
 
 
-def _display(path: Path, root: Path) -> str:
+def _stamps(paths: list[Path], base: Path) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for path in paths:
+        st = os.stat(path)
+        out.append((path.relative_to(base).as_posix(), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _cache_key(root: Path, files: list[Path]) -> CacheKey | None:
+    """What a cached rulebook was built from; None when a file cannot be stat'ed (no caching then)."""
+    code_dir = Path(__file__).parent
     try:
-        return str(path.relative_to(root.parent))
-    except ValueError:
-        return str(path)
-
-
-def _validate(model: type[BaseModel], located: LocatedData, name: str, errors: list[SourceError]):
-    try:
-        return model.model_validate(located.data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc: DataPath = tuple(err["loc"])
-            errors.append(SourceError(name, located.line_of(loc), dotted(loc), _message(dict(err))))
+        rules = _stamps(files, root)
+        # The modules that define and build the rulebook: an edit to them (an editable install, an
+        # upgrade that kept the version) must not revive objects of the old shape.
+        code = _stamps(sorted(code_dir.glob("*.py")), code_dir)
+    except (OSError, ValueError):
         return None
+    from .. import __version__
+
+    return (__version__, sys.version, pydantic.VERSION, str(root.absolute()), rules, code)
 
 
-def _message(err: dict) -> str:
-    if err["type"] == "extra_forbidden":
-        return "未知字段（拼写错误？） / unknown field"
-    if err["type"] == "missing":
-        return "缺少必填字段 / field required"
-    return err["msg"]
+def _settled(key: CacheKey, started: float) -> bool:
+    rules = key[4]
+    assert isinstance(rules, tuple)
+    limit = (started - SETTLED_SECONDS) * 1e9
+    return all(mtime_ns < limit for _name, _size, mtime_ns in rules)
 
 
-def _cross_check(
-    kinds: list[tuple[str, LocatedData, EvidenceKind, int]],
-    platforms: list[tuple[str, LocatedData, Platform]],
-) -> Iterable[SourceError]:
-    seen: dict[str, str] = {}
-    for name, located, kind, i in kinds:
-        where = ("kinds", i, "id")
-        if kind.id in seen:
-            yield SourceError(name, located.line_of(where), dotted(where), f"重复的证据类型 ID {kind.id!r}（首次出现于 {seen[kind.id]}）")
-        seen[kind.id] = name
-    known_kinds = set(seen)
-    known_platforms: dict[str, str] = {}
-    scenario_ids: dict[str, str] = {}
-    for name, located, platform in platforms:
-        if platform.id in known_platforms:
-            path = ("platform", "id")
-            yield SourceError(name, located.line_of(path), dotted(path), f"重复的平台 ID {platform.id!r}（首次出现于 {known_platforms[platform.id]}）")
-        known_platforms[platform.id] = name
-        for field_name in ("order_id_pattern",):
-            try:
-                re.compile(getattr(platform, field_name))
-            except re.error as exc:
-                path = ("platform", field_name)
-                yield SourceError(name, located.line_of(path), dotted(path), f"正则表达式无效：{exc}")
-        for s_index, scenario in enumerate(platform.scenarios):
-            base: DataPath = ("platform", "scenarios", s_index)
-            if not scenario.id.startswith(platform.id + "."):
-                yield SourceError(name, located.line_of((*base, "id")), dotted((*base, "id")), f"场景 ID 必须以 {platform.id}. 开头")
-            if scenario.id in scenario_ids:
-                yield SourceError(name, located.line_of((*base, "id")), dotted((*base, "id")), f"重复的场景 ID {scenario.id!r}（首次出现于 {scenario_ids[scenario.id]}）")
-            scenario_ids[scenario.id] = name
-            yield from _kind_refs(name, located, base, scenario, known_kinds)
-        for scenario_id in (platform.upload.scenarios if platform.upload else {}):
-            if not any(s.id == scenario_id for s in platform.scenarios):
-                upload_at: tuple[str, ...] = ("platform", "upload", "scenarios", scenario_id)
-                yield SourceError(name, located.line_of(upload_at), dotted(upload_at), f"upload.scenarios 指向本平台不存在的场景 {scenario_id!r}")
-    for name, located, platform in platforms:
-        for s_index, scenario in enumerate(platform.scenarios):
-            if scenario.based_on and scenario.based_on not in scenario_ids:
-                ref: DataPath = ("platform", "scenarios", s_index, "based_on")
-                yield SourceError(name, located.line_of(ref), dotted(ref), f"based_on 指向不存在的场景 {scenario.based_on!r}")
+def _read_cache(cache: Path, key: CacheKey) -> Rulebook | None:
+    # The file is the state directory's, written only by this program for this user: whoever could
+    # replace it could as well replace the database or the user's autostart entry. The checksum
+    # guards against a torn or damaged file; anything unreadable is compiled afresh.
+    try:
+        data = cache.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC) + 32
+    if not data.startswith(_MAGIC) or hashlib.sha256(data[head:]).digest() != data[len(_MAGIC):head]:
+        return None
+    try:
+        stored_key, book = pickle.loads(data[head:])
+    except Exception:  # a class renamed since: compile afresh
+        log.debug("rulebook cache %s unreadable", cache, exc_info=True)
+        return None
+    return book if stored_key == key and isinstance(book, Rulebook) else None
 
 
-def _kind_refs(name: str, located: LocatedData, base: DataPath, scenario: Scenario, known: set[str]) -> Iterable[SourceError]:
-    refs: list[tuple[DataPath, str]] = []
-    for o, option in enumerate(scenario.requires):
-        refs += [((*base, "requires", o, "kinds", k), kind) for k, kind in enumerate(option.kinds)]
-    for r, rejection in enumerate(scenario.rejected):
-        if rejection.kind:
-            refs.append(((*base, "rejected", r, "kind"), rejection.kind))
-    if scenario.stricter:
-        refs += [((*base, "stricter", "kinds", k), kind) for k, kind in enumerate(scenario.stricter.kinds)]
-    if scenario.deadline:
-        stage_ids = {"request"}
-        for st, stage in enumerate(scenario.deadline.stages):
-            refs += [((*base, "deadline", "stages", st, "kinds", k), kind) for k, kind in enumerate(stage.kinds)]
-            if stage.after not in stage_ids:
-                path = (*base, "deadline", "stages", st, "after")
-                yield SourceError(name, located.line_of(path), dotted(path), f"after 必须是 request 或前面阶段的 ID，而不是 {stage.after!r}")
-            stage_ids.add(stage.id)
-    for path, kind in refs:
-        if kind not in known:
-            yield SourceError(name, located.line_of(path), dotted(path), f"未定义的证据类型 {kind!r}（应在 kinds.yaml 中定义）")
+def _write_cache(cache: Path, key: CacheKey, book: Rulebook) -> None:
+    payload = pickle.dumps((key, book), protocol=pickle.HIGHEST_PROTOCOL)
+    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)  # a first run: the store creates it only later
+        with open(tmp, "wb") as out:
+            out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, cache)  # readers see the old file or the new one, never half of one
+    except OSError:  # a read-only or full state directory, or (Windows) a reader holding the file
+        log.debug("rulebook cache %s not written", cache, exc_info=True)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -18,7 +18,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from ..errors import Unavailable
 
 RECOVERED_SETTING = "store.recovered"
@@ -40,6 +40,7 @@ DB_DAMAGED_MESSAGES = ("file is not a database", "malformed", "database disk ima
 
 
 class StoreProblem(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     code: str
     message: str  # zh-CN, for the seller
 

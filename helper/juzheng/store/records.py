@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 EvidenceHow = Literal["sorted", "uploaded", "hand", "text", "converted"]  # converted: made beside an original for a platform box
 MoveState = Literal["planned", "done", "rolled_back", "failed", "undone"]
 
 
 class CaseKey(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     platform: str
     order_id: str
     aftersale_id: str = ""
@@ -42,6 +43,7 @@ class Case(CaseKey):
 
 
 class EvidenceRecord(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     id: int | None = None
     platform: str
     order_id: str
@@ -64,6 +66,7 @@ class StoredEvidence(EvidenceRecord):
 
 
 class Move(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     id: int
     batch: str
     src: str
@@ -77,12 +80,14 @@ class Move(BaseModel):
 
 
 class PendingFile(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     path: str
     reason: str
     seen_at: datetime
 
 
 class Event(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     id: int
     at: datetime
     type: str

@@ -419,6 +419,20 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
             )
         return StoredEvidence(**{**record.model_dump(), "id": cur.lastrowid})
 
+    def add_evidence_each(self, records: list[EvidenceRecord]) -> list[StoredEvidence]:
+        """Several records in one transaction, each returned with its id (files just sorted in)."""
+        iso = _IsoCache()
+        stored = []
+        with self.transaction() as db:
+            for r in records:
+                cur = db.execute(f"INSERT INTO evidence ({_EVIDENCE_COLUMNS}) VALUES ({','.join('?' * 12)})", (
+                    r.platform, r.order_id, r.kind, r.path, r.value, iso(r.generated_at), iso(r.covers_from),
+                    r.sha256, r.size, r.mtime_ns, r.how, iso(r.added_at),
+                ))
+                # Built from a validated record and its new row id: nothing to validate again.
+                stored.append(StoredEvidence.model_construct(**{**dict(r), "id": int(cur.lastrowid or 0)}))
+        return stored
+
     def add_evidence_many(self, records: Iterable[EvidenceRecord]) -> int:
         """Bulk insert for the first index of a large folder; paths already known are skipped."""
         iso = _IsoCache()  # a batch shares one added_at: format it once, not per row
@@ -502,6 +516,32 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
                 (batch, src, dest, sha256, size, _iso(utcnow())),
             )
         return int(cur.lastrowid or 0)  # set by every INSERT
+
+    def journal_moves(self, batch: str, moves: list[tuple[str, str, str, int]]) -> list[int]:
+        """Several moves (src, dest, sha256, size) journaled 'planned' in one transaction: a whole
+        batch is on record before the first of them happens (one commit instead of one per file)."""
+        stamp = _iso(utcnow())
+        with self.transaction() as db:
+            ids = [
+                int(db.execute(
+                    "INSERT INTO moves (batch, src, dest, sha256, size, state, created_at) VALUES (?,?,?,?,?,'planned',?)",
+                    (batch, src, dest, sha256, size, stamp),
+                ).lastrowid or 0)
+                for src, dest, sha256, size in moves
+            ]
+        return ids
+
+    def finish_moves(self, finished: list[tuple[int, MoveState, str | None, str | None]]) -> None:
+        """(move id, state, error, sha256 or None to keep the journaled one) of several moves, in one transaction."""
+        if not finished:
+            return
+        stamp = _iso(utcnow())
+        with self.transaction() as db:
+            for move_id, state, error, sha256 in finished:
+                if sha256 is None:
+                    db.execute("UPDATE moves SET state=?, error=?, finished_at=? WHERE id=?", (state, error, stamp, move_id))
+                else:
+                    db.execute("UPDATE moves SET state=?, error=?, finished_at=?, sha256=? WHERE id=?", (state, error, stamp, sha256, move_id))
 
     def finish_move(self, move_id: int, state: MoveState, error: str | None = None) -> None:
         with self.transaction() as db:
