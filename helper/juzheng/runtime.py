@@ -19,9 +19,8 @@ from .evidence import EvidenceService
 from .notify import LevelNotifier, Sender
 from .pairing import Auth, SecretBackend, SecretStore, secret_store
 from .pairing.asks import PairingAsks
-from .pairing.browsers import SETTING as BROWSERS_SETTING
-from .pairing.browsers import BrowserRegistry
-from .pairing.identity import ALLOWED_SETTING, ExtensionPolicy
+from .pairing.browsers import PAIRED_ORIGIN_SETTING, BrowserRegistry
+from .pairing.identity import ExtensionPolicy
 from .rulebook_holder import RulebookHolder
 from .store import SqliteStore, open_store
 
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from .pairing.status_page import StatusPage
 
 log = logging.getLogger(__name__)
-PAIRED_ORIGIN_SETTING = "paired_origin"
 
 
 @dataclass
@@ -74,13 +72,9 @@ class Runtime:
         holder.bus = bus  # events only once the store exists
         evidence = EvidenceService(root, store, holder.get, bus) if with_evidence else None
         cases = CaseService(store, holder.get, bus, evidence=evidence)
-        browsers = BrowserRegistry(
-            lambda: store.get_setting(BROWSERS_SETTING),
-            lambda text: store.set_setting(BROWSERS_SETTING, text),
-            legacy_origin=store.get_setting(PAIRED_ORIGIN_SETTING) or None,
-        )
+        browsers = BrowserRegistry(store, legacy_origin=store.get_setting(PAIRED_ORIGIN_SETTING) or None)
         auth = Auth(key, browsers=browsers)
-        policy = ExtensionPolicy(lambda: store.get_setting(ALLOWED_SETTING), lambda text: store.set_setting(ALLOWED_SETTING, text))
+        policy = ExtensionPolicy(store)
         runtime = cls(
             root=root,
             state_dir=state_dir,
