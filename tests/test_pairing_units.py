@@ -3,35 +3,24 @@ adopting tokens of older helpers), the extension allow-list."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from juzheng.pairing import Auth, PairingError
 from juzheng.pairing.asks import ASK_TTL_SECONDS, ASKS_PER_MINUTE, MAX_OPEN, PairingAsks
 from juzheng.pairing.browsers import LEGACY_NAME, MAX_BROWSERS, BrowserRegistry, clean_name
 from juzheng.pairing.identity import OWN_EXTENSION_ID, ExtensionPolicy
+from juzheng.store import SqliteStore
 
 OWN = f"chrome-extension://{OWN_EXTENSION_ID}"
 
 
-class Settings(dict):
-    def loader(self, name):
-        return lambda: self.get(name)
-
-    def saver(self, name):
-        return lambda text: self.__setitem__(name, text)
-
-
 def make(clock=None, legacy=None, env=None):
-    settings = Settings()
-    if legacy is not None:
-        settings["legacy"] = legacy
+    store = SqliteStore(":memory:")  # the lists are the store's tables (migration 8)
     now = clock or [0.0]
-    browsers = BrowserRegistry(settings.loader("browsers"), settings.saver("browsers"), legacy_origin=legacy)
+    browsers = BrowserRegistry(store, legacy_origin=legacy)
     auth = Auth(b"k" * 32, clock=lambda: now[0], browsers=browsers)
-    policy = ExtensionPolicy(settings.loader("allowed"), settings.saver("allowed"), env=env or {})
-    return auth, PairingAsks(auth, policy, clock=lambda: now[0]), settings, now
+    policy = ExtensionPolicy(store, env=env or {})
+    return auth, PairingAsks(auth, policy, clock=lambda: now[0]), store, now
 
 
 def test_an_ask_is_answered_once_and_only_its_extension_collects():
@@ -82,25 +71,26 @@ def test_asks_per_minute_and_open_asks_are_capped():
 
 
 def test_a_web_page_or_unknown_extension_cannot_ask():
-    _, asks, settings, _ = make()
+    _, asks, store, _ = make()
     for origin in ("https://evil.example", "chrome-extension://" + "b" * 32, "null", ""):
         with pytest.raises(PairingError) as info:
             asks.ask(origin, "x")
         assert info.value.code == "pair_refused"
-    ExtensionPolicy(settings.loader("allowed"), settings.saver("allowed"), env={}).allow(["b" * 32])
+    ExtensionPolicy(store, env={}).allow(["b" * 32])
     assert asks.ask("chrome-extension://" + "b" * 32, "x").extension_label == f"其他扩展（ID {'b' * 32}）"
     with pytest.raises(ValueError):
-        ExtensionPolicy(settings.loader("allowed"), settings.saver("allowed"), env={}).allow(["evil.example"])
+        ExtensionPolicy(store, env={}).allow(["evil.example"])
 
 
 def test_revoking_one_browser_keeps_the_others():
-    auth, _, settings, _ = make()
+    auth, _, store, _ = make()
     a = auth.issue_token(OWN, "Chrome · Windows")
     b = auth.issue_token(OWN, "Edge · Windows")
     assert auth.check_token(a) and auth.check_token(b)
     assert auth.browsers.remove(b.split(".")[1]).name == "Edge · Windows"
     assert auth.check_token(a) and not auth.check_token(b)
-    assert [x["name"] for x in json.loads(settings["browsers"])] == ["Chrome · Windows"]
+    assert [x.name for x in store.paired_browsers() or []] == ["Chrome · Windows"]
+    assert [x.name for x in BrowserRegistry(store).list()] == ["Chrome · Windows"]  # as a restart reads it
     auth.replace_key(b"n" * 32)  # revoke all
     assert not auth.check_token(a) and auth.browsers.list() == []
 
@@ -110,7 +100,7 @@ def test_tokens_of_an_older_helper_are_adopted_once_then_listed():
     from juzheng.pairing.auth import mint_token
 
     old = mint_token(b"k" * 32, "ext")
-    auth, _, settings, _ = make(legacy=OWN)
+    auth, _, _, _ = make(legacy=OWN)
     assert OWN in auth.browsers.origins()
     assert auth.check_token(old)
     assert [(b.name, b.origin) for b in auth.browsers.list()] == [(LEGACY_NAME, OWN)]
@@ -119,10 +109,12 @@ def test_tokens_of_an_older_helper_are_adopted_once_then_listed():
     assert not auth.check_token(stranger)
 
 
-def test_a_damaged_list_lets_nobody_in_and_the_list_is_bounded():
-    settings = Settings(browsers="{not json")
-    registry = BrowserRegistry(settings.loader("browsers"), settings.saver("browsers"))
-    assert registry.list() == [] and not registry.knows("x")
+def test_a_damaged_row_lets_nobody_in_and_the_list_is_bounded():
+    store = SqliteStore(":memory:")
+    with store.transaction() as db:  # a row written by hand, or half-salvaged from a damaged file
+        db.execute("INSERT INTO paired_browsers VALUES ('x', 'Chrome', ?, 'not a time')", (OWN,))
+    registry = BrowserRegistry(store, legacy_origin=OWN)
+    assert registry.list() == [] and not registry.knows("x") and not registry.knows("y")
     for i in range(MAX_BROWSERS + 3):
         registry.add(f"n{i}", OWN, f"b{i}")
     assert len(registry.list()) == MAX_BROWSERS and not registry.knows("n0")

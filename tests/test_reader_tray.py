@@ -24,6 +24,6 @@ def test_runtime_inputs_take_the_reader_queue(ev) -> None:
     svc.reader.enqueue(ev.root / "b.jpg", "1" * 64)
     cases = SimpleNamespace(summaries=lambda status: [])
     runtime = SimpleNamespace(cases=cases, evidence=svc, store=ev.store, rules=SimpleNamespace(error=None), root=ev.root,
-                              auth=SimpleNamespace(browsers=None), asks=None)
+                              paired_browsers=lambda: [], asks=SimpleNamespace(pending=lambda: []))
     inputs = runtime_inputs(runtime, clock=lambda: NOW)
     assert inputs.reading == 2

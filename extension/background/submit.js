@@ -10,7 +10,6 @@
 
   const client = ns.client;
   const t = ns.t;
-  const MAX_ATTACH_BYTES = 48 * 1024 * 1024;
   const FOCUS_EVERY_MS = 60 * 1000; // the helper lets a focus lapse after 10 minutes without renewal
 
   const failed = (res) => ({ ok: false, state: res.state, error: res.error });
@@ -31,23 +30,11 @@
     const entries = prepared.entries || [];
     if (!entries.length) return { ok: false, state: "error", error: t("nothingToAttach") };
     const max = box.multiple ? entries.length : 1;
-    const files = [];
-    for (const entry of entries.slice(0, max)) {
-      const got = await client.request("GET", `/api/cases/${view.id}/files/${Number(entry.evidence_id)}`, { raw: true, timeout: 60000 });
-      if (!got.ok) return { ok: false, state: "error", error: `${entry.filename}：${got.error}` };
-      if (got.data.byteLength > MAX_ATTACH_BYTES) return { ok: false, state: "error", error: `${entry.filename}：${t("fileTooLargeToSend")}` };
-      files.push({ name: entry.filename, type: got.headers.get("Content-Type") || ns.caseview.mimeOf(entry.filename), b64: ns.bytes.toBase64(got.data) });
-    }
-    if (!s.view || s.view.id !== view.id) return { ok: false, state: "error", error: t("caseChanged") };
-    let filled;
-    try {
-      filled = await chrome.tabs.sendMessage(s.tabId, { type: "fillUpload", files }, { frameId: 0 });
-    } catch (_) {
-      filled = null;
-    }
-    if (!filled || !filled.ok) return { ok: false, state: "error", error: t("noUploadBox") };
+    const chosen = entries.slice(0, max).map((e) => ({ id: e.evidence_id, filename: e.filename }));
+    const filled = await ns.tabs.fillUpload(s, view.id, chosen);
+    if (!filled.ok) return filled;
     await ns.tabs.refresh(s);
-    return ok({ count: files.length, total: entries.length, problems: prepared.errors || [] });
+    return ok({ count: filled.data.count, total: entries.length, problems: prepared.errors || [] });
   }
 
   const handlers = {

@@ -296,8 +296,8 @@
     return { ok: true };
   }
 
-  async function fileBytes(s, fileId, maxBytes) {
-    const res = await client.request("GET", `/api/cases/${s.view.id}/files/${Number(fileId)}`, { raw: true, timeout: 60000 });
+  async function fileBytes(s, fileId, maxBytes, caseId = s.view.id) {
+    const res = await client.request("GET", `/api/cases/${caseId}/files/${Number(fileId)}`, { raw: true, timeout: 60000 });
     if (!res.ok) return failed(res);
     if (res.data.byteLength > maxBytes) return { ok: false, state: "error", error: t("fileTooLargeToSend") };
     return { ok: true, data: { b64: ns.bytes.toBase64(res.data), type: res.headers.get("Content-Type") || "", size: res.data.byteLength } };
@@ -330,6 +330,27 @@
     }
   }
 
+  /** The one hand-over of bytes to the page: the files of case `caseId` ([{id, filename}], in order)
+   * into the page's upload box, as long as the tab still shows that case when they are fetched. Both
+   * ways of attaching use it (attach below, attachPacket in submit.js). */
+  async function fillUpload(s, caseId, entries) {
+    const files = [];
+    for (const entry of entries) {
+      const got = await fileBytes(s, entry.id, MAX_ATTACH_BYTES, caseId);
+      if (!got.ok) return { ok: false, state: "error", error: `${entry.filename}：${got.error}` };
+      files.push({ name: entry.filename, type: got.data.type || cv.mimeOf(entry.filename), b64: got.data.b64 });
+    }
+    if (caseIdOf(s) !== caseId) return stale();
+    let filled;
+    try {
+      filled = await chrome.tabs.sendMessage(s.tabId, { type: "fillUpload", files }, { frameId: 0 });
+    } catch (_) {
+      filled = null; // the page's script is gone (reloaded, navigated)
+    }
+    if (!filled || !filled.ok) return { ok: false, state: "error", error: t("noUploadBox") };
+    return { ok: true, data: { count: files.length } };
+  }
+
   /** Fill the page's upload box with this case's files of one checklist option, within the limits. */
   async function attach(s, optionIndex) {
     const view = s.view;
@@ -349,20 +370,8 @@
     if (!wanted.length) return { ok: false, state: "error", error: t("nothingToAttach") };
     const max = box.multiple ? limit : 1;
     const chosen = wanted.slice(0, max);
-    const files = [];
-    for (const ev of chosen) {
-      const got = await fileBytes(s, ev.id, MAX_ATTACH_BYTES);
-      if (!got.ok) return { ok: false, state: "error", error: `${ev.filename}：${got.error}` };
-      files.push({ name: ev.filename, type: got.data.type || cv.mimeOf(ev.filename), b64: got.data.b64 });
-    }
-    if (caseIdOf(s) !== view.id) return stale();
-    let filled;
-    try {
-      filled = await chrome.tabs.sendMessage(s.tabId, { type: "fillUpload", files }, { frameId: 0 });
-    } catch (_) {
-      filled = null;
-    }
-    if (!filled || !filled.ok) return { ok: false, state: "error", error: t("noUploadBox") };
+    const filled = await fillUpload(s, view.id, chosen);
+    if (!filled.ok) return filled;
     const message = wanted.length > chosen.length ? t("attachedSome", [String(chosen.length), String(wanted.length), String(max)]) : t("attached", [String(chosen.length)]);
     return { ok: true, data: { message } };
   }
@@ -547,5 +556,5 @@
     sessions.delete(tabId);
   });
 
-  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh, uploadBox, GUARDED };
+  ns.tabs = { pageRead, askOrder, fromFrame, onPagePort, onFramePort, sessions, frameHandlers, refresh, uploadBox, fillUpload, GUARDED };
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -26,6 +26,9 @@ from .events import LEVEL_CHANGED
 from .rules.deadlines import Level
 from .store import Event, SqliteStore, utcnow
 from .tray.state import format_remaining
+
+if TYPE_CHECKING:  # the cases build on this module's notices
+    from .cases.models import CaseView
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,8 @@ class Notice(BaseModel):
     urgent: bool = False
 
 
-def level_notice(view: Any, level: Level, now: datetime) -> Notice:
-    """The notification for a case view (``juzheng.cases.CaseView``) that reached ``level``. Pure."""
+def level_notice(view: CaseView, level: Level, now: datetime) -> Notice:
+    """The notification for a case view that reached ``level``. Pure."""
     parts = [f"{view.platform_label} 订单 {view.order_id}"]
     if view.scenario_label:
         parts.append(view.scenario_label)

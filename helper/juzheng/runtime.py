@@ -11,7 +11,8 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .cases import CaseService
 from .events import EventBus
@@ -19,17 +20,16 @@ from .evidence import EvidenceService
 from .notify import LevelNotifier, Sender
 from .pairing import Auth, SecretBackend, SecretStore, secret_store
 from .pairing.asks import PairingAsks
-from .pairing.browsers import SETTING as BROWSERS_SETTING
-from .pairing.browsers import BrowserRegistry
-from .pairing.identity import ALLOWED_SETTING, ExtensionPolicy
+from .pairing.browsers import PAIRED_ORIGIN_SETTING, BrowserRegistry
+from .pairing.identity import ExtensionPolicy
 from .rulebook_holder import RulebookHolder
 from .store import SqliteStore, open_store
+from .store.records import PairedBrowser
 
 if TYPE_CHECKING:
     from .pairing.status_page import StatusPage
 
 log = logging.getLogger(__name__)
-PAIRED_ORIGIN_SETTING = "paired_origin"
 
 
 @dataclass
@@ -43,14 +43,14 @@ class Runtime:
     secrets: SecretStore
     auth: Auth
     cases: CaseService
+    policy: ExtensionPolicy
+    asks: PairingAsks
     evidence: EvidenceService | None = None
-    policy: ExtensionPolicy | None = None
-    asks: PairingAsks | None = None
     status_page: StatusPage | None = None  # the local status page, once serve started it
     notifier: LevelNotifier | None = None  # the one deadline notifier, once enable_notifications ran
     _paired_origin: str | None = field(default=None, repr=False)
-    _started: list[Any] = field(default_factory=list, repr=False)
-    _unsubscribe_notifier: Any = field(default=None, repr=False)
+    _started: list[RulebookHolder | EvidenceService] = field(default_factory=list, repr=False)  # stopped in reverse
+    _unsubscribe_notifier: Callable[[], None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -74,13 +74,9 @@ class Runtime:
         holder.bus = bus  # events only once the store exists
         evidence = EvidenceService(root, store, holder.get, bus) if with_evidence else None
         cases = CaseService(store, holder.get, bus, evidence=evidence)
-        browsers = BrowserRegistry(
-            lambda: store.get_setting(BROWSERS_SETTING),
-            lambda text: store.set_setting(BROWSERS_SETTING, text),
-            legacy_origin=store.get_setting(PAIRED_ORIGIN_SETTING) or None,
-        )
+        browsers = BrowserRegistry(store, legacy_origin=store.get_setting(PAIRED_ORIGIN_SETTING) or None)
         auth = Auth(key, browsers=browsers)
-        policy = ExtensionPolicy(lambda: store.get_setting(ALLOWED_SETTING), lambda text: store.set_setting(ALLOWED_SETTING, text))
+        policy = ExtensionPolicy(store)
         runtime = cls(
             root=root,
             state_dir=state_dir,
@@ -129,7 +125,8 @@ class Runtime:
 
     def stop(self) -> None:
         if self.notifier is not None:
-            self._unsubscribe_notifier()
+            if self._unsubscribe_notifier is not None:
+                self._unsubscribe_notifier()
             try:
                 self.notifier.close()
             except Exception:
@@ -157,6 +154,11 @@ class Runtime:
         if browsers is None and self._paired_origin:
             found.add(self._paired_origin)
         return frozenset(found)
+
+    def paired_browsers(self) -> list[PairedBrowser]:
+        """The browsers holding a token, oldest pairing first (what the tray and the status page list)."""
+        browsers = self.auth.browsers
+        return browsers.list() if browsers is not None else []
 
     def set_paired_origin(self, origin: str) -> None:
         self.store.set_setting(PAIRED_ORIGIN_SETTING, origin)

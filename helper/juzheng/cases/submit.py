@@ -9,7 +9,7 @@ import io
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,7 @@ from ..evidence.layout import media_of, safe_name
 from ..evidence.offer import InboxOffer, OfferAnswer, answer, offer_for
 from ..evidence.packet import Packet
 from ..evidence.packet_files import prepare
+from ..evidence.service import EvidenceService
 from ..rules.deadline_text import BEIJING
 from ..rules.explanation import Explanation
 from .models import CaseView, EvidenceItem, Request
@@ -83,8 +84,10 @@ class KindRequest(Request):
     kind: Annotated[str, Field(max_length=200)]
 
 
-def _evidence(cases: CaseService) -> Any:
-    if cases.evidence is None:
+def _evidence(cases: CaseService) -> EvidenceService:
+    """The whole folder service (packets, offers and kinds move files): the case view alone needs
+    less (``EvidenceServiceLike``)."""
+    if not isinstance(cases.evidence, EvidenceService):
         raise Unavailable("证据文件夹服务未启用，暂时无法处理文件。")
     return cases.evidence
 

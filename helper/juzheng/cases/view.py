@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..evidence.duplicates import duplicates_for
 from ..evidence.links import links_for
@@ -18,6 +18,10 @@ from ..store import Case, EvidenceRecord, SqliteStore
 from .deadline_sources import ResolvedDeadline, estimate_note, resolve_deadline
 from .models import CaseView, EvidenceItem, PendingItem, ScenarioChoice
 from .packets import packets_for
+
+if TYPE_CHECKING:
+    from ..evidence.images import ImageWarning
+    from ..evidence.order_move import OrderMove
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +37,9 @@ class EvidenceServiceLike(Protocol):
 
     def retry_pending(self) -> None: ...
 
-    def move_order(self, old_platform: str, new_platform: str, order_id: str) -> Any: ...
+    def move_order(self, old_platform: str, new_platform: str, order_id: str) -> OrderMove: ...
 
-    def warnings(self, evidence_id: int) -> list[Any]: ...
+    def warnings(self, evidence_id: int) -> list[ImageWarning]: ...
 
 
 def build_view(case: Case, book: Rulebook, now: datetime, store: SqliteStore, folder: EvidenceServiceLike | None) -> CaseView:

@@ -78,12 +78,12 @@ def cmd_pair(args) -> int:
 
 def _allow(state_dir: Path, args) -> int:
     """The allow-list lives in the store; the running helper reads it at every pairing attempt."""
-    from ..pairing.identity import ALLOWED_SETTING, ExtensionPolicy
+    from ..pairing.identity import ExtensionPolicy
     from ..store import open_store
 
     db = open_store(state_dir)
     try:
-        policy = ExtensionPolicy(lambda: db.get_setting(ALLOWED_SETTING), lambda text: db.set_setting(ALLOWED_SETTING, text))
+        policy = ExtensionPolicy(db)
         try:
             allowed = policy.allow(args.allow)
         except ValueError as exc:
@@ -139,6 +139,7 @@ def _post(info: dict[str, Any], path: str, token: str) -> dict[str, Any]:
 
 def _revoke_offline(state_dir: Path, info: dict[str, Any] | None, args) -> int:
     """The helper is not running: rotate the secret directly, and forget the paired extension."""
+    from ..pairing.browsers import PAIRED_ORIGIN_SETTING
     from ..store import open_store
 
     rotated = []
@@ -156,8 +157,8 @@ def _revoke_offline(state_dir: Path, info: dict[str, Any] | None, args) -> int:
         fail("\n".join(problems) or "没有找到配对密钥", exit_codes.NO_SECRET_STORE)
     db = open_store(state_dir)
     try:
-        db.set_setting("paired_origin", "")
-        db.set_setting("paired_browsers", "[]")
+        db.set_setting(PAIRED_ORIGIN_SETTING, "")
+        db.set_paired_browsers([])
     finally:
         db.close()
     if args.json:

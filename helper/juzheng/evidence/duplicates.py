@@ -6,15 +6,12 @@ instead of the file silently vanishing from the inbox into a hidden folder.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..store import SqliteStore, utcnow
-
-SETTING = "evidence.duplicates"
-KEEP = 500  # notes kept in all (oldest dropped): the folder itself keeps every file
+from ..store.records import DuplicateFile
 
 
 class DuplicateNote(BaseModel):
@@ -26,29 +23,14 @@ class DuplicateNote(BaseModel):
 
 
 def note_duplicate(store: SqliteStore, platform: str, order_id: str, path: str, same_as: str) -> None:
-    notes = _read(store)
-    notes.append({"platform": platform, "order_id": order_id, "path": path, "same_as": same_as, "at": utcnow().isoformat()})
-    store.set_setting(SETTING, json.dumps(notes[-KEEP:], ensure_ascii=False))
+    # Every note is kept (a row per file in .重复/, which keeps every file too): the 500-note cap
+    # belonged to the JSON blob, rewritten whole on every note.
+    store.add_duplicate(DuplicateFile(platform=platform, order_id=order_id, path=path, same_as=same_as, at=utcnow()))
 
 
 def duplicates_for(store: SqliteStore, platform: str, order_id: str, limit: int = 20) -> list[DuplicateNote]:
-    out = []
-    for note in reversed(_read(store)):
-        if note.get("platform") == platform and note.get("order_id") == order_id:
-            name = str(note["same_as"]).rsplit("/", 1)[-1]
-            try:
-                out.append(DuplicateNote(path=note["path"], same_as=note["same_as"], message=f"已有相同文件：{name}", at=note["at"]))
-            except (KeyError, ValueError):
-                continue
-            if len(out) >= limit:
-                break
-    return out
-
-
-def _read(store: SqliteStore) -> list[dict]:
-    raw = store.get_setting(SETTING)
-    try:
-        data = json.loads(raw) if raw else []
-    except ValueError:
-        return []
-    return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+    """The order's duplicates, newest first, as the case view shows them."""
+    return [
+        DuplicateNote(path=d.path, same_as=d.same_as, message=f"已有相同文件：{d.same_as.rsplit('/', 1)[-1]}", at=d.at)
+        for d in store.duplicates(platform, order_id, limit)
+    ]

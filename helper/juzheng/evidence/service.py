@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -32,8 +32,10 @@ from . import order_move, undo_journal
 from .order_move import OrderMove
 from .recovery import recover
 from .sorter import SortItem, Sorter
+from .reader_status import ReaderStatus
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when images are read or the root watched: juzheng sort runs without either
+    from ..reader.service import ReaderService
     from .observer import RootWatcher
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ class EvidenceStatus(BaseModel):
     waiting: int  # files seen in the inbox, waiting for their writer to finish
     pending: list[PendingFile]  # files that cannot be placed, with what the seller can do
     last_rescan_at: datetime | None
-    reader: Any = None  # juzheng.reader.service.ReaderStatus: reading unnamed images (or why not)
+    reader: ReaderStatus | None = None  # reading unnamed images (or why not); None when images are not read
 
 
 class UndoItem(BaseModel):
@@ -98,7 +100,7 @@ class EvidenceService:
         self.indexer = Indexer(store, bus)
         self.sorter = Sorter(self.root, store, bus, self.mover, self.indexer, self.lock)
         self.images = ImageChecker(self.root, store)
-        self.reader = _reader(store) if (watch if read_images is None else read_images) else None
+        self.reader: ReaderService | None = _reader(store) if (watch if read_images is None else read_images) else None
         if self.reader is not None:
             self.sorter.reader = self.reader
             self.reader.on_read = self.recheck
@@ -363,7 +365,7 @@ class EvidenceService:
             self.retry_pending()  # a new case or new rules may place a waiting file
 
 
-def _reader(store: SqliteStore) -> Any:
+def _reader(store: SqliteStore) -> ReaderService:
     from ..reader.service import ReaderService
 
     return ReaderService(store, Path(store.path).parent / "reader")

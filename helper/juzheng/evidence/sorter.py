@@ -13,7 +13,7 @@ import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,9 @@ from .indexer import Indexer, OrderKey
 from .layout import Layout, numbered, rel, safe_name
 from .mover import MAX_NUMBER, FileState, FileTooLarge, MoveResult, Mover, PlannedMove, sha256_file
 from .osfacts import SorterLock
+
+if TYPE_CHECKING:  # the OCR side is imported only when images are read (never by juzheng sort)
+    from ..reader.service import ReaderService
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,7 @@ class Sorter:
         # when a file of the same size arrives in its order. The helper hashes once after the link
         # (the reader keys what it reads by the hash).
         self.hash_moves = True
-        self.reader: Any = None  # juzheng.reader.service.ReaderService, when images are read
+        self.reader: ReaderService | None = None  # when images are read
 
     # -- context --------------------------------------------------------------------------------
     def context(self, rulebook: Rulebook, now: datetime | None = None) -> SortContext:

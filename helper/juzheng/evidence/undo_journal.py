@@ -10,47 +10,26 @@ file did move, and drops the others.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 from ..events import PENDING_CHANGED, EventBus
 from ..paths import INBOX
 from ..store import SqliteStore
+from ..store.records import UndoIntent
 from .layout import rel
 from .sorter import REASON_HELD, hold
 
 log = logging.getLogger(__name__)
-SETTING = "evidence.undo_journal"
-
-
-def _read(store: SqliteStore) -> list[dict]:
-    raw = store.get_setting(SETTING)
-    if not raw:
-        return []
-    try:
-        entries = json.loads(raw)
-    except ValueError:
-        log.warning("ignoring unreadable undo journal %r", raw)
-        return []
-    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("move"), int) and isinstance(e.get("batch"), str)]
-
-
-def _write(store: SqliteStore, entries: list[dict]) -> None:
-    store.set_setting(SETTING, json.dumps(entries))
 
 
 def begin(store: SqliteStore, move_id: int, batch: str) -> None:
     """Record, before anything moves, that ``move_id`` is being undone in ``batch``."""
-    entries = [e for e in _read(store) if e["move"] != move_id]
-    _write(store, [*entries, {"move": move_id, "batch": batch}])
+    store.begin_undo(UndoIntent(move_id=move_id, batch=batch))
 
 
 def end(store: SqliteStore, move_id: int) -> None:
-    entries = _read(store)
-    kept = [e for e in entries if e["move"] != move_id]
-    if kept != entries:
-        _write(store, kept)
+    store.end_undo(move_id)
 
 
 def mark_back_in_inbox(store: SqliteStore, bus: EventBus | None, root: Path, dest: Path) -> None:
@@ -71,12 +50,12 @@ def complete(store: SqliteStore, bus: EventBus | None, root: Path) -> list[int]:
     """Finish every undo a crash interrupted (after the move journal's own recovery); returns the
     ids of the original moves now marked undone."""
     finished = []
-    for entry in _read(store):
-        original = store.get_move(entry["move"])
+    for intent in store.undo_intents():
+        original = store.get_move(intent.move_id)
         placed = None
         if original is not None:
             placed = next(
-                (m for m in store.moves_in_batch(entry["batch"]) if m.src == original.dest and m.state in ("undone", "done")),
+                (m for m in store.moves_in_batch(intent.batch) if m.src == original.dest and m.state in ("undone", "done")),
                 None,
             )
         if original is not None and placed is not None:
@@ -85,5 +64,5 @@ def complete(store: SqliteStore, bus: EventBus | None, root: Path) -> list[int]:
             mark_back_in_inbox(store, bus, root, Path(placed.dest))
             finished.append(original.id)
             log.info("completed the interrupted undo of move %s", original.id)
-        end(store, entry["move"])
+        end(store, intent.move_id)
     return finished

@@ -11,27 +11,26 @@ every seller out.
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import Protocol
 
-from pydantic import BaseModel, Field, ValidationError
+from ..store.records import PairedBrowser
 
-log = logging.getLogger(__name__)
-
-SETTING = "paired_browsers"
 MAX_BROWSERS = 20
 NAME_LIMIT = 60
 LEGACY_NAME = "早先配对的浏览器"
+# A plain value in settings: the most recently paired origin (the one older helpers knew).
+PAIRED_ORIGIN_SETTING = "paired_origin"
 
 
-class PairedBrowser(BaseModel):
-    id: str = Field(description="令牌中的随机编号（不是令牌本身）")
-    name: str = Field(description="扩展报告的浏览器名称，例如 Chrome · Windows")
-    origin: str
-    paired_at: datetime
+class BrowserList(Protocol):
+    """Where the list is kept (the store's ``paired_browsers`` table)."""
+
+    def paired_browsers(self) -> list[PairedBrowser] | None: ...
+
+    def set_paired_browsers(self, browsers: Iterable[PairedBrowser]) -> None: ...
 
 
 def clean_name(name: str | None) -> str:
@@ -41,27 +40,18 @@ def clean_name(name: str | None) -> str:
 
 
 class BrowserRegistry:
-    def __init__(self, load: Callable[[], str | None], save: Callable[[str], None], *, legacy_origin: str | None = None) -> None:
-        self._load = load
-        self._save = save
+    def __init__(self, kept: BrowserList, *, legacy_origin: str | None = None) -> None:
+        self._kept = kept
         self._lock = threading.Lock()
-        raw = load()
-        self._adopting = raw is None  # never written: tokens of older helpers are adopted once
+        stored = kept.paired_browsers()
+        self._adopting = stored is None  # never written: tokens of older helpers are adopted once
         self._legacy_origin = legacy_origin
-        self._items: dict[str, PairedBrowser] = {}
-        if raw:
-            try:
-                for item in json.loads(raw):
-                    browser = PairedBrowser.model_validate(item)
-                    self._items[browser.id] = browser
-            except (ValueError, TypeError, ValidationError):
-                # A damaged list logs everyone out rather than letting anyone in.
-                log.warning("已配对浏览器列表损坏，所有浏览器需要重新配对")
+        # A damaged row was dropped by the store: that browser pairs again, nobody else is let in.
+        self._items: dict[str, PairedBrowser] = {b.id: b for b in stored or []}
 
     def _write(self) -> None:
         self._adopting = False
-        items = sorted(self._items.values(), key=lambda b: b.paired_at)
-        self._save(json.dumps([b.model_dump(mode="json") for b in items], ensure_ascii=False))
+        self._kept.set_paired_browsers(sorted(self._items.values(), key=lambda b: b.paired_at))
 
     def list(self) -> list[PairedBrowser]:
         with self._lock:

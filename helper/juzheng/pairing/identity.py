@@ -12,13 +12,13 @@ import base64
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import Protocol
 
 OWN_EXTENSION_ID = "onafckacbdnlfkogjgcdngfhobpgbpdp"
 OWN_EXTENSION_NAME = "举证助手扩展"
 # For developers and tests: extra ids, comma separated, allowed as if the seller had allowed them.
 EXTRA_IDS_ENV = "JUZHENG_EXTENSION_IDS"
-ALLOWED_SETTING = "allowed_extensions"
 
 _ORIGIN = re.compile(r"^(chrome-extension|moz-extension)://([a-z0-9][a-z0-9._-]{0,127})$")
 _CHROMIUM_ID = re.compile(r"^[a-p]{32}$")
@@ -40,18 +40,25 @@ def valid_extension_id(value: str) -> bool:
     return bool(_CHROMIUM_ID.match(value)) or bool(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", value))
 
 
+class AllowedIds(Protocol):
+    """Where the seller's list is kept (the store's ``allowed_extensions`` table)."""
+
+    def allowed_extension_ids(self) -> list[str]: ...
+
+    def set_allowed_extension_ids(self, ids: Iterable[str]) -> None: ...
+
+
 class ExtensionPolicy:
     """``allows(origin)``: our own id, the ids in ``JUZHENG_EXTENSION_IDS``, the seller's list."""
 
-    def __init__(self, load: Callable[[], str | None], save: Callable[[str], None], env: dict[str, str] | None = None) -> None:
-        self._load = load
-        self._save = save
+    def __init__(self, kept: AllowedIds, env: dict[str, str] | None = None) -> None:
+        self._kept = kept
         raw = (os.environ if env is None else env).get(EXTRA_IDS_ENV, "")
         self._extra = frozenset(i.strip() for i in raw.split(",") if valid_extension_id(i.strip()))
 
     def seller_allowed(self) -> list[str]:
-        raw = self._load() or ""
-        return [i for i in raw.split(",") if valid_extension_id(i)]
+        # Read at every pairing attempt: ``juzheng pair --allow`` writes while the helper runs.
+        return [i for i in self._kept.allowed_extension_ids() if valid_extension_id(i)]
 
     def allowed_ids(self) -> frozenset[str]:
         return frozenset({OWN_EXTENSION_ID, *self._extra, *self.seller_allowed()})
@@ -69,14 +76,14 @@ class ExtensionPolicy:
                 raise ValueError(f"扩展 ID 格式不对：{value[:40]!r}（应为 32 个 a–p 之间的小写字母，见浏览器的扩展管理页）")
             if value not in current and value != OWN_EXTENSION_ID:
                 current.append(value)
-        self._save(",".join(current[:20]))
+        self._kept.set_allowed_extension_ids(current[:20])
         return current[:20]
 
     def disallow(self, ext_id: str) -> bool:
         current = self.seller_allowed()
         if ext_id not in current:
             return False
-        self._save(",".join(i for i in current if i != ext_id))
+        self._kept.set_allowed_extension_ids(i for i in current if i != ext_id)
         return True
 
     @staticmethod

@@ -21,14 +21,18 @@ import html
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from .auth import PairingError
 from .identity import OWN_EXTENSION_ID
+
+if TYPE_CHECKING:  # the runtime imports every part of the helper, this page among them
+    from ..runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +67,7 @@ class _Session:
 class StatusPage:
     """Owns the one-time tokens and sessions; ``app()`` is the aiohttp application that serves it."""
 
-    runtime: Any
+    runtime: Runtime
     clock: Callable[[], float] = time.monotonic
     port: int = 0
     _open: dict[str, float] = field(default_factory=dict)
@@ -112,7 +116,7 @@ class StatusPage:
         return app
 
     @web.middleware
-    async def _guard(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    async def _guard(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         host = (request.headers.get("Host") or "").lower()
         if host not in (f"127.0.0.1:{self.port}", f"localhost:{self.port}"):
             return _refuse(403, "Host 不被接受")
@@ -152,7 +156,7 @@ class StatusPage:
         """What the page shows, as a fingerprint: page.js reloads when it changes."""
         rt = self.runtime
         code = rt.auth.current_code()
-        parts = [a.id for a in rt.asks.pending()] + [b.id for b in rt.auth.browsers.list()] + [code.code if code else ""]
+        parts = [a.id for a in rt.asks.pending()] + [b.id for b in rt.paired_browsers()] + [code.code if code else ""]
         return web.json_response({"version": "|".join(parts)})
 
     async def _index(self, request: web.Request) -> web.Response:
@@ -178,7 +182,7 @@ class StatusPage:
     async def _revoke(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
         browser_id = str(form.get("browser", ""))
-        names = {b.id: b.name for b in self.runtime.auth.browsers.list()}
+        names = {b.id: b.name for b in self.runtime.paired_browsers()}
         if not self.runtime.revoke_browser(browser_id):
             return _back("没有这个已配对的浏览器（可能已撤销）。")
         return _back(f"已撤销「{names.get(browser_id, '浏览器')}」：它需要重新配对才能连接。")
@@ -229,11 +233,11 @@ def page_shell(title: str, body: str) -> str:
     )
 
 
-def _local(dt: Any) -> str:
+def _local(dt: datetime) -> str:
     return dt.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def render(rt: Any, csrf: str, message: str = "") -> str:
+def render(rt: Runtime, csrf: str, message: str = "") -> str:
     e = html.escape
     token = f'<input type="hidden" name="csrf" value="{e(csrf)}">'
     out = []
@@ -259,7 +263,7 @@ def render(rt: Any, csrf: str, message: str = "") -> str:
         '<button class="secondary" data-role="new-code">生成配对码</button></form></section>'
     )
     out.append('<section class="card"><h2>已配对的浏览器</h2>')
-    browsers = rt.auth.browsers.list()
+    browsers = rt.paired_browsers()
     if not browsers:
         out.append('<p class="muted">还没有配对的浏览器。</p>')
     else:
@@ -328,7 +332,7 @@ JS = """
 STATUS_PAGE_CONNECTIONS = 64  # one seller's browser: a few tabs of this page at most
 
 
-async def start_status_page(runtime: Any, port: int = 0) -> tuple[StatusPage, web.AppRunner]:
+async def start_status_page(runtime: Runtime, port: int = 0) -> tuple[StatusPage, web.AppRunner]:
     """Serve the status page on 127.0.0.1 (a free port unless given); stop with ``runner.cleanup()``."""
     from ..server.connections import KEEPALIVE_TIMEOUT, GuardedSite, header_timeout_from_env
 

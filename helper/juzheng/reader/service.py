@@ -16,13 +16,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING
 
 from ..evidence.classify import Placement, Unplaced
 from ..evidence.classify_text import CaseRef, TextDecision, decide
 from ..evidence.layout import media_of
+from ..evidence.reader_status import ReaderStatus
 from ..rules import Rulebook
 from ..store import SqliteStore
 from ..store.readings import auto_check, get_reading, has_reading, put_reading
@@ -31,6 +30,9 @@ from .client import ReaderClient, WorkerUnavailable
 from .documents import kind_of
 from .engine import missing_parts
 from .protocol import Reading
+
+if TYPE_CHECKING:
+    from ..events import EventBus
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +43,6 @@ NOTE_REJECTED = "图片像{label}：{reason}"
 READ_CODES = ("no_order", "unknown_number")  # name problems a reading may solve
 MAX_TRIES = 3  # worker failures on one file before it is left to its name
 RETRY_SECONDS = 20.0
-
-
-class ReaderStatus(BaseModel):
-    available: bool
-    missing: list[str] = Field(default_factory=list, description="what the optional OCR component lacks")
-    message: str  # zh-CN, for `juzheng status` and the tray
-    queued: int = 0
-    reading: str | None = None  # the file being read now (relative name)
-    done: int = 0
-    failed: int = 0
-    worker_running: bool = False
-    worker_starts: int = 0
-    cpu_seconds: float = 0.0
 
 
 class ReaderService:
@@ -72,7 +61,7 @@ class ReaderService:
         self.idle_seconds = idle_seconds if idle_seconds is not None else _idle_default()
         self.client = client or ReaderClient(cache_dir)
         self.on_read: Callable[[Path], None] | None = None  # the evidence service's recheck of that one file
-        self.bus: Any = None  # the event bus: a filed image read later changes its case view
+        self.bus: EventBus | None = None  # the event bus: a filed image read later changes its case view
         self._cond = threading.Condition()
         self._queue: deque[tuple[Path, str]] = deque()
         self._queued: set[str] = set()

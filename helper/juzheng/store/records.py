@@ -93,3 +93,27 @@ class Event(BaseModel):
     type: str
     case_id: int | None = None
     payload: dict
+
+
+class PairedBrowser(BaseModel):
+    id: str = Field(description="令牌中的随机编号（不是令牌本身）")
+    name: str = Field(description="扩展报告的浏览器名称，例如 Chrome · Windows")
+    origin: str
+    paired_at: datetime
+
+
+class DuplicateFile(BaseModel):
+    """A file the sorter set aside in ``.重复/`` because its order already had the same bytes."""
+
+    platform: str
+    order_id: str
+    path: str = Field(description="重复文件现在的位置（.重复/ 下）")
+    same_as: str = Field(description="本订单里已有的相同文件")
+    at: datetime
+
+
+class UndoIntent(BaseModel):
+    """An undo begun and not yet finished: ``move_id`` is being put back by the move in ``batch``."""
+
+    move_id: int
+    batch: str

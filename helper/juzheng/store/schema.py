@@ -218,4 +218,68 @@ MIGRATIONS: list[str] = [
     ALTER TABLE cases ADD COLUMN signed_at TEXT;
     ALTER TABLE cases ADD COLUMN shipped_at TEXT
     """,
+    # 8: the four lists still kept as blobs in settings get tables: the paired browsers, the extension
+    # ids the seller allowed, the notes on files set aside as duplicates, and the undo journal. Existing
+    # values move over; as in 5, a value that is not what it should be is skipped, never an error.
+    """
+    CREATE TABLE paired_browsers (
+        id TEXT PRIMARY KEY,                                -- the nonce in the browser's token (not the token)
+        name TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        paired_at TEXT NOT NULL
+    );
+    INSERT OR IGNORE INTO paired_browsers (id, name, origin, paired_at)
+        SELECT json_extract(j.value, '$.id'), json_extract(j.value, '$.name'), json_extract(j.value, '$.origin'),
+               json_extract(j.value, '$.paired_at')
+        FROM settings s, json_each(CASE WHEN json_valid(s.value) AND json_type(s.value) = 'array' THEN s.value ELSE '[]' END) j
+        WHERE s.key = 'paired_browsers' AND j.type = 'object' AND json_type(j.value, '$.id') = 'text'
+          AND json_type(j.value, '$.name') = 'text' AND json_type(j.value, '$.origin') = 'text'
+          AND json_type(j.value, '$.paired_at') = 'text';
+    -- A list that was ever written (even a damaged one) ends the adoption of tokens issued before
+    -- the list existed: an empty table alone cannot tell "never written" from "everyone revoked".
+    INSERT OR REPLACE INTO settings (key, value)
+        SELECT 'pairing.browsers_listed', '1' FROM settings WHERE key = 'paired_browsers';
+    DELETE FROM settings WHERE key = 'paired_browsers';
+    CREATE TABLE allowed_extensions (
+        id TEXT PRIMARY KEY                                 -- an extension id the seller allowed to ask for pairing
+    );
+    -- The old value was the ids joined by commas, in the order the seller allowed them.
+    INSERT OR IGNORE INTO allowed_extensions (id)
+        WITH RECURSIVE part(n, id, rest) AS (
+            SELECT 0, '', value || ',' FROM settings WHERE key = 'allowed_extensions'
+            UNION ALL
+            SELECT n + 1, trim(substr(rest, 1, instr(rest, ',') - 1)), substr(rest, instr(rest, ',') + 1)
+            FROM part WHERE rest <> ''
+        )
+        SELECT id FROM part WHERE id <> '' ORDER BY n;
+    DELETE FROM settings WHERE key = 'allowed_extensions';
+    CREATE TABLE duplicate_notes (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        path TEXT NOT NULL,                                 -- where the file is now (under .重复/), relative to the root
+        same_as TEXT NOT NULL,                              -- the order's file with the same bytes
+        at TEXT NOT NULL
+    );
+    CREATE INDEX duplicate_notes_order ON duplicate_notes (platform, order_id);
+    INSERT INTO duplicate_notes (platform, order_id, path, same_as, at)
+        SELECT json_extract(j.value, '$.platform'), json_extract(j.value, '$.order_id'), json_extract(j.value, '$.path'),
+               json_extract(j.value, '$.same_as'), json_extract(j.value, '$.at')
+        FROM settings s, json_each(CASE WHEN json_valid(s.value) AND json_type(s.value) = 'array' THEN s.value ELSE '[]' END) j
+        WHERE s.key = 'evidence.duplicates' AND j.type = 'object' AND json_type(j.value, '$.platform') = 'text'
+          AND json_type(j.value, '$.order_id') = 'text' AND json_type(j.value, '$.path') = 'text'
+          AND json_type(j.value, '$.same_as') = 'text' AND json_type(j.value, '$.at') = 'text'
+        ORDER BY j.key;
+    DELETE FROM settings WHERE key = 'evidence.duplicates';
+    CREATE TABLE undo_intents (
+        move_id INTEGER PRIMARY KEY,                        -- the original move being undone
+        batch TEXT NOT NULL                                 -- the batch of the undo's move back into the inbox
+    );
+    INSERT OR IGNORE INTO undo_intents (move_id, batch)
+        SELECT json_extract(j.value, '$.move'), json_extract(j.value, '$.batch')
+        FROM settings s, json_each(CASE WHEN json_valid(s.value) AND json_type(s.value) = 'array' THEN s.value ELSE '[]' END) j
+        WHERE s.key = 'evidence.undo_journal' AND j.type = 'object' AND json_type(j.value, '$.move') = 'integer'
+          AND json_type(j.value, '$.batch') = 'text';
+    DELETE FROM settings WHERE key = 'evidence.undo_journal'
+    """,
 ]

@@ -20,13 +20,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..desktop import tray_needs_main_thread
 from ..events import CASE_CHANGED, EVIDENCE_CHANGED, LEVEL_CHANGED, PENDING_CHANGED, RULES_CHANGED
 from ..store import Event
 from .icon import draw_icon
 from .state import MenuAction, TrayInputs, TrayState, tray_state
+
+if TYPE_CHECKING:  # notify builds on the tray's formatting (format_remaining)
+    from ..notify import Notice
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +436,7 @@ class TrayController:
         log.warning("%s：%s", title, body)
         return False
 
-    def balloon(self, notice: Any) -> bool:
+    def balloon(self, notice: Notice) -> bool:
         icon = self._icon
         if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):
             return False

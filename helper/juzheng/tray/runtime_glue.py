@@ -23,6 +23,7 @@ from .state import CaseDeadline, PairAskEntry, PairedBrowserEntry, TrayInputs
 
 if TYPE_CHECKING:  # the runtime imports every part of the helper; the tray needs only its type
     from ..evidence import EvidenceService
+    from ..pairing.asks import PairingAsk
     from ..runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,9 @@ def runtime_inputs(runtime: Runtime, *, helper_running: bool = True, clock: Call
         root_exists=runtime.root.is_dir(),
         problems=[PROBLEM_LABELS.get(p.code, p.message) for p in runtime.store.problems()],
         paired_browsers=[
-            PairedBrowserEntry(id=b.id, name=b.name, paired_at=b.paired_at) for b in (runtime.auth.browsers.list() if runtime.auth.browsers else [])
+            PairedBrowserEntry(id=b.id, name=b.name, paired_at=b.paired_at) for b in runtime.paired_browsers()
         ],
-        pair_asks=[PairAskEntry(id=a.id, question=a.question, browser_name=a.browser_name) for a in (runtime.asks.pending() if runtime.asks else [])],
+        pair_asks=[PairAskEntry(id=a.id, question=a.question, browser_name=a.browser_name) for a in runtime.asks.pending()],
         reading=reading,
     )
 
@@ -90,15 +91,12 @@ def runtime_actions(runtime: Runtime, quit: Callable[[], None] | None = None) ->
         return None
 
     def revoke_browser(browser_id: str) -> str:
-        browsers = runtime.auth.browsers
-        names = {b.id: b.name for b in (browsers.list() if browsers is not None else [])}
+        names = {b.id: b.name for b in runtime.paired_browsers()}
         if not runtime.revoke_browser(browser_id):
             return "这个浏览器已经撤销过了。"
         return f"已撤销「{names.get(browser_id, '浏览器')}」：它需要重新配对才能连接本机助手。"
 
     def answer_ask(ask_id: str, allow: bool) -> str:
-        if runtime.asks is None:
-            raise RuntimeError("配对请求服务未启用")
         ask = runtime.asks.answer(ask_id, allow)
         who = f"{ask.extension_label}（{ask.browser_name}）"
         return f"已允许 {who} 连接本机助手。" if allow else f"已拒绝 {who} 的配对请求。"
@@ -138,11 +136,11 @@ def runtime_actions(runtime: Runtime, quit: Callable[[], None] | None = None) ->
     )
 
 
-def on_pairing_ask(runtime: Runtime, controller: TrayController, *, open_url: Callable[[str], Any] | None = None) -> Callable[[Any], None]:
+def on_pairing_ask(runtime: Runtime, controller: TrayController, *, open_url: Callable[[str], Any] | None = None) -> Callable[[PairingAsk], None]:
     """A new pairing ask: say so (notification / balloon), refresh the menu, and open the status
     page where 允许/拒绝 are, unless one is already open and will show it by itself."""
 
-    def listener(ask: Any) -> None:
+    def listener(ask: PairingAsk) -> None:
         controller.refresh()
         if ask.state != "pending":
             return
@@ -196,8 +194,7 @@ def start_tray(
         runtime.notifier.fallback = controller.balloon
         controller.cleanups.append(lambda: setattr(runtime.notifier, "fallback", None))
     controller.cleanups.append(runtime.bus.subscribe(controller.on_event))
-    if runtime.asks is not None:
-        controller.cleanups.append(runtime.asks.subscribe(on_pairing_ask(runtime, controller)))
+    controller.cleanups.append(runtime.asks.subscribe(on_pairing_ask(runtime, controller)))
     controller.start()
     # The helper's first level check may have published before this subscription existed; the
     # notifier's memory makes telling about current levels again harmless.
