@@ -131,3 +131,22 @@ def test_the_extension_matches_error_codes_not_wording():
     for path in SCRIPTS:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"/[^/\n]*[\u4e00-\u9fff][^/\n]*/\.test\((?:error|res\.error|reply\.error|msg\.error)\)", text), path
+
+
+def test_the_overlay_frame_loads_one_bundle_that_is_current():
+    """The frame names one script (each file is one more load before its first script runs), and that
+    file is exactly what scripts/bundle-overlay makes of the sources that are edited and linted."""
+    import importlib.machinery
+    import importlib.util
+
+    script = EXTENSION_DIR.parent / "scripts" / "bundle-overlay"
+    loader = importlib.machinery.SourceFileLoader("bundle_overlay", str(script))
+    spec = importlib.util.spec_from_loader("bundle_overlay", loader)
+    assert spec is not None
+    bundle = importlib.util.module_from_spec(spec)
+    loader.exec_module(bundle)
+    html = (EXTENSION_DIR / "overlay" / "overlay.html").read_text(encoding="utf-8")
+    assert re.findall(r'<script src="([^"]+)"', html) == ["frame.bundle.js"]
+    assert (EXTENSION_DIR / "overlay" / "frame.bundle.js").read_text(encoding="utf-8") == bundle.build(), "run scripts/bundle-overlay"
+    for name in bundle.SOURCES:
+        assert (EXTENSION_DIR / name).is_file(), name

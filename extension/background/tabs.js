@@ -124,13 +124,16 @@
     // Recognition comes with detect only: later views of the same case keep what it said.
     const before = s.view || s.offline;
     if (!view.recognition && before && before.id === view.id && before.recognition) view = { ...view, recognition: before.recognition };
-    // The badge and alarms follow; the overlay does not wait for them.
-    ns.alerts.noteCase(view).catch((err) => console.error("noteCase failed", err));
     s.view = view;
     s.offline = null;
     s.state = "case";
     s.error = "";
-    remember(view);
+    // The badge, alarms and the offline copy follow in a later task: the callers push the view to
+    // the frame first (storage calls copy the whole view before they return).
+    setTimeout(() => {
+      ns.alerts.noteCase(view).catch((err) => console.error("noteCase failed", err));
+      remember(view);
+    }, 0);
   }
 
   /** With the helper gone, the overlay keeps this case's last checklist and countdown, marked 离线.

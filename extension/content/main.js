@@ -252,7 +252,9 @@
     else if (host.state !== "case") scan(true);
   }
 
+  let parsed = false; // the page is read once the document is parsed (whenParsed), never before
   async function boot(force) {
+    if (!parsed) return; // a worker message before DOMContentLoaded: the parsed boot comes
     const early = ns.earlyContext;
     ns.earlyContext = null; // asked once at document start; later boots (reconnects, new rules) ask afresh
     const reply = (early && early.href === location.href && (await early.reply)) || (await send({ type: "context", href: location.href }));
@@ -263,7 +265,36 @@
     await scan(force);
   }
 
+  /** ``run`` once the document is parsed, after the page's own DOMContentLoaded handlers, as a
+   * document_end script would; but in the same task. This script runs at document start (so does
+   * preload.js, which starts the frame and asks for the adapter): Chrome injects document_end
+   * scripts by a task posted after DOMContentLoaded, often behind the page's first layout, tens of ms
+   * later. Our capture listener is the first on window (no page script has run yet): the page can
+   * neither stop the event before it nor fake it (isTrusted). From there, a listener added to
+   * window's bubble phase runs after every handler the page has; if the page stops the event short
+   * of it, the timer reads right after. */
+  function whenParsed(run) {
+    if (document.readyState !== "loading") {
+      run();
+      return;
+    }
+    let done = false;
+    const go = () => {
+      if (done) return;
+      done = true;
+      run();
+    };
+    window.addEventListener("DOMContentLoaded", (e) => {
+      if (!e.isTrusted || done) return;
+      window.addEventListener("DOMContentLoaded", go, { once: true });
+      setTimeout(go, 0);
+    }, true);
+  }
+
   connect();
   host.preload(); // made already at document start; here only if that script did not run
-  boot(false);
+  whenParsed(() => {
+    parsed = true;
+    boot(false);
+  });
 })((globalThis.Juzheng = globalThis.Juzheng || {}));

@@ -1,7 +1,7 @@
 /* At document start (content/host.js loaded before this): the overlay's host element and its frame,
- * hidden, so the extension page loads while the seller page does. content/main.js, at document end,
- * reads the page and shows the host once there is a case. Content scripts of one frame share their
- * world, so main.js finds this host on the namespace. */
+ * hidden, so the extension page loads while the seller page does. content/main.js (also injected at
+ * document start) reads the page once it is parsed and shows the host once there is a case. Content
+ * scripts of one frame share their world, so main.js finds this host on the namespace. */
 (function (ns) {
   "use strict";
 
@@ -9,7 +9,7 @@
   ns.overlayHost = new ns.OverlayHost();
   ns.overlayHost.preload();
   // The adapter for this address is asked for now, while the page is still loading: main.js needs it
-  // the moment the document is complete, and waiting for a worker round trip then is the overlay's
+  // the moment the document is parsed, and waiting for a worker round trip then is the overlay's
   // first delay.
   const href = location.href;
   ns.earlyContext = {
