@@ -448,6 +448,22 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
             db.executemany(f"INSERT OR IGNORE INTO evidence ({_EVIDENCE_COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
             return db.total_changes - before
 
+    def add_evidence_rows(
+        self, rows: list[tuple[str, str, str | None, str, int, int]], how: str, added_at: datetime,
+    ) -> int:
+        """Bulk insert of plain (platform, order_id, kind, path, size, mtime_ns) rows sharing ``how``
+        and ``added_at`` (the first index of a large folder: no model per file); paths already known
+        are skipped. The same rows as :meth:`add_evidence_many` of the equivalent records."""
+        stamp = _iso(added_at)
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO evidence (platform,order_id,kind,path,size,mtime_ns,how,added_at)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                [(*row, how, stamp) for row in rows],
+            )
+            return db.total_changes - before
+
     def update_evidence(self, evidence_id: int, **fields: Any) -> None:
         values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
         with self.transaction() as db:
