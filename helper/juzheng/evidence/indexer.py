@@ -53,6 +53,38 @@ class ReconcileReport:
     inbox: list[Path] = field(default_factory=list)
 
 
+class _Changes:
+    """The changes of one reconcile, to publish at its end: each one while there are at most
+    ``PER_FILE_EVENTS``, past that only a count per (platform, order, action), folded as they come
+    (a first index of 100k files must not hold 100k change objects until its end)."""
+
+    def __init__(self) -> None:
+        self.each: list[Change] = []
+        self.grouped: dict[tuple[str, str, str], int] | None = None
+        self.count = 0
+
+    def per_file(self, more: int) -> bool:
+        """Whether ``more`` changes would still be published one by one."""
+        return self.count + more <= PER_FILE_EVENTS
+
+    def add(self, action: str, record: EvidenceRecord | OrderKey) -> None:
+        self.count += 1
+        if self.grouped is None and self.count <= PER_FILE_EVENTS:
+            self.each.append(Change(action, record))
+            return
+        if self.grouped is None:
+            self.grouped = {}
+            for change in self.each:
+                self._count(change.record.platform, change.record.order_id, change.action)
+            self.each = []
+        self._count(record.platform, record.order_id, action)
+
+    def _count(self, platform: str, order_id: str, action: str) -> None:
+        assert self.grouped is not None
+        key = (platform, order_id, action)
+        self.grouped[key] = self.grouped.get(key, 0) + 1
+
+
 def walk_files(root: Path, links: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, str, os.stat_result]]:
     """(root-relative '/' path, absolute path, stat) of every regular file under ``root``.
 
@@ -268,7 +300,7 @@ class Indexer:
         changed: list[tuple[str, int, int]] = []  # known paths whose size or mtime differ
         new: dict[str, tuple[int, int, Location]] = {}  # kept for move pairing unless ``first``
         batch: list[tuple[str, str, str | None, str, int, int]] = []
-        changes: list[Change] = []
+        changes = _Changes()
         links: list[tuple[str, str]] = []
         now = utcnow()
         seen = on_disk = 0
@@ -323,11 +355,11 @@ class Indexer:
                 size, mtime, loc = new.pop(target)
                 fields = {"path": target, "platform": loc.platform, "order_id": loc.order_id, "kind": loc.kind}
                 self.store.update_evidence(record.id, **fields)
-                changes.append(Change("moved", record.model_copy(update=fields)))
+                changes.add("moved", record.model_copy(update=fields))
                 report.moved += 1
             else:
                 self.store.remove_evidence(record.id)
-                changes.append(Change("removed", record))
+                changes.add("removed", record)
                 report.removed += 1
             if progress and done % 1000 == 0:
                 progress(done, total)
@@ -369,17 +401,15 @@ class Indexer:
         return set(in_orders)
 
     def _insert_rows(self, batch: list[tuple[str, str, str | None, str, int, int]], now: datetime,
-                     changes: list[Change]) -> int:
+                     changes: _Changes) -> int:
         count = self.store.add_evidence_rows(batch, "hand", now)
-        if len(changes) <= PER_FILE_EVENTS:
-            for row in batch:
-                stored = self.store.evidence_by_path(row[3])
-                if stored is not None:
-                    changes.append(Change("added", stored))
-        else:
-            # Past the per-file limit only (platform, order) is published: keeping 100k full records
-            # alive until then cost ~110 MB of RSS on a first index that the process never gave back.
-            changes.extend(Change("added", OrderKey(row[0], row[1])) for row in batch)
+        per_file = changes.per_file(len(batch))
+        for row in batch:
+            stored = self.store.evidence_by_path(row[3]) if per_file else None
+            if stored is not None:
+                changes.add("added", stored)
+            elif not per_file:
+                changes.add("added", OrderKey(row[0], row[1]))
         return count
 
     # -- events -------------------------------------------------------------------------------------
@@ -388,24 +418,20 @@ class Indexer:
             self.bus.publish(EVIDENCE_CHANGED, payload(change.record, change.action))
         return change
 
-    def _publish_many(self, changes: list[Change]) -> None:
-        if self.bus is None or not changes:
+    def _publish_many(self, changes: _Changes) -> None:
+        if self.bus is None:
             return
-        if len(changes) <= PER_FILE_EVENTS:
-            for change in changes:
+        if changes.grouped is None:
+            for change in changes.each:
                 self._publish(change)
             return
         # A first index of 100k files: one event per order and action, not 100k events.
-        grouped: dict[tuple[str, str, str], int] = {}
-        for change in changes:
-            key = (change.record.platform, change.record.order_id, change.action)
-            grouped[key] = grouped.get(key, 0) + 1
         self.bus.publish_many([
             (EVIDENCE_CHANGED, {
                 "platform": platform, "order_id": order_id, "kind": None, "evidence_id": None,
                 "action": action, "count": count,
             }, None)
-            for (platform, order_id, action), count in grouped.items()
+            for (platform, order_id, action), count in changes.grouped.items()
         ])
 
 
