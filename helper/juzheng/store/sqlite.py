@@ -617,15 +617,18 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
         """Several events in one transaction (a first index publishes one per order)."""
         at = utcnow()
         stamp = _iso(at)
-        events: list[Event] = []
         with self.transaction() as db:
-            for type, payload, case_id in items:
-                cur = db.execute(
-                    "INSERT INTO events (at, type, case_id, payload) VALUES (?,?,?,?)",
-                    (stamp, type, case_id, json.dumps(payload, ensure_ascii=False, default=str)),
-                )
-                events.append(Event(id=int(cur.lastrowid or 0), at=at, type=type, case_id=case_id, payload=payload))
-        return events
+            # The write lock is held (BEGIN IMMEDIATE): the ids SQLite would give are max+1 onwards,
+            # given explicitly so one executemany does it (a first index journals ~9,000 at once).
+            first = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0])
+            db.executemany("INSERT INTO events (id, at, type, case_id, payload) VALUES (?,?,?,?,?)", [
+                (first + i, stamp, type, case_id, json.dumps(payload, ensure_ascii=False, default=str))
+                for i, (type, payload, case_id) in enumerate(items)
+            ])
+        return [
+            Event(id=first + i, at=at, type=type, case_id=case_id, payload=payload)
+            for i, (type, payload, case_id) in enumerate(items)
+        ]
 
     def events_since(self, event_id: int, limit: int = 500) -> list[Event]:
         rows = self._all("SELECT * FROM events WHERE id>? ORDER BY id LIMIT ?", (event_id, limit))
