@@ -114,6 +114,34 @@ def walk_files(root: Path, links: list[tuple[str, str]] | None = None) -> Iterat
                 continue
 
 
+def walk_folders(root: Path, links: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """(root-relative '/' prefix of a folder, its plain file entries) of every folder under ``root``:
+    what :func:`walk_files` yields, a folder at a time and not yet stat'ed (a folder's place tells
+    whether its files are indexed at all; on Windows a DirEntry's stat is free, elsewhere it is
+    one lstat each)."""
+    stack: list[tuple[str, str]] = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # removed meanwhile or unreadable: the next rescan sees it again
+        files = []
+        for entry in entries:
+            try:
+                if is_link_entry(entry):  # before is_dir: a junction passes is_dir(follow_symlinks=False)
+                    if links is not None and not is_ignored_name(entry.name):
+                        links.append((prefix + entry.name, entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith("."):
+                        stack.append((entry.path, prefix + entry.name + "/"))
+                elif entry.is_file(follow_symlinks=False) and not is_ignored_name(entry.name):
+                    files.append(entry)
+            except OSError:
+                continue
+        yield prefix, files
+
+
 class Indexer:
     def __init__(self, store: SqliteStore, bus: EventBus | None) -> None:
         self.store = store
@@ -304,33 +332,46 @@ class Indexer:
         links: list[tuple[str, str]] = []
         now = utcnow()
         seen = on_disk = 0
-        for relpath, abspath, st in walk_files(layout.root, links):
-            seen += 1
-            if progress and seen % 1000 == 0:
-                progress(seen, None)
-            if relpath.startswith(INBOX + "/"):
-                report.inbox.append(Path(abspath))
+        for prefix, entries in walk_folders(layout.root, links):
+            if not entries:
                 continue
-            loc = layout.locate(relpath)
+            if prefix.startswith(INBOX + "/"):
+                report.inbox.extend(Path(entry.path) for entry in entries)
+                seen = self._progress_walk(progress, seen, len(entries))
+                continue
+            loc = layout.locate(prefix + "_")  # a folder's place is its files' place
             if loc.area != "order":
+                seen = self._progress_walk(progress, seen, len(entries))
                 continue
-            if is_link_stat(st, relpath.rsplit("/", 1)[-1]):  # a .lnk shortcut
-                links.append((relpath, abspath))
-                continue
-            on_disk += 1
-            size, mtime = st.st_size, st.st_mtime_ns
-            was = unseen.pop(relpath, None)
-            if was is not None:
-                if was != (size, mtime):
-                    changed.append((relpath, size, mtime))
-            elif not first:
-                new[relpath] = (size, mtime, loc)
-            else:
-                self.unhashed_orders.add((loc.platform or "", loc.order_id or ""))
-                batch.append((loc.platform or "", loc.order_id or "", loc.kind, relpath, size, mtime))
-                if len(batch) >= BULK:
-                    report.added += self._insert_rows(batch, now, changes)
-                    batch = []
+            platform, order_id, kind = loc.platform or "", loc.order_id or "", loc.kind
+            for entry in entries:
+                seen += 1
+                if progress and seen % 1000 == 0:
+                    progress(seen, None)
+                name = entry.name
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # gone since the folder was listed
+                relpath = prefix + name
+                if is_link_stat(st, name):  # a .lnk shortcut (or replaced by a link meanwhile)
+                    links.append((relpath, entry.path))
+                    continue
+                on_disk += 1
+                size, mtime = st.st_size, st.st_mtime_ns
+                was = unseen.pop(relpath, None)
+                if was is not None:
+                    if was != (size, mtime):
+                        changed.append((relpath, size, mtime))
+                elif not first:
+                    new[relpath] = (size, mtime, loc)
+                else:
+                    if not batch or batch[-1][:2] != (platform, order_id):
+                        self.unhashed_orders.add((platform, order_id))
+                    batch.append((platform, order_id, kind, relpath, size, mtime))
+                    if len(batch) >= BULK:
+                        report.added += self._insert_rows(batch, now, changes)
+                        batch = []
         if batch:
             report.added += self._insert_rows(batch, now, changes)
             batch = []
@@ -384,6 +425,13 @@ class Indexer:
             progress(total, total)
         self._publish_many(changes)
         return report
+
+    @staticmethod
+    def _progress_walk(progress: Progress | None, seen: int, more: int) -> int:
+        """``more`` files walked past that are not indexed here (the inbox, the seller's folders)."""
+        if progress and (seen + more) // 1000 > seen // 1000:
+            progress((seen + more) // 1000 * 1000, None)
+        return seen + more
 
     def _reconcile_links(self, layout: Layout, found: list[tuple[str, str]]) -> set[str]:
         """Link rows in line with the links the walk found in order folders; their paths."""
