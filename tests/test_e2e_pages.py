@@ -7,6 +7,8 @@ only the state, scenario, order, deadline and level hooks."""
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -45,6 +47,20 @@ def box(locator) -> dict[str, float]:
     b = locator.bounding_box()
     assert b is not None
     return b
+
+
+def settled_box(locator, timeout: float = 20.0) -> dict[str, float]:
+    """The box once the overlay has stopped moving: its place follows its height and the saved place,
+    both of which arrive after the case is shown (a drag measured from a box still moving is off)."""
+    deadline = time.monotonic() + timeout
+    last = box(locator)
+    while True:
+        locator.page.wait_for_timeout(150)  # one poll interval; the loop waits for two equal readings
+        now = box(locator)
+        if now == last:
+            return now
+        assert time.monotonic() < deadline, f"the overlay never stopped moving: {last} -> {now}"
+        last = now
 
 
 def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
@@ -205,7 +221,7 @@ def test_overlay_drags_collapses_and_remembers(paired_browser):
     paired_browser.serve(case.url, case.page, **case.values)
     page, overlay = open_case(paired_browser, case.open_url)
     handle = overlay.locator('[data-role="handle"]')
-    start = box(handle)
+    start = settled_box(handle)
     page.mouse.move(start["x"] + 60, start["y"] + 15)
     page.mouse.down()
     page.mouse.move(start["x"] - 240, start["y"] + 215, steps=8)
@@ -222,7 +238,7 @@ def test_overlay_drags_collapses_and_remembers(paired_browser):
     overlay = overlay_of(page)
     expect(overlay.host).to_have_attribute("data-state", "case")
     expect(overlay.root).to_have_attribute("data-collapsed", "true")
-    again = box(overlay.locator('[data-role="handle"]'))
+    again = settled_box(overlay.locator('[data-role="handle"]'))
     assert abs(again["x"] - moved["x"]) <= 2 and abs(again["y"] - moved["y"]) <= 2
     overlay.locator('[data-role="collapse"]').click()
     expect(overlay.root).to_have_attribute("data-collapsed", "false")

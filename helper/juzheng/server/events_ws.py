@@ -104,7 +104,11 @@ async def events_handler(request: web.Request) -> web.StreamResponse:
 
         return error_response(400, "这是 WebSocket 接口：请以 WebSocket 方式连接")
     queue = hub.add()  # subscribe before replaying, so nothing falls between the two
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except ConnectionResetError:  # the client left during the handshake (a tab closed, a reload)
+        hub.remove(queue)  # else its queue would keep collecting every event for no one
+        return ws
     hub.sockets.add(ws)
     sender = asyncio.create_task(_send(ws, queue, request, since))
     try:
