@@ -93,23 +93,10 @@ def walk_files(root: Path, links: list[tuple[str, str]] | None = None) -> Iterat
     junctions and other reparse points) are never followed nor yielded; given ``links``, their
     (relative, absolute) paths are appended to it.
     """
-    stack: list[tuple[str, str]] = [(str(root), "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # removed meanwhile or unreadable: the next rescan sees it again
+    for prefix, entries in walk_folders(root, links):
         for entry in entries:
             try:
-                if is_link_entry(entry):  # before is_dir: a junction passes is_dir(follow_symlinks=False)
-                    if links is not None and not is_ignored_name(entry.name):
-                        links.append((prefix + entry.name, entry.path))
-                elif entry.is_dir(follow_symlinks=False):
-                    if not entry.name.startswith("."):
-                        stack.append((entry.path, prefix + entry.name + "/"))
-                elif entry.is_file(follow_symlinks=False) and not is_ignored_name(entry.name):
-                    yield prefix + entry.name, entry.path, entry.stat(follow_symlinks=False)
+                yield prefix + entry.name, entry.path, entry.stat(follow_symlinks=False)
             except OSError:
                 continue
 
