@@ -12,10 +12,12 @@ kill -9 is POSIX-only here; the code under test has no POSIX-only calls.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.evidence import files_by_sha, start_burst
-from juzheng.store import open_store
+from juzheng.store import DB_NAME, open_store
 
 pytestmark = [
     pytest.mark.slow,
@@ -46,7 +48,7 @@ from pathlib import Path
 from juzheng.events import EventBus
 from juzheng.evidence import EvidenceService
 from juzheng.rules import load_rulebook
-from juzheng.store import open_store
+from juzheng.store import DB_NAME, open_store
 import os
 root, state, links = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "links"
 # A slow disk: widen the window between link and unlink, so kills land inside moves more often.
@@ -165,6 +167,34 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+def _last_move_id(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as conn:
+        return int(conn.execute("SELECT coalesce(max(id), 0) FROM moves").fetchone()[0])
+
+
+def _wait_for_new_planned_moves(db: Path, before: int, proc: subprocess.Popen, timeout: float = 120.0) -> bool:
+    """True once this sorter run has journaled a batch of its own; False if it ended first.
+
+    Moves a killed run left planned are there before the next run recovers them: only a move
+    journaled after the run started says it is inside a batch.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        if db.exists():
+            try:
+                with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=0.05)) as conn:
+                    if conn.execute("SELECT 1 FROM moves WHERE state='planned' AND id>? LIMIT 1", (before,)).fetchone():
+                        return True
+            except sqlite3.OperationalError:
+                pass  # schema not made yet, or the writer holds a lock: look again
+        time.sleep(0.002)
+    raise AssertionError("the sorter journaled no batch within 120 s")
+
+
 @pytest.mark.parametrize("links", [True, False], ids=["hardlink", "copy"])
 def test_kill_9_of_juzheng_sort_inside_its_batches_loses_and_duplicates_nothing(tmp_path, links):
     # `juzheng sort` journals a batch of moves in one transaction before the first happens and their
@@ -186,12 +216,16 @@ def test_kill_9_of_juzheng_sort_inside_its_batches_loses_and_duplicates_nothing(
     argv = ["sort", "--root", str(root), "--state-dir", str(state), "--json"]
     kills = 0
     for _ in range(4):
+        before = _last_move_id(state / DB_NAME)
         proc = subprocess.Popen([sys.executable, "-c", SORT_RUNNER, "links" if links else "copy", *argv],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        time.sleep(rng.uniform(0.3, 1.5))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
+        # Kill inside a batch: once the journal holds planned moves (a batch is under way), a
+        # random few milliseconds later. A run that finds nothing left to sort ends unkilled.
+        if _wait_for_new_planned_moves(state / DB_NAME, before, proc):
+            time.sleep(rng.uniform(0, 0.08))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
         proc.wait()
     done = subprocess.run([sys.executable, "-m", "juzheng", *argv], capture_output=True, env=env, timeout=180)
     assert done.returncode == 0, done.stderr.decode()
