@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..desktop import tray_needs_main_thread
 from ..events import CASE_CHANGED, EVIDENCE_CHANGED, LEVEL_CHANGED, PENDING_CHANGED, RULES_CHANGED
@@ -82,6 +82,18 @@ def _say_headless(reason: str) -> None:
     log.warning("没有可用的托盘（%s）：以无界面方式运行；截止提醒会以桌面通知或日志发出。", reason)
 
 
+class TrayNotifier(Protocol):
+    """What the tray needs of the runtime's notifier (:class:`~juzheng.notify.LevelNotifier`)."""
+
+    fallback: Callable[[Notice], bool] | None  # the tray fills it with its balloon when empty
+
+    def send(self, notice: Notice) -> bool: ...
+
+    def on_event(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class TrayController:
     """The integration point the helper's runtime uses. Thread-safe; every method returns quickly.
 
@@ -110,7 +122,7 @@ class TrayController:
         state_provider: Callable[[], TrayInputs],
         actions: TrayActions,
         *,
-        notifier: Any | None = None,
+        notifier: TrayNotifier | None = None,
         show_icon: bool = True,
         refresh_seconds: float = 30.0,
         coalesce_seconds: float = 0.25,
@@ -134,7 +146,7 @@ class TrayController:
         self._apply_lock = threading.Lock()
         self._shown: tuple[str, str, tuple] | None = None
         self._x11 = False
-        if notifier is not None and getattr(notifier, "fallback", "absent") is None:
+        if notifier is not None and notifier.fallback is None:
             notifier.fallback = self.balloon
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -425,9 +437,8 @@ class TrayController:
         from ..notify import Notice
 
         notice = Notice(title=title, body=body)
-        send = getattr(self.notifier, "send", None)
         try:
-            if send is not None and send(notice):
+            if self.notifier is not None and self.notifier.send(notice):
                 return True
         except Exception:
             log.warning("desktop notification failed", exc_info=True)
