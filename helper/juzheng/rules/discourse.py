@@ -1,0 +1,80 @@
+"""Whether a text talks *about* disputes rather than being one.
+
+A shop's service-figures page, a rule page quoting 「买家未收到货的，卖家应…」, a weekly report, a
+training note and a case already closed carry every word of a dispute: the dispute gate (cues) and
+the scenario scores cannot tell them from a case. What tells them is the kind of text: its headings
+and menus, figures in percent, a rule's or an adviser's sentence, a closed state; and the absence of
+anything a live case shows (a countdown, a request to upload, the case's own number, what the
+platform asks of us). The words are rule data (rules/synonyms.yaml ``about``); this module only
+compiles and applies them, once per rulebook.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .models import Vocabulary
+from .text_prep import _ENDS, alternation, alternation_branches, figure_suffix, normalise
+
+RULE_GAP = 30  # characters of a rule's condition between its reporter and 「的，」 / 「时，」
+DUTY_GAP = 20  # and from there to what must be done (「若物流显示已签收，商家需…」)
+
+
+def _words(words: list[str]) -> re.Pattern[str] | None:
+    cleaned = sorted({normalise(w).replace(" ", "") for w in words} - {""})
+    # Each branch opens with a literal, so re skips in C what starts none (this may scan a whole page).
+    return re.compile("|".join(alternation_branches(cleaned))) if cleaned else None
+
+
+class AboutReading:
+    """The ``about`` vocabulary compiled: ``sign(folded)`` says which sign, if any, the text shows."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        about = vocabulary.about
+        self._live = _words(about.live)
+        self._rate = figure_suffix(vocabulary)
+        self._overview = _words(about.overview)
+        self._closed = _words(about.closed)
+        self._min_figures = about.min_figures
+        units = "".join(sorted({re.escape(u) for u in about.count_units if len(u) == 1}))
+        # A percentage, or a count of cases (「2 单」「7 笔」; not a 单号 or a 单价).
+        self._figure = re.compile(r"\d(?:\.\d+)?\s*%" + (f"|\\d\\s*[{units}](?![号价])" if units else ""))
+        who = sorted({normalise(w) for w in vocabulary.reporters} - {""}, key=len, reverse=True)
+        duties = sorted({normalise(w).replace(" ", "") for w in about.duties} - {""}, key=len, reverse=True)
+        openers = sorted({normalise(w) for w in about.advice} - {""}, key=len, reverse=True)
+        # 「买家…的，卖家应…」: a condition on any buyer, then what must be done: a rule's or an adviser's sentence.
+        self._rule = (
+            re.compile(
+                f"(?:{alternation(who)})[^{_ENDS}]{{0,{RULE_GAP}}}?[的时][,，]\\s*[^。；;\\n]{{0,{DUTY_GAP}}}?(?:{alternation(duties)})"
+            )
+            if who and duties else None
+        )
+        # 「遇到顾客说…」: advice about any buyer; 「遇到个顾客」「遇到一个买家」 is about one.
+        self._advice = re.compile(f"(?:{alternation(openers)})(?:{alternation(who)})") if who and openers else None
+
+    def live(self, folded: str) -> bool:
+        """Whether the text shows a live case's mark; one followed by 率/占比 (平台介入率) is a figure."""
+        if self._live is None:
+            return False
+        for match in self._live.finditer(folded):
+            if self._rate is None or not self._rate.match(folded, match.end(), match.end() + 4):
+                return True
+        return False
+
+    def sign(self, folded: str) -> str | None:
+        """The first sign that ``folded`` (fold()ed page text) is about disputes and no live case:
+        "overview", "figures", "rule", "advice" or "closed"; None when it shows none, or when it shows
+        a live case's mark."""
+        if self.live(folded):
+            return None
+        if self._overview is not None and self._overview.search(folded):
+            return "overview"
+        if len(self._figure.findall(folded)) >= self._min_figures:
+            return "figures"
+        if self._rule is not None and self._rule.search(folded):
+            return "rule"
+        if self._advice is not None and self._advice.search(folded):
+            return "advice"
+        if self._closed is not None and self._closed.search(folded):
+            return "closed"
+        return None
