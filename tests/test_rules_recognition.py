@@ -331,6 +331,8 @@ def test_the_first_recognitions_in_several_threads_at_once_all_succeed():
         ("douyin", "抖店 数据看板\n售后原因：质量问题 占 12 单，空包 3 单", "overview"),
         ("pinduoduo", "近一周 退款原因：少件 41%，质量问题 22%，其余不想要了", "figures"),
         ("tmall", "本周售后：未收到货 4 单，描述不符 3 单，都已补发", "figures"),
+        ("pinduoduo", "退款原因 笔数\n质量问题 12\n少件 5\n空包 1", "figures"),
+        ("douyin", "纠纷率的定义：因质量问题、少件等发起纠纷的订单占比", "figures"),
         ("taobao", "《售后条款》消费者以收到空包为由申请退款的，卖家应出具称重记录", "rule"),
         ("douyin", "用户提出质量问题时，若已超过7天，商家可拒绝", "rule"),
         ("pinduoduo", "凡是顾客说少发，都要对方先拍开箱视频", "advice"),

@@ -37,8 +37,11 @@ class AboutReading:
         self._closed = _words(about.closed)
         self._min_figures = about.min_figures
         units = "".join(sorted({re.escape(u) for u in about.count_units if len(u) == 1}))
-        # A percentage, or a count of cases (「2 单」「7 笔」; not a 单号 or a 单价).
-        self._figure = re.compile(r"\d(?:\.\d+)?\s*%" + (f"|\\d\\s*[{units}](?![号价])" if units else ""))
+        # A percentage; a count of cases (「2 单」「7 笔」; not a 单号 or a 单价); a tally's row (「质量问题 23」:
+        # a word, a space, at most four digits standing alone; an order number is longer, a price has a point).
+        self._figure = re.compile(
+            r"\d(?:\.\d+)?\s*%|[\u4e00-\u9fff]\s+\d{1,4}(?=\s|$)" + (f"|\\d\\s*[{units}](?![号价])" if units else "")
+        )
         who = sorted({normalise(w) for w in vocabulary.reporters} - {""}, key=len, reverse=True)
         duties = sorted({normalise(w).replace(" ", "") for w in about.duties} - {""}, key=len, reverse=True)
         openers = sorted({normalise(w) for w in about.advice} - {""}, key=len, reverse=True)
@@ -48,6 +51,12 @@ class AboutReading:
                 f"(?:{alternation(who)})[^{_ENDS}]{{0,{RULE_GAP}}}?[的时][,，]\\s*[^。；;\\n]{{0,{DUTY_GAP}}}?(?:{alternation(duties)})"
             )
             if who and duties else None
+        )
+        # 「品质退款率说明：指…」: a figure defined, on a help or rule page.
+        suffixes = sorted({normalise(w) for w in vocabulary.figure_suffixes} - {""}, key=len, reverse=True)
+        notes = sorted({normalise(w) for w in about.figure_notes} - {""}, key=len, reverse=True)
+        self._definition = (
+            re.compile(f"(?:{alternation(suffixes)})(?:的)?\\s*(?:{alternation(notes)})") if suffixes and notes else None
         )
         # 「遇到顾客说…」: advice about any buyer; 「遇到个顾客」「遇到一个买家」 is about one.
         self._advice = re.compile(f"(?:{alternation(openers)})(?:{alternation(who)})") if who and openers else None
@@ -70,6 +79,8 @@ class AboutReading:
         if self._overview is not None and self._overview.search(folded):
             return "overview"
         if len(self._figure.findall(folded)) >= self._min_figures:
+            return "figures"
+        if self._definition is not None and self._definition.search(folded):
             return "figures"
         if self._rule is not None and self._rule.search(folded):
             return "rule"

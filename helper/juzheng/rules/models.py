@@ -359,6 +359,11 @@ class AboutDisputes(Strict):
         description="words opening general advice (遇到、碰到、凡是…): directly followed by a reporter (遇到顾客说…) "
         "it is about any buyer, not one (遇到个买家 is one)",
     )
+    figure_notes: list[str] = Field(
+        default_factory=list,
+        description="what, right after a figure's name (the vocabulary's figure_suffixes: 率、占比), makes the text "
+        "define the figure (品质退款率说明：指…、纠纷率的定义)",
+    )
     min_figures: int = Field(default=2, ge=1, description="this many figures (percentages, counts) make a figures page or a report")
     count_units: list[str] = Field(
         default_factory=list,
