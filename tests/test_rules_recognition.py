@@ -356,10 +356,20 @@ def test_a_text_about_disputes_is_offered_not_named(platform, text, sign):
         ("douyin", "售后状态：待商家处理 ｜ 售后原因：空包 ｜ 上次申请已关闭，用户再次发起", "douyin.empty_package"),
         ("tmall", "顾客说羽绒服质量问题要退，这款品质退货率 0.3%、好评率 99%，小二要我们举证", "tmall.quality_issue"),
         ("pinduoduo", "今天遇到个顾客说少发了一件，申请退一件的钱", "pinduoduo.missing_items"),
+        # 「已完成签收」 is a step of the delivery; 「这单」 points at one case, whatever heading it has
+        ("taobao", "顾客说没收到货，物流却显示已完成签收，她要仅退款", "taobao.not_received"),
+        ("tmall", "总结一下这单：顾客说吹风机用两天就坏了，质量问题，要退货退款", "tmall.quality_issue"),
+        # a duty done (先查了) is a story of this case, not advice
+        ("pinduoduo", "消费者说没收到的时候，我们马上去查了物流，显示已签收，他申请了仅退款", "pinduoduo.not_received"),
     ],
 )
 def test_a_live_case_outweighs_every_sign_of_a_text_about_disputes(platform, text, expected):
     assert recognise(BOOK, platform, text).scenario == expected
+
+
+def test_one_case_that_is_closed_is_still_no_live_case():
+    found = recognise(BOOK, "taobao", "这单描述不符的退款，买家后来自己撤回了，不用再管")
+    assert found.scenario is None and found.abstained == "about"
 
 
 def test_a_live_mark_that_is_a_figure_is_no_live_case():

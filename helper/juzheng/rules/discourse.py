@@ -34,13 +34,16 @@ class AboutReading:
         self._live = _words(about.live)
         self._rate = figure_suffix(vocabulary)
         self._overview = _words(about.overview)
-        self._closed = _words(about.closed)
+        self._one_case = _words(about.one_case)
+        closed = _words(about.closed)
+        # An end state ends its value or clause: 「已完成签收」 is a step of the delivery, not the case's end.
+        self._closed = re.compile(f"(?:{closed.pattern})(?![\u4e00-\u9fff])") if closed else None
         self._min_figures = about.min_figures
         units = "".join(sorted({re.escape(u) for u in about.count_units if len(u) == 1}))
         # A percentage; a count of cases (「2 单」「7 笔」; not a 单号 or a 单价); a tally's row (「质量问题 23」:
-        # a word, a space, at most four digits standing alone; an order number is longer, a price has a point).
+        # a word, a space, at most four digits ending the line; an order number is longer, a price has a point).
         self._figure = re.compile(
-            r"\d(?:\.\d+)?\s*%|[\u4e00-\u9fff]\s+\d{1,4}(?=\s|$)" + (f"|\\d\\s*[{units}](?![号价])" if units else "")
+            r"\d(?:\.\d+)?\s*%|[\u4e00-\u9fff][ \t]+\d{1,4}[ \t]*(?=\n|$)" + (f"|\\d\\s*[{units}](?![号价])" if units else "")
         )
         who = sorted({normalise(w) for w in vocabulary.reporters} - {""}, key=len, reverse=True)
         duties = sorted({normalise(w).replace(" ", "") for w in about.duties} - {""}, key=len, reverse=True)
@@ -48,7 +51,7 @@ class AboutReading:
         # 「买家…的，卖家应…」: a condition on any buyer, then what must be done: a rule's or an adviser's sentence.
         self._rule = (
             re.compile(
-                f"(?:{alternation(who)})[^{_ENDS}]{{0,{RULE_GAP}}}?[的时][,，]\\s*[^。；;\\n]{{0,{DUTY_GAP}}}?(?:{alternation(duties)})"
+                f"(?:{alternation(who)})[^{_ENDS}]{{0,{RULE_GAP}}}?[的时][,，]\\s*[^。；;\\n]{{0,{DUTY_GAP}}}?(?:{alternation(duties)})(?!了)"
             )
             if who and duties else None
         )
@@ -73,9 +76,12 @@ class AboutReading:
     def sign(self, folded: str) -> str | None:
         """The first sign that ``folded`` (fold()ed page text) is about disputes and no live case:
         "overview", "figures", "rule", "advice" or "closed"; None when it shows none, or when it shows
-        a live case's mark."""
+        a live case's mark. A text pointing at one case (这单) keeps only the closed sign."""
         if self.live(folded):
             return None
+        if self._one_case is not None and self._one_case.search(folded):
+            # one case, told: only its end state says it is not under way
+            return "closed" if self._closed is not None and self._closed.search(folded) else None
         if self._overview is not None and self._overview.search(folded):
             return "overview"
         if len(self._figure.findall(folded)) >= self._min_figures:

@@ -364,6 +364,11 @@ class AboutDisputes(Strict):
         description="what, right after a figure's name (the vocabulary's figure_suffixes: 率、占比), makes the text "
         "define the figure (品质退款率说明：指…、纠纷率的定义)",
     )
+    one_case: list[str] = Field(
+        default_factory=list,
+        description="words pointing at one case (这单、有个顾客…): they outweigh the signs of a text about many cases "
+        "(overview, figures, a rule's or adviser's sentence), not a closed state",
+    )
     min_figures: int = Field(default=2, ge=1, description="this many figures (percentages, counts) make a figures page or a report")
     count_units: list[str] = Field(
         default_factory=list,
