@@ -39,12 +39,12 @@ class AboutReading:
         # An end state ends its value or clause: 「已完成签收」 is a step of the delivery, not the case's end.
         self._closed = re.compile(f"(?:{closed.pattern})(?![\u4e00-\u9fff])") if closed else None
         self._min_figures = about.min_figures
-        units = "".join(sorted({re.escape(u) for u in about.count_units if len(u) == 1}))
+        self._units = sorted({u for u in about.count_units if len(u) == 1})
         # A percentage; a count of cases (「2 单」「7 笔」; not a 单号 or a 单价); a tally's row (「质量问题 23」:
         # a word, a space, at most four digits ending the line; an order number is longer, a price has a point).
-        self._figure = re.compile(
-            r"\d(?:\.\d+)?\s*%|[\u4e00-\u9fff][ \t]+\d{1,4}[ \t]*(?=\n|$)" + (f"|\\d\\s*[{units}](?![号价])" if units else "")
-        )
+        self._percent = re.compile(r"\d(?:\.\d+)?\s*%")
+        self._count = re.compile(f"\\d\\s*[{''.join(map(re.escape, self._units))}](?![号价])") if self._units else None
+        self._tally = re.compile(r"[\u4e00-\u9fff][ \t]+\d{1,4}[ \t]*$")
         who = sorted({normalise(w) for w in vocabulary.reporters} - {""}, key=len, reverse=True)
         duties = sorted({normalise(w).replace(" ", "") for w in about.duties} - {""}, key=len, reverse=True)
         openers = sorted({normalise(w) for w in about.advice} - {""}, key=len, reverse=True)
@@ -73,6 +73,23 @@ class AboutReading:
                 return True
         return False
 
+    def _figures(self, folded: str) -> int:
+        """How many figures the text shows, up to min_figures. Each kind is looked for only where a
+        plain substring test (C) says it can be: a regex opening with a character class is tried at
+        every position of a page (0.5 ms on 15k characters), and this runs on pages with no live mark."""
+        found = len(self._percent.findall(folded)) if "%" in folded else 0
+        if found < self._min_figures and self._count is not None and any(u in folded for u in self._units):
+            found += len(self._count.findall(folded))
+        if found < self._min_figures:
+            # a tally row ends its line with digits: only such lines' ends are read
+            for line in folded.split("\n"):
+                line = line.rstrip()
+                if line[-1:].isdigit() and self._tally.search(line[-12:]):
+                    found += 1
+                    if found >= self._min_figures:
+                        break
+        return found
+
     def sign(self, folded: str) -> str | None:
         """The first sign that ``folded`` (fold()ed page text) is about disputes and no live case:
         "overview", "figures", "rule", "advice" or "closed"; None when it shows none, or when it shows
@@ -84,7 +101,7 @@ class AboutReading:
             return "closed" if self._closed is not None and self._closed.search(folded) else None
         if self._overview is not None and self._overview.search(folded):
             return "overview"
-        if len(self._figure.findall(folded)) >= self._min_figures:
+        if self._figures(folded) >= self._min_figures:
             return "figures"
         if self._definition is not None and self._definition.search(folded):
             return "figures"
