@@ -3,16 +3,15 @@
 The set (tests/recognition_devset/) has, for every scenario, the platform's request reworded, a
 back-office status line and a seller's or agent's own words, plus texts that are no case at all.
 
-Which part is held out: ``holdout.yaml`` (the eighth). It was written and committed before the
-fourth round of changes (damage with a missing accessory, a lone courier bag, analysis pages and
-operations notes, abstaining rather than naming a wrong scenario) and measured once, on the code as
-it was then: 62/74 = 83.8 % with 7 wrong (all of them no-case texts), below the target, kept as a
-strict xfail; nothing is tuned on it. The seven earlier held-out files were each measured once on
-first sight (41/46 with 4 wrong scenarios, 43/47 with 2, 42/46 with 3, 40/45 with 2, 69/74 with 1,
-64/76 with 8, 54/75 with 9) and then used for tuning, so they are tuning parts (``seen_holdout*.yaml``).
-The calibration table (rules/synonyms.yaml ``calibration``) is computed from the tuning parts and the
-earlier held-out files' first measures (first_sight.json), never from holdout.yaml
-(tests/recognition_devset/calibrate.py); a test checks it is current.
+Which part is held out: ``holdout.yaml`` (the ninth), written from the outside and committed by the
+integrator before it is measured; nothing is tuned on it. Until it is there the held-out tests skip
+(only they: the tuning figures and the calibration still run). The eight earlier held-out files were
+each measured once on first sight (41/46 with 4 wrong scenarios, 43/47 with 2, 42/46 with 3, 40/45
+with 2, 69/74 with 1, 64/76 with 8, 54/75 with 9, 62/74 with 7) and then used for tuning, so they
+are tuning parts (``seen_holdout*.yaml``). The calibration table (rules/synonyms.yaml
+``calibration``) is computed from the tuning parts and the earlier held-out files' first measures
+(first_sight.json), never from holdout.yaml (tests/recognition_devset/calibrate.py); a test checks
+it is current.
 """
 
 from __future__ import annotations
@@ -98,12 +97,20 @@ def evaluate(samples: list[Sample]) -> Report:
 
 
 TUNING = [s for s in ALL if s.part != HELD_OUT]
-HELD = PARTS[HELD_OUT]
+HELD = PARTS.get(HELD_OUT, [])
+# Only the held-out tests wait for the file; the rest of the module runs without it.
+needs_held_out = pytest.mark.skipif(
+    not HELD, reason="留出部分 tests/recognition_devset/holdout.yaml（第九份）尚未提交：只跳过留出部分的测试"
+)
+# The held-out file's first measure, once taken (on the code as it stood when the file was added):
+# {"right": r, "total": n, "wrong": w, "by_kind": {kind: (right, total)}}. None until then: the floor
+# test prints the figures and skips, so the integrator can record them here.
+HELD_FIRST_MEASURE: dict | None = None
 
 
 # --- the set itself ------------------------------------------------------------------------------
 def test_the_set_is_large_varied_and_labelled_with_known_ids():
-    assert len(ALL) >= 150 and len(HELD) >= 60
+    assert len(ALL) >= 150
     assert sum(s.expected is None for s in ALL) >= 25
     for s in ALL:
         assert s.kind in KINDS, s
@@ -136,7 +143,9 @@ def test_texts_are_not_duplicated():
     assert len(texts) == len(set(texts))
 
 
+@needs_held_out
 def test_the_held_out_part_has_every_platform_kind_and_no_case_text():
+    assert len(HELD) >= 60
     assert {s.platform for s in HELD} == set(BOOK.platforms)
     assert KINDS == {s.kind for s in HELD}
     assert sum(s.expected is None for s in HELD) >= 20
@@ -164,40 +173,26 @@ def test_the_calibration_is_current_and_never_from_the_held_out_part(capsys):
         print(f"  未识别时第一个「可能是」正确 {sum(guesses)}/{len(guesses)}")
 
 
+@needs_held_out
 def test_held_out_part_keeps_its_floor(capsys):
-    """Measured once, on first sight, before the round-4 changes (the round-3 code): 62/74 = 83.8 %,
-    7 wrong (per kind: request 9/9, status 13/14, colloquial 17/19, page 2/4, none 21/28; per
-    platform: douyin 10/14, pinduoduo 17/20, taobao 27/29, tmall 8/11). Every wrong scenario is a
-    no-case text: a training reminder (遇到顾客说质量问题，先让对方拍视频) as taobao.quality_issue,
-    a Tmall service-figures page (纠纷退款率 … 近30天 未收到货投诉 0 件) as tmall.not_received, a
-    weekly report (描述不符 2 单已处理完) as tmall.not_as_described, a Pinduoduo service-data page
-    (退款原因TOP：不想要了、少件漏发、质量问题) as pinduoduo.quality_issue, a 抖店 数据罗盘 page
-    (退款原因：不想要了 52% 质量问题 11%) as douyin.quality_issue, a live-stream script (免得被说虚假
-    宣传) as douyin.not_as_described, a finished exchange (换货物流：已签收 ｜ 用户已确认) as
-    douyin.not_received. Five abstained (no_tracking 物流三天没动静, a Tmall return page, a PDD
-    无轨迹 status, two missing-items texts). Reliability on it: confidence 0.844 -> 8/9 right,
-    0.946 -> 10/13, 0.997 -> 23/26. Nothing was tuned on it. Measured a second time, once, when
-    the round-4 code was final: 63/74 = 85.1 %, 7 wrong (request 9/9, status 13/14, colloquial
-    17/19, page 3/4, none 21/28; douyin 12/14, pinduoduo 17/20, taobao 26/29, tmall 8/11): the
-    live-stream script (免得) and the 抖店 少件 page are now right, but a 淘宝规则中心 page quoting
-    「买家未收到货的，卖家应提供…」 is now read as taobao.not_received (a said reason now outweighs
-    the everyday wording 规则中心); the other six wrong stay. Reliability: 0.774 -> 6/7, 0.943 ->
-    10/13, 0.989 -> 26/29. This guards the first figure; the strict xfail below records that the
-    target is not reached."""
+    """Guards the held-out file's first measure (HELD_FIRST_MEASURE): never below it in share, in
+    wrong scenarios or in any kind."""
     report = evaluate(HELD)
     with capsys.disabled():
         print("\n" + report.render("留出部分 (holdout)"))
-    assert report.share >= 62 / 74, report.render("留出部分")
-    assert len(report.wrong_scenarios) <= 7, report.render("留出部分")
-    floors = {"request": (9, 9), "status": (13, 14), "colloquial": (17, 19), "page": (2, 4), "none": (21, 28)}
-    for kind, (right, total) in floors.items():
+    if HELD_FIRST_MEASURE is None:
+        pytest.skip("留出部分尚未记下首测数字（HELD_FIRST_MEASURE）：上面打印的就是首测")
+    first = HELD_FIRST_MEASURE
+    assert report.share >= first["right"] / first["total"], report.render("留出部分")
+    assert len(report.wrong_scenarios) <= first["wrong"], report.render("留出部分")
+    for kind, (right, total) in first["by_kind"].items():
         assert report.by_kind[kind][1] == total and report.by_kind[kind][0] >= right, (kind, report.render("留出部分"))
 
 
+@needs_held_out
 @pytest.mark.xfail(
     strict=True,
-    reason="留出部分（第八份）首测 62/74 = 83.8 %、7 个误判（全是本无案的文字：培训提醒、服务指标页、周报、数据页、直播脚本、"
-    "已完成的换货）；第四轮修改后再测一次 63/74 = 85.1 %、7 个误判（直播脚本已对，规则中心页新错）：尚未达到 95 % 且无误判的目标",
+    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判）：第九份若达到，这里会报 XPASS，请去掉此标记",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)

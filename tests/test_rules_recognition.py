@@ -321,3 +321,58 @@ def test_the_first_recognitions_in_several_threads_at_once_all_succeed():
             assert results == [expected] * 6
     finally:
         sys.setswitchinterval(old_interval)
+
+
+# Texts about disputes, not one (rules/synonyms.yaml ``about``): each sign on its own, none of them
+# written for a text of the dev set. Each names a scenario on the code before the sign existed.
+@pytest.mark.parametrize(
+    "platform,text,sign",
+    [
+        ("douyin", "抖店 数据看板\n售后原因：质量问题 占 12 单，空包 3 单", "overview"),
+        ("pinduoduo", "近一周 退款原因：少件 41%，质量问题 22%，其余不想要了", "figures"),
+        ("tmall", "本周售后：未收到货 4 单，描述不符 3 单，都已补发", "figures"),
+        ("pinduoduo", "退款原因 笔数\n质量问题 12\n少件 5\n空包 1", "figures"),
+        ("douyin", "纠纷率的定义：因质量问题、少件等发起纠纷的订单占比", "figures"),
+        ("taobao", "《售后条款》消费者以收到空包为由申请退款的，卖家应出具称重记录", "rule"),
+        ("douyin", "用户提出质量问题时，若已超过7天，商家可拒绝", "rule"),
+        ("pinduoduo", "凡是顾客说少发，都要对方先拍开箱视频", "advice"),
+        ("tmall", "退款状态：退款关闭 ｜ 退款原因：质量问题 ｜ 买家撤销", "closed"),
+    ],
+)
+def test_a_text_about_disputes_is_offered_not_named(platform, text, sign):
+    index = index_for(BOOK)
+    assert index.about is not None and index.about.sign(index.prep.spell_out(text)) == sign
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.abstained == "about", found
+    assert "不是一个正在处理的案子" in found.note and found.candidates  # the guesses stay
+
+
+@pytest.mark.parametrize(
+    "platform,text,expected",
+    [
+        # a live case quoting a rule, showing a figure, a closed earlier request or a data menu
+        ("taobao", "买家说没收到货要仅退款，规则里写着买家未收到货的，卖家应提供签收凭证，小二让我们上传", "taobao.not_received"),
+        ("pinduoduo", "首页 | 数据中心 | 售后管理\n售后原因：少件\n剩余举证时间 20:11:09", "pinduoduo.missing_items"),
+        ("douyin", "售后状态：待商家处理 ｜ 售后原因：空包 ｜ 上次申请已关闭，用户再次发起", "douyin.empty_package"),
+        ("tmall", "顾客说羽绒服质量问题要退，这款品质退货率 0.3%、好评率 99%，小二要我们举证", "tmall.quality_issue"),
+        ("pinduoduo", "今天遇到个顾客说少发了一件，申请退一件的钱", "pinduoduo.missing_items"),
+        # 「已完成签收」 is a step of the delivery; 「这单」 points at one case, whatever heading it has
+        ("taobao", "顾客说没收到货，物流却显示已完成签收，她要仅退款", "taobao.not_received"),
+        ("tmall", "总结一下这单：顾客说吹风机用两天就坏了，质量问题，要退货退款", "tmall.quality_issue"),
+        # a duty done (先查了) is a story of this case, not advice
+        ("pinduoduo", "消费者说没收到的时候，我们马上去查了物流，显示已签收，他申请了仅退款", "pinduoduo.not_received"),
+    ],
+)
+def test_a_live_case_outweighs_every_sign_of_a_text_about_disputes(platform, text, expected):
+    assert recognise(BOOK, platform, text).scenario == expected
+
+
+def test_one_case_that_is_closed_is_still_no_live_case():
+    found = recognise(BOOK, "taobao", "这单描述不符的退款，买家后来自己撤回了，不用再管")
+    assert found.scenario is None and found.abstained == "about"
+
+
+def test_a_live_mark_that_is_a_figure_is_no_live_case():
+    # 平台介入率 is a shop figure, not 平台介入 on this case
+    found = recognise(BOOK, "pinduoduo", "服务数据 平台介入率 0.3% 退款原因：质量问题")
+    assert found.scenario is None and found.abstained == "about"

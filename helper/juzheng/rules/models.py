@@ -338,6 +338,50 @@ class ShopMarker(Strict):
     words: list[str] = Field(min_length=1, description="words on the page that say the case is this shop's")
 
 
+class AboutDisputes(Strict):
+    """Signs that a text talks *about* disputes without being one: a shop's figures page, a rule
+    page quoting reasons, a report, a training note, a case already closed. They have every cue of a
+    case; what gives them away is the kind of page. A sign of a live case (a countdown, a request to
+    upload, a case's own number) outweighs them all: a live case may quote a rule or show a figure."""
+
+    overview: list[str] = Field(
+        default_factory=list,
+        description="headings and menus of pages and writings about many cases (数据中心、服务指标、规则中心、周报、培训、FAQ…)",
+    )
+    closed: list[str] = Field(default_factory=list, description="a case's end state (已完成、已关闭、已撤销、处理完…)")
+    duties: list[str] = Field(
+        default_factory=list,
+        description="what a rule or an adviser says must be done (卖家应、商家须、先核实…): after 「<reporter>…的，」 or "
+        "「…时，」 in one sentence it makes a rule's sentence (买家未收到货的，卖家应提供…); the reporters are the vocabulary's own",
+    )
+    advice: list[str] = Field(
+        default_factory=list,
+        description="words opening general advice (遇到、碰到、凡是…): directly followed by a reporter (遇到顾客说…) "
+        "it is about any buyer, not one (遇到个买家 is one)",
+    )
+    figure_notes: list[str] = Field(
+        default_factory=list,
+        description="what, right after a figure's name (the vocabulary's figure_suffixes: 率、占比), makes the text "
+        "define the figure (品质退款率说明：指…、纠纷率的定义)",
+    )
+    one_case: list[str] = Field(
+        default_factory=list,
+        description="words pointing at one case (这单、有个顾客…): they outweigh the signs of a text about many cases "
+        "(overview, figures, a rule's or adviser's sentence), not a closed state",
+    )
+    min_figures: int = Field(default=2, ge=1, description="this many figures (percentages, counts) make a figures page or a report")
+    count_units: list[str] = Field(
+        default_factory=list,
+        description="units of a count of cases (2 单、7 笔): a digit run followed by one is a figure (件 is not one: "
+        "「买了3件只收到2件」 is a case)",
+    )
+    live: list[str] = Field(
+        default_factory=list,
+        description="what a live case's page or telling shows (剩余、请上传、售后单号、平台让我们…): any of them and "
+        "the text is a case, whatever else it shows",
+    )
+
+
 class ConfidenceBin(Strict):
     """One step of the confidence calibration: texts whose raw strength is at least ``raw_from`` had
     their top candidate right this often on the tuning parts of the dev set."""
@@ -400,6 +444,7 @@ class Vocabulary(Strict):
         description="the shop's own stock-keeping (盘点、库存、入库…): a text whose only signal is a reason word "
         "(少了三箱) and that says one of these is about stock, not a buyer's dispute",
     )
+    about: AboutDisputes = Field(default_factory=AboutDisputes)
     calibration: list[ConfidenceBin] = Field(
         default_factory=list,
         description="raw strength → observed accuracy, set on the tuning parts of the dev set (scripts in tests/recognition_devset)",

@@ -42,13 +42,14 @@ class Candidate(BaseModel):
     words: list[str] = Field(description="the words of the text that matched this scenario, strongest first")
 
 
-Abstention = Literal["no_dispute", "ordinary", "note", "weak", "close", "unsure"]
+Abstention = Literal["no_dispute", "ordinary", "note", "about", "weak", "close", "unsure"]
 
 # Why no scenario was named, as the seller reads it.
 ABSTAIN_TEXT: dict[str, str] = {
     "no_dispute": "文字里没有售后或纠纷的说法（退款申请、买家反馈的理由、平台介入），不是案子",
     "ordinary": "文字更像日常店铺文字，不像任何纠纷",
     "note": "这是讲案子的笔记或话术，不是一个案子",
+    "about": "这段文字讲的是售后的数据、规则、报告或已结束的单子，不是一个正在处理的案子",
     "weak": "和任何场景都不够像，请自行选择",
     "close": "几个场景一样像，请在「可能是」中选择",
     "unsure": "有一个最像的场景，但把握不够，请在「可能是」中确认",
@@ -176,6 +177,10 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
             why = "ordinary"
         elif prep.is_note(reading.folded):
             why = "note"
+        elif index.about is not None and index.about.sign(reading.folded):
+            # A page or writing about disputes (figures, rules, a report, advice, a closed case): its
+            # scenarios are offered as guesses, never named.
+            why = "about"
         elif best < MIN_SCORE:
             why = "weak"
         elif lead < MIN_LEAD or lead < MIN_MARGIN * best:

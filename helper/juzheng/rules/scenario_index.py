@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from operator import add
 from typing import NamedTuple
 
+from .discourse import AboutReading
 from .loader import Rulebook
 from .models import Scenario
 from .text_prep import _NOISE, TextPrep, alternation_branches, normalise
@@ -150,6 +151,7 @@ class ScenarioIndex:
     kin: list[frozenset[int]] = field(default_factory=list)
 
     prep: TextPrep | None = None
+    about: AboutReading | None = None  # signs of a text about disputes, not one (discourse.py)
     # Built on first use and published as one value: detect runs in several server threads at once,
     # and a thread must never see the pattern without its overlap table (a KeyError, a 500).
     _gate_scan: _GateScan | None = None
@@ -247,6 +249,7 @@ class ScenarioIndex:
                 if sid and rulebook.scenarios[sid].requires_mention
             },
             prep=prep,
+            about=AboutReading(rulebook.vocabulary),
             kin=_kin(rulebook, ids),
         )
 

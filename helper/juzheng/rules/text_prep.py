@@ -139,6 +139,12 @@ def _clause_end(text: str, at: int) -> int:
     return found.end() if found else limit
 
 
+def figure_suffix(vocabulary: Vocabulary) -> re.Pattern[str] | None:
+    """What, right after a word, makes it a shop figure (介入率、退款占比): ``.match`` it at the word's end."""
+    suffixes = sorted({normalise(w) for w in vocabulary.figure_suffixes if normalise(w)})
+    return re.compile(f"[\u4e00-\u9fff]{{0,2}}?(?:{alternation(suffixes)})") if suffixes else None
+
+
 @dataclass(frozen=True)
 class Piece:
     text: str  # normalised, synonyms applied
@@ -212,8 +218,7 @@ class TextPrep:
         self._reason_only = frozenset(reasons - {normalise(c) for c in [*vocabulary.dispute_cues, *vocabulary.strong_fields]})
         stock = sorted({normalise(w) for w in vocabulary.stock_words if normalise(w)})
         self._stock = re.compile("|".join(alternation_branches(stock))) if stock else None
-        suffixes = sorted({normalise(w) for w in vocabulary.figure_suffixes if normalise(w)})
-        self._figure = re.compile(f"[\u4e00-\u9fff]{{0,2}}?(?:{alternation(suffixes)})") if suffixes else None
+        self._figure = figure_suffix(vocabulary)
         fears = sorted({normalise(w) for w in vocabulary.hypothetical if normalise(w)}, key=len, reverse=True)
         self._fear = re.compile(alternation(fears)) if fears else None
         patterns = alternation_branches(sorted(signals))
