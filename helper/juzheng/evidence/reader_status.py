@@ -6,10 +6,11 @@ Here and not in :mod:`juzheng.reader`: ``juzheng sort`` and ``juzheng status`` b
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ReaderStatus(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     available: bool
     missing: list[str] = Field(default_factory=list, description="what the optional OCR component lacks")
     message: str  # zh-CN, for `juzheng status` and the tray

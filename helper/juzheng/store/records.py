@@ -96,6 +96,7 @@ class Event(BaseModel):
 
 
 class PairedBrowser(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     id: str = Field(description="令牌中的随机编号（不是令牌本身）")
     name: str = Field(description="扩展报告的浏览器名称，例如 Chrome · Windows")
     origin: str
@@ -105,6 +106,7 @@ class PairedBrowser(BaseModel):
 class DuplicateFile(BaseModel):
     """A file the sorter set aside in ``.重复/`` because its order already had the same bytes."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     platform: str
     order_id: str
     path: str = Field(description="重复文件现在的位置（.重复/ 下）")
@@ -115,5 +117,6 @@ class DuplicateFile(BaseModel):
 class UndoIntent(BaseModel):
     """An undo begun and not yet finished: ``move_id`` is being put back by the move in ``batch``."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: start-up of juzheng sort
     move_id: int
     batch: str
