@@ -268,11 +268,13 @@ def _order_from_name(
         for match in pattern.finditer(stem):
             tokens.setdefault(match.group(0), set()).update(platform_ids)
             spans.setdefault(match.group(0), match.span())
-    # A token inside a longer token (the 15 digits of a Pinduoduo id) is not an id of its own.
-    tokens = {
-        t: p for t, p in tokens.items()
-        if not any(t != o and spans[o][0] <= spans[t][0] and spans[t][1] <= spans[o][1] for o in tokens)
-    }
+    # A token inside a longer token (the 15 digits of a Pinduoduo id) is not an id of its own
+    # (a name with one token, the common case, has none inside another).
+    if len(tokens) > 1:
+        tokens = {
+            t: p for t, p in tokens.items()
+            if not any(t != o and spans[o][0] <= spans[t][0] and spans[t][1] <= spans[o][1] for o in tokens)
+        }
     tokens = {
         t: p for t, p in tokens.items()
         if not (_looks_like_timestamp(t) and not any(c.order_id == t for c in known))

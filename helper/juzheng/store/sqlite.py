@@ -574,13 +574,14 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
         batch is on record before the first of them happens (one commit instead of one per file)."""
         stamp = _iso(utcnow())
         with self.transaction() as db:
-            ids = [
-                int(db.execute(
-                    "INSERT INTO moves (batch, src, dest, sha256, size, state, created_at) VALUES (?,?,?,?,?,'planned',?)",
-                    (batch, src, dest, sha256, size, stamp),
-                ).lastrowid or 0)
-                for src, dest, sha256, size in moves
-            ]
+            # Write lock held: the ids SQLite would give (INTEGER PRIMARY KEY: max + 1), given
+            # explicitly so one executemany journals the batch (an execute per move before).
+            first = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM moves").fetchone()[0])
+            ids = list(range(first, first + len(moves)))
+            db.executemany(
+                "INSERT INTO moves (id, batch, src, dest, sha256, size, state, created_at) VALUES (?,?,?,?,?,?,'planned',?)",
+                [(move_id, batch, src, dest, sha256, size, stamp) for move_id, (src, dest, sha256, size) in zip(ids, moves, strict=True)],
+            )
         return ids
 
     def finish_moves(self, finished: list[tuple[int, MoveState, str | None, str | None]]) -> None:
@@ -588,12 +589,11 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
         if not finished:
             return
         stamp = _iso(utcnow())
-        with self.transaction() as db:
-            for move_id, state, error, sha256 in finished:
-                if sha256 is None:
-                    db.execute("UPDATE moves SET state=?, error=?, finished_at=? WHERE id=?", (state, error, stamp, move_id))
-                else:
-                    db.execute("UPDATE moves SET state=?, error=?, finished_at=?, sha256=? WHERE id=?", (state, error, stamp, sha256, move_id))
+        with self.transaction() as db:  # two executemany, not an execute per move
+            db.executemany("UPDATE moves SET state=?, error=?, finished_at=? WHERE id=?",
+                           [(state, error, stamp, move_id) for move_id, state, error, sha256 in finished if sha256 is None])
+            db.executemany("UPDATE moves SET state=?, error=?, finished_at=?, sha256=? WHERE id=?",
+                           [(state, error, stamp, sha256, move_id) for move_id, state, error, sha256 in finished if sha256 is not None])
 
     def finish_move(self, move_id: int, state: MoveState, error: str | None = None) -> None:
         with self.transaction() as db:
