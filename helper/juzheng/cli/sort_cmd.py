@@ -6,6 +6,7 @@ the helper runs: every file move in any process holds the sorter lock for that o
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 import unicodedata
@@ -55,9 +56,13 @@ def _service(args, create: bool):
 
 def cmd_sort(args) -> int:
     service, store = _service(args, create=not args.dry_run)
+    # A sort makes a handful of objects per file and almost no cycles: the cyclic collector's passes
+    # over them were ~4 % of a 5,000-file sort (perf). One run, then the process ends.
+    gc.disable()
     try:
         items = service.sort_once(dry_run=args.dry_run, progress=None if args.json else _progress_bar, defer_hashes=True)
     finally:
+        gc.enable()
         store.close()
     if args.json:
         print_json([i.model_dump() for i in items])
@@ -122,7 +127,19 @@ def _width(text: str) -> int:
     # ASCII): the table of a 5,000-file sort looked up a million characters one by one.
     if text.isascii():
         return len(text)
-    return len(text) + sum(1 for ch in _NON_ASCII.findall(text) if unicodedata.east_asian_width(ch) in "WF")
+    return len(text) + sum(map(_WIDE.__getitem__, _NON_ASCII.findall(text)))
+
+
+class _WideChars(dict[str, int]):
+    """1 for a character two columns wide, else 0, looked up once per character (a table of
+    20,000 rows met the same few hundred CJK characters 190,000 times)."""
+
+    def __missing__(self, ch: str) -> int:
+        wide = self[ch] = 1 if unicodedata.east_asian_width(ch) in "WF" else 0
+        return wide
+
+
+_WIDE = _WideChars()
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:

@@ -13,17 +13,17 @@ No I/O: the caller passes the known cases and the case in focus. Placement order
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from pathlib import PurePath
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from ..rules import Rulebook
-from .layout import media_of
+from .layout import media_of, suffix_of
 
 FOCUS_WINDOW = timedelta(minutes=10)
 FOCUS_CLOCK_SKEW = timedelta(minutes=1)  # browser and helper clocks are the same machine, but be lenient
@@ -116,7 +116,9 @@ def classify(
     kind, kind_by, keyword, note = _kind(filename, stem, rulebook, cases)
     if kind is None and tool is not None and keyword is None:
         note = NOTE_TOOL_NAME.format(tool=tool)
-    return Placement(
+    # Every value comes from the rulebook or from the literals above: nothing to validate (a sort
+    # builds one per file).
+    return Placement.model_construct(
         platform=platform, order_id=order_id, kind=kind, order_by=order_by, kind_by=kind_by, keyword=keyword, note=note
     )
 
@@ -130,7 +132,7 @@ def _stem(filename: str) -> str:
     if not parts:
         return ""
     name = parts[-1]
-    suffix = PurePath(name).suffix
+    suffix = suffix_of(name)
     stem = name[: -len(suffix)] if suffix and len(suffix) <= 16 else name
     return "/".join([*parts[:-1], stem])
 
@@ -190,17 +192,65 @@ def _id_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\d)(?:{body})(?!\d)")
 
 
-@lru_cache(maxsize=256)
-def _word_regex(word: str) -> re.Pattern[str]:
+@dataclass(frozen=True)
+class _NameMatcher:
+    """The rulebook's name cues compiled once (a sort classifies thousands of names with one rulebook)."""
+
+    # (order id regex, platforms sharing that pattern), in the order the platforms first use it:
+    # taobao, tmall and douyin share one pattern, searched once instead of three times.
+    id_patterns: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]
+    # platform → one regex of all its name words (any word found ⇔ the alternation found).
+    word_patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    # (keyword lowered, its length, kind, keyword) of the file kinds, longest first and, among equal
+    # lengths, in kinds.yaml order: the first found is what the longest-wins scan would pick.
+    keywords: tuple[tuple[str, int, str, str], ...]
+
+
+_MATCHERS: weakref.WeakKeyDictionary[Rulebook, _NameMatcher] = weakref.WeakKeyDictionary()
+_last: list[tuple[Rulebook, _NameMatcher]] = []  # the one rulebook of a sort, without the weak-dict lookup
+
+
+def _matcher(rulebook: Rulebook) -> _NameMatcher:
+    if _last and _last[0][0] is rulebook:
+        return _last[0][1]
+    found = _MATCHERS.get(rulebook)
+    if found is None:
+        found = _MATCHERS[rulebook] = _compile_matcher(rulebook)
+    _last[:] = [(rulebook, found)]
+    return found
+
+
+def _compile_matcher(rulebook: Rulebook) -> _NameMatcher:
+    by_pattern: dict[str, list[str]] = {}
+    for platform in rulebook.platforms.values():
+        by_pattern.setdefault(platform.order_id_pattern, []).append(platform.id)
+    words = []
+    for platform in rulebook.platforms.values():
+        if platform.name_words:
+            joined = "|".join(f"(?:{_word_source(w)})" for w in platform.name_words)
+            words.append((platform.id, re.compile(joined)))
+    ranked = sorted(
+        ((-len(keyword), k, n, keyword) for k, kind in enumerate(rulebook.kinds.values()) if kind.form == "file"
+         for n, keyword in enumerate(kind.keywords) if keyword),
+    )
+    kind_ids = list(rulebook.kinds)
+    return _NameMatcher(
+        id_patterns=tuple((_id_regex(pattern), tuple(ids)) for pattern, ids in by_pattern.items()),
+        word_patterns=tuple(words),
+        keywords=tuple((keyword.lower(), -neg, kind_ids[k], keyword) for neg, k, _n, keyword in ranked),
+    )
+
+
+def _word_source(word: str) -> str:
+    # 'dy' must not be read out of 'body', nor 'tb' out of 'htbox': latin words stand alone.
     escaped = re.escape(word)
     if word.isascii():
-        # 'dy' must not be read out of 'body', nor 'tb' out of 'htbox': latin words stand alone.
-        return re.compile(rf"(?<![A-Za-z]){escaped}(?![A-Za-z])", re.IGNORECASE)
-    return re.compile(escaped)
+        return rf"(?i:(?<![A-Za-z]){escaped}(?![A-Za-z]))"
+    return escaped
 
 
 def _platform_words(stem: str, rulebook: Rulebook) -> set[str]:
-    return {p.id for p in rulebook.platforms.values() if any(_word_regex(w).search(stem) for w in p.name_words)}
+    return {pid for pid, pattern in _matcher(rulebook).word_patterns if pattern.search(stem)}
 
 
 def platform_words(filename: str, rulebook: Rulebook) -> set[str]:
@@ -214,15 +264,17 @@ def _order_from_name(
     # Every platform whose pattern matches each token of the name.
     tokens: dict[str, set[str]] = {}
     spans: dict[str, tuple[int, int]] = {}
-    for platform in rulebook.platforms.values():
-        for match in _id_regex(platform.order_id_pattern).finditer(stem):
-            tokens.setdefault(match.group(0), set()).add(platform.id)
+    for pattern, platform_ids in _matcher(rulebook).id_patterns:
+        for match in pattern.finditer(stem):
+            tokens.setdefault(match.group(0), set()).update(platform_ids)
             spans.setdefault(match.group(0), match.span())
-    # A token inside a longer token (the 15 digits of a Pinduoduo id) is not an id of its own.
-    tokens = {
-        t: p for t, p in tokens.items()
-        if not any(t != o and spans[o][0] <= spans[t][0] and spans[t][1] <= spans[o][1] for o in tokens)
-    }
+    # A token inside a longer token (the 15 digits of a Pinduoduo id) is not an id of its own
+    # (a name with one token, the common case, has none inside another).
+    if len(tokens) > 1:
+        tokens = {
+            t: p for t, p in tokens.items()
+            if not any(t != o and spans[o][0] <= spans[t][0] and spans[t][1] <= spans[o][1] for o in tokens)
+        }
     tokens = {
         t: p for t, p in tokens.items()
         if not (_looks_like_timestamp(t) and not any(c.order_id == t for c in known))
@@ -287,14 +339,10 @@ def best_keyword(text: str, rulebook: Rulebook) -> tuple[str, str] | None:
     avoid ties; a stable answer is still better than a random one).
     """
     lowered = text.lower()
-    best: tuple[int, str, str] | None = None
-    for kind in rulebook.kinds.values():
-        if kind.form != "file":
-            continue
-        for keyword in kind.keywords:
-            if keyword and keyword.lower() in lowered and (best is None or len(keyword) > best[0]):
-                best = (len(keyword), kind.id, keyword)
-    return (best[1], best[2]) if best else None
+    for lowered_keyword, _length, kind_id, keyword in _matcher(rulebook).keywords:  # longest first
+        if lowered_keyword in lowered:
+            return kind_id, keyword
+    return None
 
 
 def _takes_video(rulebook: Rulebook, cases: list[KnownCase]) -> bool:

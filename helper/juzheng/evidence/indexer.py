@@ -205,20 +205,29 @@ class Indexer:
         fresh: list[tuple[int, EvidenceRecord]] = []
         any_links = self.store._one("SELECT 1 FROM evidence_links LIMIT 1") is not None
         now = utcnow()
-        for i, (path, sha256) in enumerate(placed):
+        relpaths: list[str | None] = []
+        for path, _sha in placed:
             try:
-                relpath = rel(layout.root, path)
-                st = os.lstat(path)
-            except (ValueError, OSError):
+                relpaths.append(rel(layout.root, path))
+            except ValueError:
+                relpaths.append(None)
+        recorded = self.store.paths_recorded(r for r in relpaths if r is not None)  # one query, not one per file
+        for i, ((path, sha256), relpath) in enumerate(zip(placed, relpaths, strict=True)):
+            try:
+                st = os.lstat(path) if relpath is not None else None
+            except OSError:
+                st = None
+            if relpath is None or st is None:
                 out[i] = self.index_file(layout, path, how="sorted", sha256=sha256)
                 continue
             loc = layout.locate(relpath)
             if (any_links or loc.area != "order" or not stat.S_ISREG(st.st_mode) or is_ignored_name(path.name)
-                    or self.store.evidence_by_path(relpath) is not None):
+                    or relpath in recorded):
                 out[i] = self.index_file(layout, path, how="sorted", sha256=sha256)
                 continue
-            fresh.append((i, EvidenceRecord(
-                platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=relpath, sha256=sha256,  # type: ignore[arg-type]
+            # Our own values (the layout's, the file's stat): nothing to validate, one per file.
+            fresh.append((i, EvidenceRecord.model_construct(
+                platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=relpath, sha256=sha256,
                 size=st.st_size, mtime_ns=st.st_mtime_ns, how="sorted", added_at=now,
             )))
         if not fresh:

@@ -38,9 +38,19 @@ VIDEO_EXT = {".mp4", ".mov", ".avi", ".mkv", ".m4v", ".3gp", ".wmv", ".flv", ".w
 PDF_EXT = {".pdf"}
 
 
+def suffix_of(name: str) -> str:
+    """``PurePath(name).suffix``, without building a path for a plain name (a sort asks several times
+    per file, and pathlib's parsing cost more than the answer). A name with a separator or a drive
+    colon goes through pathlib, whose reading of those differs between Windows and POSIX."""
+    if "/" in name or "\\" in name or ":" in name:
+        return PurePath(name).suffix
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def media_of(name: str) -> str:
     """'image', 'video', 'pdf' or 'other', from the extension."""
-    ext = PurePath(name).suffix.lower()
+    ext = suffix_of(name).lower()
     if ext in IMAGE_EXT:
         return "image"
     if ext in VIDEO_EXT:
@@ -104,8 +114,8 @@ def numbered(name: str, n: int) -> str:
     """``photo.jpg`` → ``photo (2).jpg``: the name used when ``name`` is taken."""
     if n <= 1:
         return name
-    path = PurePath(name)
-    suffix = path.suffix if len(path.suffix) <= 16 else ""
+    suffix = suffix_of(name)
+    suffix = suffix if len(suffix) <= 16 else ""
     stem = name[: len(name) - len(suffix)] if suffix else name
     return f"{stem} ({n}){suffix}"
 

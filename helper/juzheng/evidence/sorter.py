@@ -145,13 +145,16 @@ class Sorter:
         if state.size == 0:
             return _Planned(SortItem(src=relpath, action="pending", reason=REASON_EMPTY), state)
         inside_inbox = relpath[len(INBOX) + 1:]
-        result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now, arrived_at=arrival(path, relpath, ctx.pending_since, st))
+        # The arrival only matters against a case in focus (a datetime per file otherwise).
+        arrived = arrival(path, relpath, ctx.pending_since, st) if ctx.focus is not None else None
+        result = classify(inside_inbox, ctx.rulebook, ctx.known, ctx.focus, ctx.now, arrived_at=arrived)
         if self.reader is not None and not ctx.seller_chose:  # an image its name cannot place is placed by what it reads
             result = self.reader.consider(path, inside_inbox, state.size, state.mtime_ns, result, ctx.rulebook)
         if isinstance(result, Unplaced):
             return _Planned(SortItem(src=relpath, action="pending", reason=result.reason), state)
         dest_dir = ctx.layout.kind_dir(result.platform, result.order_id, result.kind)
-        item = SortItem(
+        # The values are the placement's and our own paths: nothing to validate (one per file).
+        item = SortItem.model_construct(
             src=relpath, action="move", dest=rel(self.root, dest_dir / safe_name(path.name)),
             platform=result.platform, order_id=result.order_id, kind=result.kind, reason=result.note,
         )
@@ -265,7 +268,7 @@ class Sorter:
     @staticmethod
     def _free_name(dest: Path, chosen: set[Path]) -> Path | None:
         for n in range(1, MAX_NUMBER):
-            candidate = dest.with_name(numbered(dest.name, n))
+            candidate = dest if n == 1 else dest.with_name(numbered(dest.name, n))  # the name itself: no new path
             if candidate not in chosen and not os.path.lexists(candidate):
                 return candidate
         return None
@@ -277,7 +280,9 @@ class Sorter:
             # check, and recovery, see the batch either not begun or complete. A file whose order
             # holds one of its size by now (another process filed it) may be a twin: it is sorted
             # on its own, after the batch (none of the batch can be its twin: their sizes differ).
-            twins = {i for i, _, p, _ in waiting if self.store.order_has_size(p.item.platform or "", p.item.order_id or "", p.state.size)}  # type: ignore[union-attr]
+            keys = [(p.item.platform or "", p.item.order_id or "", p.state.size) for _, _, p, _ in waiting]  # type: ignore[union-attr]
+            sized = self.store.orders_having_sizes(keys)  # one query, not one per file
+            twins = {w[0] for w, key in zip(waiting, keys, strict=True) if key in sized}
             alone = [w for w in waiting if w[0] in twins]
             batched = [w for w in waiting if w[0] not in twins]
             moves = [PlannedMove(path, dest, planned.state) for _, path, planned, dest in batched]  # type: ignore[arg-type]
