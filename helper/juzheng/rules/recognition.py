@@ -237,7 +237,9 @@ def _abstain(why: Abstention) -> Recognition:
 def strength(best: float, lead: float) -> float:
     """0–1 from the best score and its lead over the runner-up, each saturating: the raw input of
     the calibration (rules/synonyms.yaml ``calibration``), not itself a probability."""
-    if best <= 0:
+    # A lead at or below zero (a candidate offered ahead of the named one scores higher) is no
+    # strength: the two negative factors below would otherwise multiply to more than 1.
+    if best <= 0 or lead <= 0:
         return 0.0
     return min(1.0, best / FULL_SCORE) * min(1.0, lead / (4 * MIN_LEAD)) * min(1.0, lead / best / (4 * MIN_MARGIN))
 
