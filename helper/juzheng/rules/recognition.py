@@ -117,7 +117,8 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     # not_received, an agreed date for late_shipment.agreed_time) is never named; it may still be
     # offered as a guess.
     said = index.said_gate_words(reading.canonical)
-    allowed = {i for i in offered if index.mentioned(i, said)}
+    # One whose premise the text shows false (ruled_out_by: 买家已退货 for 未收到货) likewise.
+    allowed = {i for i in offered if index.mentioned(i, said)} - index.ruled_out_in(reading.canonical)
     unmentioned = offered - allowed
     allowed = _consistent_with_stated(index, allowed, reading.stated)
     pieces = reading.pieces
