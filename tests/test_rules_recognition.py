@@ -424,3 +424,12 @@ def test_a_return_sent_rules_out_not_received_but_it_is_still_offered():
     # a return inspected rules out a return never received
     found = recognise(BOOK, "tmall", "退货物流：已签收 ｜ 验货结果：退回的花瓶碎了，拒绝退款")
     assert found.scenario != "tmall.return_not_received"
+
+
+def test_a_count_short_of_the_order_is_missing_items():
+    found = recognise(BOOK, "douyin", "一盒10支的口红买家说打开只有七支，申请退三支的钱")
+    assert found.scenario == "douyin.missing_items"
+    # only a count of goods: 「只有两天」 is no shortfall
+    prep = index_for(BOOK).prep
+    assert prep is not None
+    assert "少件" not in prep.read("举证只有两天，买家说质量问题", 3.0).canonical

@@ -464,6 +464,15 @@ class Vocabulary(Strict):
         description="the shop's own stock-keeping (盘点、库存、入库…): a text whose only signal is a reason word "
         "(少了三箱) and that says one of these is about stock, not a buyer's dispute",
     )
+    shortfall_words: list[str] = Field(
+        default_factory=list,
+        description="words that, right before a count of items (只有9个、只剩4瓶), say fewer arrived than were bought: "
+        "read as 少件",
+    )
+    item_units: list[str] = Field(
+        default_factory=list,
+        description="one-character units of a count of goods (个、支、瓶…), for shortfall_words",
+    )
     about: AboutDisputes = Field(default_factory=AboutDisputes)
     calibration: list[ConfidenceBin] = Field(
         default_factory=list,
