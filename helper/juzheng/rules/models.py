@@ -387,9 +387,9 @@ class AboutDisputes(Strict):
     )
     genre: list[str] = Field(
         default_factory=list,
-        description="marks of a kind of text that is never one case (a job advert, a shop's promise banner, a live-stream "
-        "script, a seller's question before any case): they list the back office's words as skills or promises, so "
-        "they outweigh the live marks; only a pointer at one case (one_case) outweighs them",
+        description="marks of a kind of text that is never one case (a job advert, a live-stream script, a seller's "
+        "question before any case): they list the back office's words as skills, so they outweigh the live marks; only "
+        "a pointer at one case (one_case) outweighs them. A shop's promise (包退) is an overview word: a buyer quotes it in a case",
     )
     resolved: list[str] = Field(
         default_factory=list,
