@@ -117,8 +117,7 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     # not_received, an agreed date for late_shipment.agreed_time) is never named; it may still be
     # offered as a guess.
     said = index.said_gate_words(reading.canonical)
-    # One whose premise the text shows false (ruled_out_by: 买家已退货 for 未收到货) likewise.
-    allowed = {i for i in offered if index.mentioned(i, said)} - index.ruled_out_in(reading.canonical)
+    allowed = {i for i in offered if index.mentioned(i, said)}
     unmentioned = offered - allowed
     allowed = _consistent_with_stated(index, allowed, reading.stated)
     pieces = reading.pieces
@@ -144,6 +143,12 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     # after-sale page around it (同意退款、订单详情): everyday wording wins only where none is said.
     ordinary_first = bool(ranked) and index.ids[ranked[0][0]] == ORDINARY and not prep.says_a_reason(pieces)
     ranked = [r for r in ranked if index.ids[r[0]] != ORDINARY]
+    # One whose premise the text shows false (ruled_out_by: 买家已退货 for 未收到货) is not named
+    # either, but offered. Looked for only when it would decide: among the two that rank first.
+    if any(doc in index.ruled_out for doc, _ in ranked[:2]):
+        out = index.ruled_out_in(reading.canonical)
+        ranked = [r for r in ranked if r[0] not in out]
+        unmentioned = unmentioned | (out & offered)
     unmentioned_scores = [(doc, totals[doc]) for doc in unmentioned if totals[doc] > 0 and index.ids[doc] != ORDINARY]
 
     def offer(pairs: list[tuple[int, float]]) -> list[Candidate]:
