@@ -376,3 +376,60 @@ def test_a_live_mark_that_is_a_figure_is_no_live_case():
     # 平台介入率 is a shop figure, not 平台介入 on this case
     found = recognise(BOOK, "pinduoduo", "服务数据 平台介入率 0.3% 退款原因：质量问题")
     assert found.scenario is None and found.abstained == "about"
+
+
+@pytest.mark.parametrize(
+    ("platform", "text"),
+    [
+        # a job advert lists the back office's words, live marks included (小二介入), as skills
+        ("tmall", "诚聘售后客服：处理质量问题、少件漏发的退款和小二介入举证，底薪4000+提成，做六休一"),
+        # a promise banner and a live-stream script name reasons as promises
+        ("pinduoduo", "本店服务：假一赔十，破损包退，少件必补，有质量问题联系客服"),
+        ("douyin", "家人们看过来，这款锅质量问题包换，少发一件补一件，放心拍"),
+        # a seller asking before any case of her own
+        ("taobao", "还没碰上过仅退款，想提前问问空包的话称重记录要怎么留"),
+    ],
+)
+def test_a_kind_of_text_that_is_never_one_case_names_none(platform, text):
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.abstained == "about"
+
+
+def test_a_told_case_quoting_a_promise_is_still_a_case():
+    found = recognise(BOOK, "pinduoduo", "这单顾客说我们写了破损包退，收到杯子碎了，说是质量问题，申请仅退款，平台让举证")
+    assert found.scenario == "pinduoduo.quality_issue"
+
+
+@pytest.mark.parametrize(
+    ("platform", "text"),
+    [
+        ("taobao", "买家说没收到，后来自己在驿站找到了，已经确认收货"),
+        ("pinduoduo", "顾客反馈少了一件，后来发现是家里人先拿走了，她撤销了申请"),
+    ],
+)
+def test_a_case_the_buyer_resolved_is_no_live_case(platform, text):
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.abstained == "about"
+
+
+def test_a_products_percentages_are_not_a_reports_figures():
+    found = recognise(BOOK, "tmall", "顾客说详情页写的是100%羊毛，拿去检测含量才30%，描述不符要退货退款")
+    assert found.scenario == "tmall.not_as_described"
+
+
+def test_a_return_sent_rules_out_not_received_but_it_is_still_offered():
+    text = "售后状态：买家已退货，待卖家确认收货 ｜ 退货物流：已签收 ｜ 仓库反馈：查无此件"
+    found = recognise(BOOK, "taobao", text)
+    assert found.scenario == "taobao.return_not_received"
+    # a return inspected rules out a return never received
+    found = recognise(BOOK, "tmall", "退货物流：已签收 ｜ 验货结果：退回的花瓶碎了，拒绝退款")
+    assert found.scenario != "tmall.return_not_received"
+
+
+def test_a_count_short_of_the_order_is_missing_items():
+    found = recognise(BOOK, "douyin", "一盒10支的口红买家说打开只有七支，申请退三支的钱")
+    assert found.scenario == "douyin.missing_items"
+    # only a count of goods: 「只有两天」 is no shortfall
+    prep = index_for(BOOK).prep
+    assert prep is not None
+    assert "少件" not in prep.read("举证只有两天，买家说质量问题", 3.0).canonical

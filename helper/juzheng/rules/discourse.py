@@ -18,6 +18,7 @@ from .text_prep import _ENDS, alternation, alternation_branches, figure_suffix, 
 
 RULE_GAP = 30  # characters of a rule's condition between its reporter and 「的，」 / 「时，」
 DUTY_GAP = 20  # and from there to what must be done (「若物流显示已签收，商家需…」)
+SHARE_GAP = 6  # characters either side of a percentage where a product's word makes it the goods' (含量才30%)
 
 
 def _words(words: list[str]) -> re.Pattern[str] | None:
@@ -38,6 +39,10 @@ class AboutReading:
         closed = _words(about.closed)
         # An end state ends its value or clause: 「已完成签收」 is a step of the delivery, not the case's end.
         self._closed = re.compile(f"(?:{closed.pattern})(?![\u4e00-\u9fff])") if closed else None
+        self._resolved = _words(about.resolved)
+        self._genre = _words(about.genre)
+        # A product's percentage (「100%羊毛」「含量才30%」「打8折」) is looked up around each one found.
+        self._shares = _words(about.product_shares)
         self._min_figures = about.min_figures
         self._units = sorted({u for u in about.count_units if len(u) == 1})
         # A percentage; a count of cases (「2 单」「7 笔」; not a 单号 or a 单价); a tally's row (「质量问题 23」:
@@ -77,7 +82,7 @@ class AboutReading:
         """How many figures the text shows, up to min_figures. Each kind is looked for only where a
         plain substring test (C) says it can be: a regex opening with a character class is tried at
         every position of a page (0.5 ms on 15k characters), and this runs on pages with no live mark."""
-        found = len(self._percent.findall(folded)) if "%" in folded else 0
+        found = self._statistics(folded) if "%" in folded else 0
         if found < self._min_figures and self._count is not None and any(u in folded for u in self._units):
             found += len(self._count.findall(folded))
         if found < self._min_figures:
@@ -90,15 +95,33 @@ class AboutReading:
                         break
         return found
 
+    def _statistics(self, folded: str) -> int:
+        """Percentages that are statistics: one with a product's word (含量、羊毛、折) a few characters
+        before or after is the goods' own (a composition, a discount), which a live case quotes."""
+        found = 0
+        for match in self._percent.finditer(folded):
+            near = folded[max(0, match.start() - SHARE_GAP) : match.end() + SHARE_GAP]
+            if self._shares is None or not self._shares.search(near):
+                found += 1
+        return found
+
     def sign(self, folded: str) -> str | None:
         """The first sign that ``folded`` (fold()ed page text) is about disputes and no live case:
-        "overview", "figures", "rule", "advice" or "closed"; None when it shows none, or when it shows
+        "genre", "overview", "figures", "rule", "advice" or "closed"; None when it shows none, or when it shows
         a live case's mark. A text pointing at one case (这单) keeps only the closed sign."""
+        one_case: bool | None = None  # looked for once, and only where it decides
+        if self._genre is not None and self._genre.search(folded):
+            one_case = self._one_case is not None and self._one_case.search(folded) is not None
+            if not one_case:
+                # a job advert lists 小二介入举证 as a skill: the live marks mean nothing in it
+                return "genre"
         if self.live(folded):
             return None
-        if self._one_case is not None and self._one_case.search(folded):
+        if one_case is None:
+            one_case = self._one_case is not None and self._one_case.search(folded) is not None
+        if one_case:
             # one case, told: only its end state says it is not under way
-            return "closed" if self._closed is not None and self._closed.search(folded) else None
+            return "closed" if self._ended(folded) else None
         if self._overview is not None and self._overview.search(folded):
             return "overview"
         if self._figures(folded) >= self._min_figures:
@@ -109,6 +132,11 @@ class AboutReading:
             return "rule"
         if self._advice is not None and self._advice.search(folded):
             return "advice"
-        if self._closed is not None and self._closed.search(folded):
+        if self._ended(folded):
             return "closed"
         return None
+
+    def _ended(self, folded: str) -> bool:
+        if self._closed is not None and self._closed.search(folded):
+            return True
+        return self._resolved is not None and self._resolved.search(folded) is not None

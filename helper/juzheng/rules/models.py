@@ -191,6 +191,11 @@ class Scenario(Strict):
         default_factory=list,
         description="considered only when the text says one of these (三包大家电: 大家电、冰箱…); empty: always",
     )
+    ruled_out_by: list[str] = Field(
+        default_factory=list,
+        description="never named when the text says one of these: they show its premise false (a buyer who has sent "
+        "the goods back has received them: 买家已退货 rules out 未收到货); it may still be offered as a guess",
+    )
     shared_wording: list[str] = Field(
         default_factory=list,
         description="phrases this scenario shares on purpose with a sibling of its platform: they describe it but never decide",
@@ -380,6 +385,21 @@ class AboutDisputes(Strict):
         description="what a live case's page or telling shows (剩余、请上传、售后单号、平台让我们…): any of them and "
         "the text is a case, whatever else it shows",
     )
+    genre: list[str] = Field(
+        default_factory=list,
+        description="marks of a kind of text that is never one case (a job advert, a live-stream script, a seller's "
+        "question before any case): they list the back office's words as skills, so they outweigh the live marks; only "
+        "a pointer at one case (one_case) outweighs them. A shop's promise (包退) is an overview word: a buyer quotes it in a case",
+    )
+    resolved: list[str] = Field(
+        default_factory=list,
+        description="what the buyer or the shop did that ended a case (已经确认收货、撤销了申请、不退了…): unlike "
+        "``closed`` it may run on into the sentence",
+    )
+    product_shares: list[str] = Field(
+        default_factory=list,
+        description="words that make a percentage near them a product's (含量、成分、羊毛、折…), not a statistic",
+    )
 
 
 class ConfidenceBin(Strict):
@@ -443,6 +463,15 @@ class Vocabulary(Strict):
         default_factory=list,
         description="the shop's own stock-keeping (盘点、库存、入库…): a text whose only signal is a reason word "
         "(少了三箱) and that says one of these is about stock, not a buyer's dispute",
+    )
+    shortfall_words: list[str] = Field(
+        default_factory=list,
+        description="words that, right before a count of items (只有9个、只剩4瓶), say fewer arrived than were bought: "
+        "read as 少件",
+    )
+    item_units: list[str] = Field(
+        default_factory=list,
+        description="one-character units of a count of goods (个、支、瓶…), for shortfall_words",
     )
     about: AboutDisputes = Field(default_factory=AboutDisputes)
     calibration: list[ConfidenceBin] = Field(

@@ -143,6 +143,12 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     # after-sale page around it (同意退款、订单详情): everyday wording wins only where none is said.
     ordinary_first = bool(ranked) and index.ids[ranked[0][0]] == ORDINARY and not prep.says_a_reason(pieces)
     ranked = [r for r in ranked if index.ids[r[0]] != ORDINARY]
+    # One whose premise the text shows false (ruled_out_by: 买家已退货 for 未收到货) is not named
+    # either, but offered. Looked for only when it would decide: among the two that rank first.
+    if any(doc in index.ruled_out for doc, _ in ranked[:2]):
+        out = index.ruled_out_in(reading.canonical)
+        ranked = [r for r in ranked if r[0] not in out]
+        unmentioned = unmentioned | (out & offered)
     unmentioned_scores = [(doc, totals[doc]) for doc in unmentioned if totals[doc] > 0 and index.ids[doc] != ORDINARY]
 
     def offer(pairs: list[tuple[int, float]]) -> list[Candidate]:
@@ -237,7 +243,9 @@ def _abstain(why: Abstention) -> Recognition:
 def strength(best: float, lead: float) -> float:
     """0–1 from the best score and its lead over the runner-up, each saturating: the raw input of
     the calibration (rules/synonyms.yaml ``calibration``), not itself a probability."""
-    if best <= 0:
+    # A lead at or below zero (a candidate offered ahead of the named one scores higher) is no
+    # strength: the two negative factors below would otherwise multiply to more than 1.
+    if best <= 0 or lead <= 0:
         return 0.0
     return min(1.0, best / FULL_SCORE) * min(1.0, lead / (4 * MIN_LEAD)) * min(1.0, lead / best / (4 * MIN_MARGIN))
 

@@ -145,6 +145,7 @@ class ScenarioIndex:
     doc_grams: list[dict[str, float]] = field(default_factory=list)  # gram → its weight in that scenario
     unique: frozenset[str] = frozenset()  # grams of exactly one idea: mentioning it names that idea
     gates: dict[int, list[str]] = field(default_factory=dict)  # scenario → words one of which the text must say
+    ruled_out: dict[int, list[str]] = field(default_factory=dict)  # scenario → words that show its premise false
     vocabulary: frozenset[str] = frozenset()
     # scenario → the variants of the same complaint: ids under one family (taobao.late_shipment.*) or
     # sharing a phrase on purpose (shared_wording: 质量问题 of quality_issue and appliance_quality)
@@ -155,6 +156,20 @@ class ScenarioIndex:
     # Built on first use and published as one value: detect runs in several server threads at once,
     # and a thread must never see the pattern without its overlap table (a KeyError, a 500).
     _gate_scan: _GateScan | None = None
+    _ruled_out_scan: re.Pattern[str] | None = None  # the same: built once, then only read
+
+    def ruled_out_in(self, canonical_text: str) -> set[int]:
+        """The scenarios a text rules out (ruled_out_by), in one pass over the page (an ``in`` test
+        per word cost 0.4 ms on a 15k page). No word of one list overlaps another's here; a match
+        hiding an overlapping word would only leave a scenario allowed, as before the list."""
+        if not self.ruled_out:
+            return set()
+        scan = self._ruled_out_scan
+        if scan is None:
+            every = sorted({w for ws in self.ruled_out.values() for w in ws})
+            scan = self._ruled_out_scan = re.compile("|".join(alternation_branches(every)))
+        said = {m.group(0) for m in scan.finditer(canonical_text)}
+        return {doc for doc, words in self.ruled_out.items() if not said.isdisjoint(words)} if said else set()
 
     def mentioned(self, doc: int, said: set[str]) -> bool:
         """Whether the text says one of the scenario's premise words; ``said`` from ``said_gate_words``."""
@@ -247,6 +262,11 @@ class ScenarioIndex:
                 i: [prep.canonicalise(normalise(w)) for w in rulebook.scenarios[sid].requires_mention]
                 for i, sid in enumerate(ids)
                 if sid and rulebook.scenarios[sid].requires_mention
+            },
+            ruled_out={
+                i: [w for w in (prep.canonicalise(normalise(w)) for w in rulebook.scenarios[sid].ruled_out_by) if w]
+                for i, sid in enumerate(ids)
+                if sid and rulebook.scenarios[sid].ruled_out_by
             },
             prep=prep,
             about=AboutReading(rulebook.vocabulary),

@@ -281,6 +281,15 @@ class TextPrep:
             if self._spelled else None
         )
         self.shop_markers = [(m.shop, set(m.seen_on), [normalise(w) for w in m.words]) for m in vocabulary.shop_markers]
+        # 「只有9个」「只剩四瓶」: a count short of what was bought, read as the group word 少件 (its
+        # canonical form, so the synonyms pass leaves it). Each branch opens with a literal (fast on pages).
+        short = sorted({normalise(w) for w in vocabulary.shortfall_words} - {""})
+        units = "".join(re.escape(u) for u in vocabulary.item_units if len(u) == 1)
+        self._shortfall = (
+            re.compile(f"(?:{'|'.join(alternation_branches(short))})(?=\\s*[0-9一二两三四五六七八九十]{{1,3}}\\s*[{units}])")
+            if short and units else None
+        )
+        self._short_word = self.canonicalise("少件")
 
     def spell_out(self, folded: str) -> str:
         """Pinyin initials sellers type (申请tk、zl问题) as the words they stand for."""
@@ -345,7 +354,8 @@ class TextPrep:
         folded = fold(text) if folded is None else folded
         # Synonyms first, on the text with its punctuation: 没有收到 becomes 未收到 before 没有 is
         # read as a negation, and clause ends stay visible to the negation and question rules.
-        canonical = self.canonicalise(folded)
+        counted = self._shortfall.sub(self._short_word, folded) if self._shortfall is not None else folded
+        canonical = self.canonicalise(counted)
         text = self.drop_negated(self.drop_questions(canonical))
         parts: list[tuple[str, float]] = []
         stated: list[str] = []
