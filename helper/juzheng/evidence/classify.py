@@ -22,10 +22,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..focus import FOCUS_WINDOW
 from ..rules import Rulebook
 from .layout import media_of, suffix_of
 
-FOCUS_WINDOW = timedelta(minutes=10)
 FOCUS_CLOCK_SKEW = timedelta(minutes=1)  # browser and helper clocks are the same machine, but be lenient
 VIDEO_KIND = "unpacking_video"
 
