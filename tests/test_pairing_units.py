@@ -123,3 +123,41 @@ def test_a_damaged_row_lets_nobody_in_and_the_list_is_bounded():
 def test_browser_names_are_cleaned():
     assert clean_name("Chrome\n<script>\x00" + "x" * 100) == ("Chrome<script>" + "x" * 100)[:60]
     assert clean_name("  ") == "浏览器" and clean_name(None) == "浏览器"
+
+
+def test_a_token_checked_before_is_still_refused_when_anything_about_it_is_wrong():
+    """Verified MACs are remembered per nonce; every way a remembered token can go bad still refuses it."""
+    auth, _, _, _ = make()
+    good = auth.issue_token(OWN, "Chrome · Windows")
+    scope, nonce, mac = good.split(".")
+    assert auth.check_token(good) and auth.check_token(good)  # the second answered from the remembered MAC
+    flipped = mac[:-1] + ("A" if mac[-1] != "A" else "B")
+    assert not auth.check_token(f"{scope}.{nonce}.{flipped}")  # known nonce, wrong MAC
+    assert not auth.check_token(f"{scope}.{nonce}.")
+    assert not auth.check_admin(f"adm.{nonce}.{mac}")  # the extension's MAC is not an admin token
+    assert not auth.check_token(good + ".x") and not auth.check_token(good.replace(".", "", 1))
+    admin_auth = Auth(b"k" * 32)
+    admin = admin_auth.check_admin  # an admin token minted by the CLI from the same key
+    from juzheng.pairing.auth import mint_token
+
+    cli = mint_token(b"k" * 32, "adm")
+    assert admin(cli) and admin(cli) and not admin_auth.check_token(cli)
+    auth.browsers.remove(nonce)
+    assert not auth.check_token(good)  # one browser logged out: at once, remembered MAC or not
+    again = auth.issue_token(OWN, "Chrome · Windows")
+    assert auth.check_token(again)
+    auth.replace_key(b"n" * 32)
+    assert not auth.check_token(again)  # --revoke: the remembered MACs went with the old key
+
+
+def test_remembered_macs_are_bounded_and_only_hold_tokens_that_verified():
+    from juzheng.pairing.auth import VerifiedMacs, mint_token
+
+    macs = VerifiedMacs(b"k" * 32)
+    for i in range(5000):
+        assert not macs.verify(f"ext.guess{i}.AAAA", "ext")
+    assert macs._macs == {}
+    tokens = [mint_token(b"k" * 32, "ext") for _ in range(VerifiedMacs.LIMIT * 2 + 3)]
+    assert all(macs.verify(t, "ext") for t in tokens)
+    assert 0 < len(macs._macs) <= VerifiedMacs.LIMIT
+    assert all(macs.verify(t, "ext") for t in tokens)  # dropped ones are simply verified again

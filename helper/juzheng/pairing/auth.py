@@ -52,10 +52,52 @@ def verify_token(key: bytes, token: str, scope: Scope) -> bool:
     if len(parts) != 3 or len(token) > 200:
         return False
     given_scope, nonce, mac = parts
-    expected = _b64(hmac.new(key, f"{given_scope}:{nonce}".encode(), sha256).digest())
+    return _mac_matches(_expected_mac(key, given_scope, nonce), mac, given_scope, scope)
+
+
+def _expected_mac(key: bytes, scope: str, nonce: str) -> str:
+    return _b64(hmac.new(key, f"{scope}:{nonce}".encode(), sha256).digest())
+
+
+def _mac_matches(expected: str, mac: str, given_scope: str, scope: str) -> bool:
     # Compare the whole MAC in constant time first; the scope check after it leaks nothing useful.
     ok = hmac.compare_digest(expected.encode(), mac.encode())
     return ok and hmac.compare_digest(given_scope.encode(), scope.encode())
+
+
+class VerifiedMacs:
+    """The expected MAC of each token already verified once under the current key.
+
+    Every API request carries its token; recomputing the HMAC for each cost ~3 % of a cached
+    ``GET /api/cases/{id}``. A hit still compares the presented MAC with ``compare_digest``, so a
+    token with a known nonce and a wrong MAC fails in constant time as before. Only tokens that
+    verified get in (a stranger's guesses cannot fill it), and the size is capped anyway. The key
+    lives here with its MACs, so a new key is a new object: a check racing ``--revoke`` can only
+    fill the discarded one, never put an old key's MAC next to the new key.
+    """
+
+    LIMIT = 256
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._macs: dict[tuple[str, str], str] = {}
+
+    def verify(self, token: str, scope: Scope) -> bool:
+        parts = token.split(".")
+        if len(parts) != 3 or len(token) > 200:
+            return False
+        given_scope, nonce, mac = parts
+        slot = (given_scope, nonce)
+        expected = self._macs.get(slot)
+        if expected is not None:
+            return _mac_matches(expected, mac, given_scope, scope)
+        expected = _expected_mac(self.key, given_scope, nonce)
+        if not _mac_matches(expected, mac, given_scope, scope):
+            return False
+        if len(self._macs) >= self.LIMIT:
+            self._macs.clear()
+        self._macs[slot] = expected
+        return True
 
 
 class PairingError(DomainError):
@@ -98,7 +140,7 @@ class Auth:
     """In-memory pairing state over a key that lives in a :class:`SecretStore`."""
 
     def __init__(self, key: bytes, *, clock=time.monotonic, browsers: BrowserRegistry | None = None) -> None:
-        self._key = key
+        self._tokens = VerifiedMacs(key)
         self._clock = clock
         self._lock = threading.Lock()
         self._code: str | None = None
@@ -110,23 +152,24 @@ class Auth:
     # -- tokens -------------------------------------------------------------------------------
     def issue_token(self, origin: str = "", name: str | None = None) -> str:
         """A token for one browser; with a registry, that browser is listed (and can be revoked alone)."""
-        token = mint_token(self._key, "ext")
+        token = mint_token(self._tokens.key, "ext")
         if self.browsers is not None:
             self.browsers.add(token.split(".")[1], origin, name)
         return token
 
     def check_token(self, token: str) -> bool:
-        if not verify_token(self._key, token, "ext"):
+        if not self._tokens.verify(token, "ext"):
             return False
+        # Asked on every request, cached MAC or not: removing one browser logs it out at once.
         return self.browsers is None or self.browsers.knows(token.split(".")[1])
 
     def check_admin(self, token: str) -> bool:
-        return verify_token(self._key, token, "adm")
+        return self._tokens.verify(token, "adm")
 
     def replace_key(self, key: bytes) -> None:
         """After ``--revoke``: every token issued so far stops working; open tickets too."""
         with self._lock:
-            self._key = key
+            self._tokens = VerifiedMacs(key)
             self._tickets.clear()
         if self.browsers is not None:
             self.browsers.clear()
