@@ -14,8 +14,7 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from ..errors import DomainError
-from .errors import domain_response, error_response
+from .errors import BadRequest
 from .security import JSON_LIMIT
 
 Auth = Literal["public", "token", "admin", "ticket"]
@@ -55,17 +54,6 @@ class Route:
 
 CASE_ID = Param("case_id", "path", {"type": "integer", "minimum": 1}, "案子编号")
 EVIDENCE_ID = Param("evidence_id", "path", {"type": "integer", "minimum": 1}, "凭证编号")
-
-
-class BadRequest(Exception):
-    """The HTTP request itself is unusable (body, path, content type): the server's own refusal."""
-
-    def __init__(self, status: int, message: str, detail: list[Any] | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.detail = detail or []
-        self.code = code
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:
@@ -116,22 +104,6 @@ def json_response(data: BaseModel | list[BaseModel] | dict[str, Any] | bytes, st
     else:
         body = json.dumps(data, ensure_ascii=False, default=str).encode()
     return web.Response(body=body, status=status, content_type="application/json")
-
-
-def guarded(handler: Handler) -> Handler:
-    """Turn the service's and the parser's refusals into the API's error shape."""
-
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except BadRequest as exc:
-            return error_response(exc.status, exc.message, exc.detail, code=exc.code)
-        except DomainError as exc:
-            return domain_response(exc)
-
-    wrapper.__name__ = handler.__name__
-    wrapper.__doc__ = handler.__doc__
-    return wrapper
 
 
 async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:

@@ -17,6 +17,17 @@ from ..errors import Conflict, DomainError, Invalid, NotFound, RateLimited, Refu
 
 log = logging.getLogger(__name__)
 
+
+class BadRequest(Exception):
+    """The HTTP request itself is unusable (body, path, content type): the server's own refusal."""
+
+    def __init__(self, status: int, message: str, detail: list[Any] | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail or []
+        self.code = code
+
 _REASONS = {
     400: "请求有误",
     401: "需要认证",
@@ -94,6 +105,8 @@ async def error_middleware(request: web.Request, handler: Callable[[web.Request]
         return response
     except ConnectionResetError:
         raise
+    except BadRequest as exc:
+        return error_response(exc.status, exc.message, exc.detail, code=exc.code)
     except DomainError as exc:  # a refusal no handler turned into a response itself
         return domain_response(exc)
     except Exception:

@@ -21,7 +21,7 @@ from ..cases import (
     FocusRequest,
     TextEvidenceRequest,
 )
-from .api import CASE_ID, EVIDENCE_ID, BadRequest, Param, Route, guarded, in_thread, json_response, path_int, read_model
+from .api import CASE_ID, EVIDENCE_ID, BadRequest, Param, Route, in_thread, json_response, path_int, read_model
 from .context import OPENAPI, RUNTIME
 from .errors import error_response
 from .events_ws import events_handler
@@ -308,4 +308,4 @@ ROUTES: list[Route] = [*CORE_ROUTES, *SUBMIT_ROUTES]
 
 def add_routes(app: web.Application) -> None:
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, guarded(route.handler))
+        app.router.add_route(route.method, route.path, route.handler)
