@@ -1,6 +1,6 @@
 """Pairing the extension with the helper: the secret in the OS keyring, codes, tokens, tickets."""
 
-from .auth import Auth, IssuedCode, PairingError, PairRateLimited, PairRefused, PairUnknown, mint_token, verify_token
+from .auth import Auth, IssuedCode, PairingError, PairRateLimited, PairRefused, PairUnknown, mint_token
 from .secret_store import (
     FileSecretStore,
     KeyringSecretStore,
@@ -24,5 +24,4 @@ __all__ = [
     "SecretUnavailable",
     "mint_token",
     "secret_store",
-    "verify_token",
 ]

@@ -43,16 +43,7 @@ def _b64(data: bytes) -> str:
 
 def mint_token(key: bytes, scope: Scope) -> str:
     nonce = _b64(secrets.token_bytes(18))
-    mac = _b64(hmac.new(key, f"{scope}:{nonce}".encode(), sha256).digest())
-    return f"{scope}.{nonce}.{mac}"
-
-
-def verify_token(key: bytes, token: str, scope: Scope) -> bool:
-    parts = token.split(".")
-    if len(parts) != 3 or len(token) > 200:
-        return False
-    given_scope, nonce, mac = parts
-    return _mac_matches(_expected_mac(key, given_scope, nonce), mac, given_scope, scope)
+    return f"{scope}.{nonce}.{_expected_mac(key, scope, nonce)}"
 
 
 def _expected_mac(key: bytes, scope: str, nonce: str) -> str:

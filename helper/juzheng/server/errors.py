@@ -28,6 +28,7 @@ class BadRequest(Exception):
         self.detail = detail or []
         self.code = code
 
+
 _REASONS = {
     400: "请求有误",
     401: "需要认证",
