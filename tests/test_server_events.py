@@ -66,6 +66,16 @@ async def test_every_client_gets_every_event(helper_app):
             await ws.close()
 
 
+async def test_the_handshake_carries_the_common_headers(helper_app):
+    """The WebSocket handler prepares its own response, before the middleware sees it: it stamps it."""
+    from juzheng import __version__
+
+    async with await connect(helper_app) as ws:
+        headers = ws._response.headers
+        assert headers["X-Juzheng-Version"] == __version__
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-store"
+
+
 async def test_ticket_is_single_use_on_the_socket(helper_app):
     ticket = await helper_app.ticket()
     ws = await helper_app.client.ws_connect(f"/api/events?ticket={ticket}")

@@ -432,6 +432,44 @@ def test_revoke_one_of_two_browsers_on_the_status_page(running_helper):
     assert running_helper.request("GET", "/api/health").json()["paired"] is True
 
 
+class KeptConnection:
+    """One kept-alive connection, as a browser holds one: every request on the same socket."""
+
+    def __init__(self, helper) -> None:
+        import http.client
+
+        self.conn = http.client.HTTPConnection("127.0.0.1", helper.port, timeout=10)
+        self.conn.connect()
+        self.sock = self.conn.sock
+
+    def status(self, token: str) -> int:
+        self.conn.request("GET", "/api/cases", headers={"Authorization": f"Bearer {token}"})
+        response = self.conn.getresponse()
+        response.read()
+        assert self.conn.sock is self.sock, "the connection was not kept: the test would prove nothing"
+        return response.status
+
+
+def test_a_token_taken_on_a_kept_connection_still_dies_at_once(running_helper):
+    """A token verified once on a connection is not verified again there while nothing changed;
+    removing its browser or revoking every token must still log it out on that very connection."""
+    token_a = running_helper.token
+    token_b = redeem(running_helper, new_code(running_helper), OTHER_EXTENSION).json()["token"]
+    kept = KeptConnection(running_helper)
+    assert [kept.status(token_b) for _ in range(3)] == [200, 200, 200]
+    scope, nonce, mac = token_b.split(".")
+    forged = f"{scope}.{nonce}.{mac[:-1]}{'A' if mac[-1] != 'A' else 'B'}"
+    assert kept.status(forged) == 401  # another token on the same connection: checked in full
+    assert kept.status(token_b) == 200
+    status, html = StatusPage(running_helper).post("/revoke", {"browser": nonce})
+    assert status == 200 and "已撤销" in html
+    assert kept.status(token_b) == 401
+    assert kept.status(token_a) == 200
+    done = running_helper.cli("pair", "--revoke", "--state-dir", str(running_helper.state_dir))
+    assert done.returncode == 0, done.stderr
+    assert kept.status(token_a) == 401
+
+
 def test_status_page_refuses_what_is_not_the_seller(running_helper):
     data = ask(running_helper).json()
     page = StatusPage(running_helper)

@@ -150,10 +150,9 @@ class Runtime:
     def paired_origins(self) -> frozenset[str]:
         """Every origin some paired browser uses; CORS and the Origin check accept these."""
         browsers = self.auth.browsers
-        found = set(browsers.origins()) if browsers is not None else set()
-        if browsers is None and self._paired_origin:
-            found.add(self._paired_origin)
-        return frozenset(found)
+        if browsers is not None:
+            return browsers.origins()
+        return frozenset({self._paired_origin} if self._paired_origin else ())
 
     def paired_browsers(self) -> list[PairedBrowser]:
         """The browsers holding a token, oldest pairing first (what the tray and the status page list)."""

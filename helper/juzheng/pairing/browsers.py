@@ -48,9 +48,15 @@ class BrowserRegistry:
         self._legacy_origin = legacy_origin
         # A damaged row was dropped by the store: that browser pairs again, nobody else is let in.
         self._items: dict[str, PairedBrowser] = {b.id: b for b in stored or []}
+        # Replaced on every change: a token verified once on a connection stays good while this is
+        # the same object (Auth.check_token), and the origins are computed once per change.
+        self.stamp: object = object()
+        self._origins: frozenset[str] | None = None
 
     def _write(self) -> None:
         self._adopting = False
+        self._origins = None
+        self.stamp = object()
         self._kept.set_paired_browsers(sorted(self._items.values(), key=lambda b: b.paired_at))
 
     def list(self) -> list[PairedBrowser]:
@@ -58,11 +64,16 @@ class BrowserRegistry:
             return sorted(self._items.values(), key=lambda b: b.paired_at)
 
     def origins(self) -> frozenset[str]:
+        """Asked twice per extension request (Origin check, CORS): computed once per change."""
+        known = self._origins
+        if known is not None:
+            return known
         with self._lock:
             found = {b.origin for b in self._items.values()}
             if self._adopting and self._legacy_origin:
                 found.add(self._legacy_origin)
-            return frozenset(found)
+            self._origins = frozenset(found)
+            return self._origins
 
     def add(self, nonce: str, origin: str, name: str | None, *, now: datetime | None = None) -> PairedBrowser:
         browser = PairedBrowser(id=nonce, name=clean_name(name), origin=origin, paired_at=now or datetime.now(timezone.utc))

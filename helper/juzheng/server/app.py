@@ -12,11 +12,11 @@ from aiohttp import web
 
 from ..runtime import Runtime
 from .context import OPENAPI, RUNTIME
-from .errors import error_middleware
 from .events_ws import close_event_sockets, event_hub_context
 from .openapi import openapi_document
 from .routes import ROUTES, add_routes
-from .security import JSON_LIMIT, ROUTE_POLICY, RoutePolicy, on_response_prepare, security_middleware
+from .middleware import api_middleware
+from .security import JSON_LIMIT, ROUTE_POLICY, RoutePolicy
 
 log = logging.getLogger(__name__)
 LEVEL_CHECK_SECONDS = 30.0
@@ -35,13 +35,12 @@ def _openapi() -> dict[str, Any]:
 
 def create_app(runtime: Runtime, *, manage_runtime: bool = True, level_check_seconds: float = LEVEL_CHECK_SECONDS) -> web.Application:
     """``manage_runtime``: start the runtime's background parts with the app and stop them after."""
-    # The error middleware is outermost so that refusals and bugs alike leave as JSON.
-    app = web.Application(middlewares=[error_middleware, security_middleware], client_max_size=JSON_LIMIT)
+    # One middleware: refusals and bugs alike leave as JSON, every answer with the common headers.
+    app = web.Application(middlewares=[api_middleware], client_max_size=JSON_LIMIT)
     app[RUNTIME] = runtime
     app[ROUTE_POLICY] = _POLICY
     app[OPENAPI] = _openapi
     add_routes(app)
-    app.on_response_prepare.append(on_response_prepare)
     if manage_runtime:
         app.cleanup_ctx.append(_runtime_context)
     app.cleanup_ctx.append(event_hub_context)

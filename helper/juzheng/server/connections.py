@@ -70,6 +70,7 @@ class _Guarded(asyncio.Protocol):
         self.guard = guard
         self.transport: asyncio.BaseTransport | None = None
         self.progress = RequestProgress()
+        self.verified_token: tuple[str, object, object] | None = None  # pairing.auth.Auth.check_token
 
     @property
     def pending(self) -> bool:
@@ -104,6 +105,13 @@ class _Guarded(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
+
+
+def connection_of(request: web.BaseRequest) -> _Guarded | None:
+    """The guarded connection a request came in on (None under a plain site, e.g. in tests)."""
+    transport = request.transport
+    protocol = transport.get_protocol() if transport is not None else None
+    return protocol if isinstance(protocol, _Guarded) else None
 
 
 class ConnectionGuard:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -83,33 +82,27 @@ def error_response(status: int, message: str, detail: list[Any] | None = None, *
     return response
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """aiohttp's own errors (404, 405, 413 from the body reader) become the same JSON shape; a bug
+def response_for(request: web.BaseRequest, exc: Exception) -> web.Response | None:
+    """What the API answers for an exception out of a handler, or None when it must go on up:
+    aiohttp's own errors (404, 405, 413 from the body reader) take the same JSON shape; a bug
     becomes a logged 500 without a traceback sent to the client."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        if exc.content_type == "application/json":
-            raise
+    if isinstance(exc, web.HTTPException):
+        if exc.status < 400 or exc.content_type == "application/json":
+            return None
         message = _REASONS.get(exc.status, exc.reason)
         if exc.status == 404:
             message = f"没有这个接口：{request.method} {request.path}（见 /api/openapi.json）"
         elif exc.status == 405:
             message = f"{request.path} 不支持 {request.method}"
         response = error_response(exc.status, message)
-        for name in ("Allow",):
-            if name in exc.headers:
-                response.headers[name] = exc.headers[name]
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
         return response
-    except ConnectionResetError:
-        raise
-    except BadRequest as exc:
+    if isinstance(exc, ConnectionResetError):
+        return None
+    if isinstance(exc, BadRequest):
         return error_response(exc.status, exc.message, exc.detail, code=exc.code)
-    except DomainError as exc:  # a refusal no handler turned into a response itself
+    if isinstance(exc, DomainError):  # a refusal no handler turned into a response itself
         return domain_response(exc)
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(500, "本地助手内部错误，已记录日志。请重试；若反复出现请反馈。")
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return error_response(500, "本地助手内部错误，已记录日志。请重试；若反复出现请反馈。")

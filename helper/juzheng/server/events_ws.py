@@ -17,6 +17,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..store.records import Event
 from .context import RUNTIME
+from .security import stamp
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 1000
@@ -104,6 +105,7 @@ async def events_handler(request: web.Request) -> web.StreamResponse:
 
         return error_response(400, "这是 WebSocket 接口：请以 WebSocket 方式连接")
     queue = hub.add()  # subscribe before replaying, so nothing falls between the two
+    stamp(request, ws)  # prepared here, before the middleware sees it
     try:
         await ws.prepare(request)
     except ConnectionResetError:  # the client left during the handshake (a tab closed, a reload)

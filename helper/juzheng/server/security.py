@@ -1,4 +1,5 @@
-"""Every defence of the local API in one middleware, applied before any handler runs.
+"""Every defence of the local API in one function, ``admit``, which the API's middleware
+(server/middleware.py) applies before any handler runs.
 
 Order: canonical path → Host (DNS rebinding) → fetch metadata (a web page's no-cors probe) →
 Origin (web pages, other extensions) → CORS
@@ -10,7 +11,7 @@ needs is decided from the *canonical* method and path, never from what the route
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -20,9 +21,8 @@ from aiohttp import web
 
 from .. import API_VERSION, __version__
 from .context import RUNTIME
+from .connections import connection_of
 from .errors import error_response
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 Key = tuple[str, str]  # (method, canonical path)
 
@@ -120,8 +120,8 @@ def local_port(request: web.Request) -> int | None:
     return None
 
 
-@web.middleware
-async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def admit(request: web.Request) -> web.Response | None:
+    """The refusal a request gets before reaching its handler, or None when it may go on."""
     runtime = request.app[RUNTIME]
     policy = request.app[ROUTE_POLICY]
     method = request.method.upper()
@@ -180,12 +180,12 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
             return error_response(401, "需要本机管理令牌（由 juzheng pair 自动提供）", auth=True, code="admin_token_required")
     else:
         token = bearer(request)
-        if token is None or not runtime.auth.check_token(token):
+        if token is None or not runtime.auth.check_token(token, connection_of(request)):
             return error_response(401, "需要配对令牌：请在扩展的选项页点「开始配对」", auth=True, code="token_required")
 
     if path != raw:
         return error_response(400, f"请求路径不规范（含 //、. 或编码的分隔符），请使用 {path}", code="path_not_canonical")
-    return await handler(request)
+    return None
 
 
 def web_page_probe(origin: str | None, fetch_site: str | None) -> bool:
@@ -212,8 +212,9 @@ def api_version_problem(value: str) -> str | None:
     return None
 
 
-async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
-    """Headers every response carries, errors and WebSocket handshakes included."""
+def stamp(request: web.Request, response: web.StreamResponse) -> None:
+    """Headers every response carries, errors included: the middleware stamps what a handler
+    returns, a handler that prepares its own response (the WebSocket handshake) stamps it first."""
     response.headers["X-Juzheng-Version"] = __version__
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Content-Type-Options"] = "nosniff"
