@@ -145,6 +145,7 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     ranked = [r for r in ranked if index.ids[r[0]] != ORDINARY]
     # One whose premise the text shows false (ruled_out_by: 买家已退货 for 未收到货) is not named
     # either, but offered. Looked for only when it would decide: among the two that rank first.
+    out: set[int] = set()
     if any(doc in index.ruled_out for doc, _ in ranked[:2]):
         out = index.ruled_out_in(reading.canonical)
         ranked = [r for r in ranked if r[0] not in out]
@@ -177,7 +178,8 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
         # matched a little (投诉 → 不合理评价).
         kin = index.kin[ranked[0][0]]
         rivals = [score for _, score in ranked[1:2]]
-        rivals += [UNSAID_RIVAL * score for doc, score in unmentioned_scores if doc not in kin and score > best]
+        # One the text rules out (its premise shown false) is no rival at all: it is only offered.
+        rivals += [UNSAID_RIVAL * score for doc, score in unmentioned_scores if doc not in kin and doc not in out and score > best]
         lead = best - max(rivals, default=0.0)
         if ordinary_first:
             why = "ordinary"

@@ -23,7 +23,9 @@ _NOISE = re.compile(r"[\s\u3000,，.。;；:：!！?？、\"'“”‘’()（�
 # a page (and, joined with _NOISE in one alternation, made both slow).
 _CODES = re.compile(r"[a-z0-9](?:(?<=[a-z])[a-z]*\d{4}|(?<=\d)\d{3})[a-z0-9]*")
 _CLAUSE_WORDS = ("而是", "但是", "只是")
-_CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜]|而是|但是|但|只是|是")
+# A negation reaches to the end of its clause; in chat and speech-to-text a space is the comma
+# (「根本没有保安 买家已经叫天猫介入了」: the 没有 denies the guard, not the intervention).
+_CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜ ]|而是|但是|但|只是|是")
 _TOKEN_BASE = 0xE000  # Unicode private-use area, removed from every text by fold()
 REPORT_GAP = 8  # characters between who states the reason and the verb (「买家一直说」「用户那边反馈」)
 NOTE_HEAD = 10  # characters of a text's opening in which a note's title is looked for
@@ -419,7 +421,8 @@ class TextPrep:
             if self._asking.search(clause):
                 continue
             if self._negation is not None:
-                denied = self._negation.search(folded, clause_from, end)
+                # as in drop_negated, a space ends a negation's reach
+                denied = self._negation.search(folded, max(clause_from, folded.rfind(" ", clause_from, start) + 1), end)
                 if denied and denied.start() < start:
                     continue
             if self._fear is not None:
