@@ -29,7 +29,7 @@ _CLAUSE_END = re.compile(r"[,，.。;；!！?？\n|｜ ]|而是|但是|但|只�
 _TOKEN_BASE = 0xE000  # Unicode private-use area, removed from every text by fold()
 REPORT_GAP = 8  # characters between who states the reason and the verb (「买家一直说」「用户那边反馈」)
 NOTE_HEAD = 10  # characters of a text's opening in which a note's title is looked for
-_ENDS = r",，.。;；!！?？\n|｜"
+_ENDS = r",，.。;；!！?？\n|｜ "
 _ANY_LABEL = re.compile(r"(?<=\s)[\u4e00-\u9fff]{2,8}\s*[:：]")  # the next 「 标签：」 on the same line
 _SEPARATOR = re.compile(r"[|｜\n;；]|\s{2,}")
 _SHARE = re.compile(r"\s*\d+(?:\.\d+)?\s*%")  # a percentage right after a word: a figure, not an event
@@ -160,7 +160,7 @@ def normalise(text: str) -> str:
     return _NOISE.sub(" ", _CODES.sub(" ", folded)).strip()
 
 
-_END_CHARS = frozenset(",，.。;；!！?？\n|｜")
+_END_CHARS = frozenset(",，.。;；!！?？\n|｜ ")
 _NEXT_END = re.compile(f"[{_ENDS}]")
 
 
