@@ -51,3 +51,40 @@ def test_only_a_get_upgrade_stops_the_framing():
     post = RequestProgress(now=0)
     post.feed(b"POST /x HTTP/1.1\r\nUpgrade: websocket\r\nContent-Length: 4\r\n\r\nab")
     assert post.pending
+
+
+def test_a_whole_head_in_one_read_is_taken_as_the_byte_reader_takes_it():
+    """The one-step path for a read that is exactly one bodiless head must leave the reader where
+    feeding the same bytes in pieces (the general path) leaves it, whatever came before."""
+    import random
+
+    heads = [
+        b"GET /api/cases/1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\nAuthorization: Bearer t\r\n\r\n",
+        b"GET /api/events?ticket=x HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        b"POST /api/pair HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"DELETE /api/cases/2 HTTP/1.1\r\n\r\n",
+    ]
+    bodies = {2: b"abc", 3: b"3\r\nabc\r\n0\r\n\r\n"}
+    rng = random.Random(7)
+    for _ in range(300):
+        script = [rng.randrange(len(heads)) for _ in range(rng.randint(1, 4))]
+        whole, pieces = RequestProgress(now=0), RequestProgress(now=0)
+        clock = 0
+        for i in script:
+            clock += 1
+            raw = heads[i] + bodies.get(i, b"")
+            whole.feed(heads[i], now=clock)
+            if bodies.get(i):
+                whole.feed(bodies[i], now=clock)
+            for k in range(0, len(raw), 5):
+                pieces.feed(raw[k : k + 5], now=clock)
+            for attr in ("state", "requests", "pending", "headed", "started", "body_started", "body_received"):
+                assert getattr(whole, attr) == getattr(pieces, attr), (attr, script)
+            if whole.state == "tunnel":
+                break
+    fresh = RequestProgress(now=0)
+    fresh.feed(heads[0], now=5)
+    assert not fresh.pending and fresh.requests == 1  # a fresh connection's first GET, whole
+    fresh.feed(heads[0] + heads[0], now=6)  # two pipelined heads in one read: the general path
+    assert not fresh.pending and fresh.requests == 3

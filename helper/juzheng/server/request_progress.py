@@ -48,6 +48,8 @@ class RequestProgress:
         return self.body_started + timeout + self.body_received / MIN_BODY_RATE
 
     def feed(self, data: bytes, now: float | None = None) -> None:
+        if self._whole_bodiless_head(data, now):
+            return
         view = memoryview(data)
         while view and self.state != "tunnel":
             if self.state == "idle":
@@ -71,6 +73,25 @@ class RequestProgress:
                     self.state = "chunk-size"
             else:  # chunk-size / trailer: line by line
                 view = self._feed_line(view)
+
+    def _whole_bodiless_head(self, data: bytes, now: float | None) -> bool:
+        """The common case in one step: ``data`` is exactly one request head, with no body to follow
+        (every GET the extension polls arrives so). Taken as the general path would take it."""
+        if not (self.state == "idle" or (self.state == "head" and not self._head)):
+            return False
+        if len(data) > HEAD_CAP or not data.endswith(HEAD_END) or data.find(HEAD_END) != len(data) - 4:
+            return False
+        lowered = data.lower()
+        if b"content-length" in lowered or b"transfer-encoding" in lowered or b"upgrade" in lowered:
+            return False
+        at = time.monotonic() if now is None else now
+        if self.state == "idle":
+            self.started = at
+        self.state = "idle"
+        self.requests += 1
+        self.body_started = at
+        self.body_received = 0
+        return True
 
     def _feed_head(self, view: memoryview, now: float | None) -> memoryview:
         searched = max(0, len(self._head) - 3)
