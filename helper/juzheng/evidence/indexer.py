@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..events import EVIDENCE_CHANGED, EventBus
+from ..gc_pause import gc_paused
 from ..paths import INBOX
 from ..store import EvidenceRecord, SqliteStore, StoredEvidence, utcnow
 from .layout import Layout, Location, is_ignored_name, rel
@@ -317,6 +318,10 @@ class Indexer:
         as the walk finds them, as plain rows. Holding 100k paths, locations and models at once
         left ~80 MB of freed arenas in the process for good.
         """
+        with gc_paused():  # a row tuple per file: see gc_pause
+            return self._reconcile(layout, progress)
+
+    def _reconcile(self, layout: Layout, progress: Progress | None = None) -> ReconcileReport:
         report = ReconcileReport()
         unseen = self.store.all_evidence_paths()  # known paths the walk has not met (yet)
         first = not unseen  # nothing known: nothing can be gone or moved
