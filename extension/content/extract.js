@@ -116,9 +116,13 @@
     return at < 0 ? "" : clean(text.slice(at + label.length)).replace(SEPARATORS, "");
   }
 
+  /** The element holds the label and nothing else, or the label after a short qualifier
+   * (关联订单号, 原订单号, 举证剩余时间): a field's name, not a sentence that mentions it. */
   function isLabelOnly(el, label) {
     const text = clean(el.textContent).replace(/[:：\s]+$/, "");
-    return text === label;
+    if (text === label) return true;
+    const head = text.slice(0, text.length - label.length);
+    return text.endsWith(label) && head.length <= 4 && /^[\u4e00-\u9fa5]+$/.test(head);
   }
 
   /** Where the value of a label might be, most specific first. */
@@ -289,14 +293,29 @@
     "举证时限", "举证截止时间", "举证截止", "截止时间", "超时时间", "到期时间",
   ];
 
+  /** Whether ``block`` speaks of another order: it names an order number that is not the case's and
+   * not the case's own (a header reminder 「订单 2311…-… 剩余处理时长 05:12:33」 is that order's clock). */
+  function aboutAnotherOrder(block, orderRule, caseOrder) {
+    if (!block || !caseOrder || !orderRule || !orderRule.value_pattern) return false;
+    const re = safeRegExp(orderRule.value_pattern);
+    if (!re) return false;
+    const text = block.textContent || "";
+    if (text.length > 2000 || text.includes(caseOrder)) return false;
+    for (const m of text.matchAll(new RegExp(re.source, "g"))) {
+      if ((m[1] !== undefined ? m[1] : m[0]) !== caseOrder) return true;
+    }
+    return false;
+  }
+
   /** Labelled countdowns: each value that reads as a duration or a date, with its label's box visible. */
-  function labelledCountdowns(page, labels, nowMs) {
+  function labelledCountdowns(page, labels, nowMs, skip) {
     const out = [];
     const present = (labels || []).filter((l) => l && page.joined.includes(l)).sort((a, b) => b.length - a.length);
     for (const label of present) {
       for (const node of page.nodes) {
         if (!node.nodeValue.includes(label)) continue;
         if (!visible(node.parentElement)) continue;
+        if (skip && skip(blockOf(node))) continue;
         for (const candidate of candidates(node, label)) {
           const found = candidate && ns.countdown.readValue(candidate, nowMs);
           if (found) {
@@ -311,11 +330,12 @@
   }
 
   /** Countdowns in sentences (10小时22分05秒后，系统将…, 请在12月02日 14:30前完成举证) on visible lines. */
-  function sentenceCountdowns(page, nowMs) {
+  function sentenceCountdowns(page, nowMs, skip) {
     const out = [];
     const checked = new Map();
     for (const line of linesOf(page)) {
       if (!/\d/.test(line.text)) continue;
+      if (skip && skip(line.block)) continue;
       const found = ns.countdown.findAll(line.text, nowMs);
       if (!found.length) continue;
       let shown = checked.get(line.block);
@@ -333,13 +353,15 @@
   }
 
   /** The page's deadline: the adapter's labels first, then generic labels, then sentences; within a
-   * tier the earliest, so a deadline shown is never later than one the page states. */
-  function findCountdown(page, adapter, nowMs) {
+   * tier the earliest, so a deadline shown is never later than one the page states. ``caseOrder``:
+   * the case's order number, when known; a countdown in a block about another order is not ours. */
+  function findCountdown(page, adapter, nowMs, caseOrder) {
     const own = [...((adapter.remaining && adapter.remaining.labels) || []), ...((adapter.deadline && adapter.deadline.labels) || [])];
+    const skip = caseOrder ? (block) => aboutAnotherOrder(block, adapter.order_id, caseOrder) : null;
     return (
-      earliest(labelledCountdowns(page, own, nowMs)) ||
-      earliest(labelledCountdowns(page, GENERIC_LABELS, nowMs)) ||
-      earliest(sentenceCountdowns(page, nowMs))
+      earliest(labelledCountdowns(page, own, nowMs, skip)) ||
+      earliest(labelledCountdowns(page, GENERIC_LABELS, nowMs, skip)) ||
+      earliest(sentenceCountdowns(page, nowMs, skip))
     );
   }
 
@@ -438,8 +460,9 @@
   // -- the case's state ------------------------------------------------------------------------------
   const STATUS_LABELS = ["售后状态", "退款状态", "纠纷状态", "维权状态", "处理状态", "工单状态", "当前状态", "售后单状态", "状态"];
   const STATES = [
-    ["won", /商家胜诉|卖家胜诉|判定商家胜|判商家胜/],
-    ["lost", /买家胜诉|判定买家胜|判买家胜/],
+    // 「系统将默认支持买家」 is a request's warning, not a ruling: a ruling says 判定 or 仲裁结果.
+    ["won", /商家胜诉|卖家胜诉|判定商家胜|判商家胜|(?:判定|仲裁结果|处理结果)\s*[:：]?\s*(?:支持|有利于)(?:商家|卖家)/],
+    ["lost", /买家胜诉|判定买家胜|判买家胜|(?:判定|仲裁结果|处理结果)\s*[:：]?\s*(?:支持|有利于)(?:买家|消费者)/],
     ["closed", /退款成功|售后关闭|售后已关闭|退款关闭|退款已关闭|已撤销|撤销了|已撤回|售后完成|售后已完成|纠纷已结束|已完结|已结案|交易关闭/],
     ["requested", /待商家举证|待卖家举证|请商家举证|请卖家举证|需商家举证|需卖家举证|商家举证中|待商家补充凭证|待商家上传凭证|平台介入.{0,12}举证/],
     ["submitted", /已举证|已提交凭证|凭证已提交|举证已提交|待平台处理|等待平台处理|平台处理中|待小二处理|小二处理中|平台审核中/],
@@ -469,7 +492,8 @@
 
   // -- tracking number and history ----------------------------------------------------------------------
   const TRACKING = {
-    labels: ["退货物流单号", "退货运单号", "退货单号", "退回单号", "寄回单号", "快递单号", "运单号", "运单编号", "物流单号", "发货单号"],
+    labels: ["退货物流单号", "退货运单号", "退货单号", "退回单号", "寄回单号", "快递单号", "运单号", "运单编号", "物流单号", "发货单号",
+      "退货物流", "发货物流"],
     value_pattern: "([A-Za-z]{0,4}\\d{9,22})",
   };
   const COURIER = /(?:^|[^A-Za-z0-9])((?:SF|YT|JT|JDV?|ZTO|YD|DPK|EMS|KYE|DBL|TT)\d{10,18})(?![0-9])/;
@@ -478,7 +502,7 @@
     const labelled = findLabelled(page, TRACKING, true);
     if (labelled) return labelled;
     for (const line of linesOf(page)) {
-      if (!/快递|物流|运单|单号/.test(line.text)) continue;
+      if (!/快递|速递|快运|物流|运单|单号|邮政/.test(line.text)) continue;
       const m = COURIER.exec(line.text);
       if (m) return m[1];
     }
@@ -578,12 +602,15 @@
     // The address names the case the seller opened; it also changes first on SPA navigation.
     const urlOrder = fromUrl(params, urlIds.order_id, orderRule);
     let aftersaleId = fromUrl(params, urlIds.aftersale_id, adapter.aftersale_id) || "";
-    const fromAddress = Boolean(urlOrder || aftersaleId);
+    // A page's own id (a work order's): the address names one case, but the after-sale id the page
+    // shows comes first.
+    const caseRef = fromUrl(params, urlIds.case_ref, adapter.aftersale_id) || "";
+    const fromAddress = Boolean(urlOrder || aftersaleId || caseRef);
     if (!aftersaleId) {
       const labelled = labelledAll(page, adapter.aftersale_id, true);
       const distinct = [...new Set(labelled.map((l) => l.value))];
       if (distinct.length >= 3 && !fromAddress) return null; // a list of after-sales, not one case
-      aftersaleId = distinct[0] || "";
+      aftersaleId = distinct[0] || caseRef;
     }
     if (!ID_SAFE.test(aftersaleId)) aftersaleId = "";
     if (!fromAddress && manyOrders(page, orderRule)) return null;
@@ -593,7 +620,7 @@
     if (order.list) order = { id: null };
     if (!order.id && !order.candidates) return null;
 
-    const countdown = findCountdown(page, adapter, now);
+    const countdown = findCountdown(page, adapter, now, order.id);
     const state = findState(page);
     const requestText = findRequest(page, adapter) || null;
     const pageText = clean(page.joined.slice(0, MAX_PAGE_TEXT * 2)).slice(0, MAX_PAGE_TEXT);

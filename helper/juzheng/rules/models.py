@@ -293,7 +293,11 @@ class PageAdapter(Strict):
     id: KindId
     hosts: list[str] = Field(min_length=1, description="host names (a leading '*.' matches sub-domains)")
     path_hint: str | None = Field(default=None, description="regex on the path; the whole host is matched anyway")
-    url_params: dict[Literal["order_id", "aftersale_id"], list[str]] = Field(default_factory=dict)
+    url_params: dict[Literal["order_id", "aftersale_id", "case_ref"], list[str]] = Field(
+        default_factory=dict,
+        description="query parameters naming the case: order_id, aftersale_id, or case_ref (an id of this page's own, "
+        "e.g. a work order's: the page is one case, and its id stands for the after-sale id only where the page shows none)",
+    )
     order_id: LabelRule
     aftersale_id: LabelRule | None = None
     remaining: LabelRule | None = None
