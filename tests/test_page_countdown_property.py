@@ -130,3 +130,31 @@ def test_generated_countdowns_are_read_to_the_minute(page_reader, case):
 @pytest.fixture(scope="module", autouse=True)
 def _blank_page(page_reader):
     page_reader.open("https://mms.pinduoduo.com/blank", "<!doctype html><html><body></body></html>")
+
+
+def _beijing_day_at(days: int, hour: int, minute: int) -> datetime:
+    day = NOW.astimezone(BEIJING).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BEIJING)
+
+
+@pytest.mark.parametrize(
+    ("markup", "days", "hour", "minute"),
+    [
+        ("<td>超时时间</td><td>今天 23:59 前</td>", 0, 23, 59),
+        ("<p>请于 <b>明天</b> 14:30 前完成举证</p>", 1, 14, 30),
+        ("<p>系统将于 <span>后天 10:00 截止</span> 后自动退款</p>", 2, 10, 0),
+        ("<p>请在明天下午2点30分前上传凭证</p>", 1, 14, 30),
+        ("<p>举证截止：明日 09:05</p>", 1, 9, 5),
+    ],
+)
+def test_a_day_named_from_today_is_a_date_never_a_countdown(page_reader, markup, days, hour, minute):
+    """今天 23:59 is a time of day: read as the clock 23:59 it would be a deadline up to a day later
+    than the truth, the dangerous direction."""
+    found = page_reader.find_countdown_in(markup, NOW.timestamp() * 1000)
+    assert found is not None and found["kind"] == "deadline", (markup, found)
+    assert parse_deadline_text(found["text"], NOW) == _beijing_day_at(days, hour, minute), (markup, found)
+
+
+@pytest.mark.parametrize("markup", ["<p>账户余额 1:20</p>", "<p>库存剩 3 天的量</p>", "<p>结余 05:12:33</p>"])
+def test_one_character_triggers_need_to_stand_alone(page_reader, markup):
+    assert page_reader.find_countdown_in(markup, NOW.timestamp() * 1000) is None, markup

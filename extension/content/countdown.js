@@ -17,6 +17,7 @@
     "还剩下", "还剩", "距离超时", "距超时", "距离截止", "距截止", "距结束", "倒计时", "处理时限", "举证时限",
     // 「距举证结束还有 09:41:05」「距处理截止还有…」
     "距举证结束", "距举证截止", "距处理结束", "距处理截止", "结束还有", "截止还有", "超时还有", "到期还有",
+    "处理时效", "举证时效", "回复时效", "剩", "余",
   ];
   // Before a date: the deadline itself.
   const DEADLINE_BEFORE = [
@@ -27,7 +28,7 @@
   // Not "…内": "48小时内完成举证" is the window counted from the request, not the time left.
   const AFTER_DURATION = /^\s*(?:后|之后|以后)\s*[，,、]?\s*(?:系统|平台|将|会|自动|默认|视为|若|如|未|超时|即|订单|退款|关闭|同意|买家)/;
   // After a date: "…前完成举证", "…之前上传凭证".
-  const AFTER_DATE = /^\s*(?:前|之前|以前)/;
+  const AFTER_DATE = /^\s*(?:前|之前|以前|截止|截至|到期)/;
   // How far (in characters) a trigger may sit from its value: a label, a colon, a few words.
   const NEAR_BEFORE = 14;
 
@@ -35,7 +36,13 @@
   const CLOCK = String.raw`(?:(\d{1,3})\s*天\s*)?(\d{1,3})\s*:\s*([0-5]\d)(?:\s*:\s*([0-5]\d))?`;
   const DATE = String.raw`(?:(20\d{2})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:T|\s)?\s*(\d{1,2})\s*[:时点]\s*(\d{2})?(?:\s*分)?(?:\s*:\s*(\d{2}))?`;
 
+  // A day named relative to today (今天 23:59 前, 明天下午2点30分, 后天 10:00 截止): Beijing's today.
+  const RELDAY = String.raw`(今天|今日|明天|明日|后天)\s*(?:(凌晨|早上|上午|中午|下午|傍晚|晚上)\s*)?(\d{1,2})\s*(?::|点|时)\s*(\d{2})?(?:\s*分)?`;
+  const RELDAY_OFFSET = { 今天: 0, 今日: 0, 明天: 1, 明日: 1, 后天: 2 };
+  const AFTERNOON = new Set(["下午", "傍晚", "晚上"]);
+
   const DATE_RE = new RegExp(DATE, "g");
+  const RELDAY_RE = new RegExp(RELDAY, "g");
   const CLOCK_RE = new RegExp(CLOCK, "g");
   const UNIT_RE = new RegExp(UNIT, "g");
 
@@ -58,6 +65,9 @@
       const at = before.lastIndexOf(word);
       if (at < 0) continue;
       const gap = before.slice(at + word.length);
+      // A one-character trigger (剩 3 小时, 余 05:12:33) only right before its value, and not as
+      // the end of another word (剩余 is its own trigger; 结余 / 余额 are money).
+      if (word.length === 1 && (gap.trim() !== "" || /[\u4e00-\u9fa5]/.test(before.charAt(at - 1)))) continue;
       // Only separators and a few label words between the trigger and the value, no other number.
       if (gap.length <= NEAR_BEFORE && !/\d/.test(gap) && !/[。；;！!]/.test(gap)) return word;
     }
@@ -101,6 +111,25 @@
       const at = beijingMs(y ? Number(y) : null, month, day, hour, minute, second, now);
       if (at === null) continue;
       const date = `${y ? y + "-" : ""}${pad(month)}-${pad(day)} ${pad(hour)}:${pad(minute)}${s ? ":" + pad(second) : ""}`;
+      found.push({ kind: "deadline", text: `截止 ${date}`, at, index: m.index, trigger: before || "前" });
+    }
+
+    RELDAY_RE.lastIndex = 0;
+    for (let m; (m = RELDAY_RE.exec(text)); ) {
+      const [all, day, part, h, mi] = m;
+      const end = m.index + all.length;
+      let hour = num(h);
+      const minute = num(mi);
+      if (part && AFTERNOON.has(part) && hour < 12) hour += 12;
+      if (hour > 24 || minute > 59) continue;
+      taken.push([m.index, end]); // its hh:mm is a time of day, never a countdown
+      const before = nearTrigger(text, m.index, DEADLINE_BEFORE);
+      const after = AFTER_DATE.test(text.slice(end, end + 4));
+      if (!(after || (before && !["于", "请在", "请于", "须于", "需于", "须在", "需在", "务必在", "务必于"].includes(before)))) continue;
+      const bj = new Date(now + 8 * 3600 * 1000);
+      const at = Date.UTC(bj.getUTCFullYear(), bj.getUTCMonth(), bj.getUTCDate() + RELDAY_OFFSET[day], hour - 8, minute, 0);
+      const local = new Date(at + 8 * 3600 * 1000);
+      const date = `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}`;
       found.push({ kind: "deadline", text: `截止 ${date}`, at, index: m.index, trigger: before || "前" });
     }
 
@@ -155,7 +184,7 @@
   /** A labelled value read as a countdown or deadline (the label itself is the trigger). */
   function readValue(value, nowMs) {
     const text = normalise(value).slice(0, 200);
-    if (new RegExp(DATE).test(text)) return find("截止 " + text, nowMs) || find(text, nowMs);
+    if (new RegExp(DATE).test(text) || new RegExp(RELDAY).test(text)) return find("截止 " + text, nowMs) || find(text, nowMs);
     return find("剩余 " + text, nowMs);
   }
 

@@ -116,13 +116,14 @@
     return at < 0 ? "" : clean(text.slice(at + label.length)).replace(SEPARATORS, "");
   }
 
-  /** The element holds the label and nothing else, or the label after a short qualifier
-   * (关联订单号, 原订单号, 举证剩余时间): a field's name, not a sentence that mentions it. */
+  /** The element holds the label and nothing else, or a label of three characters or more after a
+   * short qualifier (关联订单号, 原订单号): a field's name, not a sentence that mentions it. A
+   * two-character label with a qualifier is another field (货物状态, 订单状态 are not 状态). */
   function isLabelOnly(el, label) {
     const text = clean(el.textContent).replace(/[:：\s]+$/, "");
     if (text === label) return true;
     const head = text.slice(0, text.length - label.length);
-    return text.endsWith(label) && head.length <= 4 && /^[\u4e00-\u9fa5]+$/.test(head);
+    return label.length >= 3 && text.endsWith(label) && head.length <= 4 && /^[\u4e00-\u9fa5]+$/.test(head);
   }
 
   /** Where the value of a label might be, most specific first. */
@@ -203,6 +204,8 @@
       for (const node of page.nodes) {
         if (!node.nodeValue.includes(label)) continue;
         if (rule.field_only && !standsAlone(node.nodeValue, label)) continue;
+        // A two-character label at the end of a longer word is that word (货物状态 is not 状态).
+        if (label.length <= 2 && /[\u4e00-\u9fa5]$/.test(node.nodeValue.slice(0, node.nodeValue.indexOf(label)))) continue;
         if (!visible(node.parentElement)) continue;
         for (const candidate of candidates(node, label)) {
           const value = accept(candidate, rule, needDigit);
@@ -290,7 +293,7 @@
   // -- the countdown / deadline ---------------------------------------------------------------------
   const GENERIC_LABELS = [
     "剩余举证时间", "剩余处理时间", "剩余处理时长", "剩余举证时长", "剩余时间", "还剩", "距超时", "距离超时", "处理时限",
-    "举证时限", "举证截止时间", "举证截止", "截止时间", "超时时间", "到期时间",
+    "举证时限", "举证截止时间", "举证截止", "截止时间", "超时时间", "到期时间", "举证倒计时", "处理倒计时", "倒计时",
   ];
 
   /** Whether ``block`` speaks of another order: it names an order number that is not the case's and
@@ -464,7 +467,7 @@
     ["won", /商家胜诉|卖家胜诉|判定商家胜|判商家胜|(?:判定|仲裁结果|处理结果)\s*[:：]?\s*(?:支持|有利于)(?:商家|卖家)/],
     ["lost", /买家胜诉|判定买家胜|判买家胜|(?:判定|仲裁结果|处理结果)\s*[:：]?\s*(?:支持|有利于)(?:买家|消费者)/],
     ["closed", /退款成功|售后关闭|售后已关闭|退款关闭|退款已关闭|已撤销|撤销了|已撤回|售后完成|售后已完成|纠纷已结束|已完结|已结案|交易关闭/],
-    ["requested", /待商家举证|待卖家举证|请商家举证|请卖家举证|需商家举证|需卖家举证|商家举证中|待商家补充凭证|待商家上传凭证|平台介入.{0,12}举证/],
+    ["requested", /待商家举证|待卖家举证|请商家举证|请卖家举证|需商家举证|需卖家举证|(?:需要|要求)(?:商家|卖家)(?:尽快)?(?:举证|上传凭证|提供凭证)|商家举证中|待商家补充凭证|待商家上传凭证|平台介入.{0,12}举证/],
     ["submitted", /已举证|已提交凭证|凭证已提交|举证已提交|待平台处理|等待平台处理|平台处理中|待小二处理|小二处理中|平台审核中/],
   ];
   const DATED = /\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}/;
@@ -476,7 +479,7 @@
 
   /** The state the page shows: its labelled status, else the first short status-like text outside
    * the history (dated entries). ``other`` is a labelled status that is none of ours (待买家退货). */
-  function findState(page) {
+  function findState(page, ownIds) {
     const labelled = findLabelled(page, { labels: STATUS_LABELS }, false);
     if (labelled) {
       const state = classify(labelled.slice(0, 40));
@@ -484,10 +487,27 @@
     }
     for (const line of linesOf(page)) {
       if (line.text.length > 40 || DATED.test(line.text)) continue;
+      if (ownIds && aboutAnotherCase(line.block, ownIds)) continue;
       const state = classify(line.text);
       if (state && visible(line.block)) return state;
     }
     return labelled ? "other" : null;
+  }
+
+  const CASE_NUMBER = /\d{6}-\d{15}|\d{12,22}/g;
+  const OTHER_WORDS = /其他退款|其他订单|其它订单|另一单|另一笔|最近订单|历史订单|该买家的其他/;
+
+  /** A status line that belongs to another order or case: its row or line names a long number that
+   * is neither this case's order nor its after-sale id (「…退款成功」 in the buyer's other orders), or
+   * says so (此订单的其他退款：…（退款关闭）). */
+  function aboutAnotherCase(block, ownIds) {
+    if (!block) return false;
+    const row = (block.closest && block.closest("tr, li")) || block;
+    const text = row.textContent || "";
+    if (text.length > 400) return false;
+    if (OTHER_WORDS.test(text)) return true;
+    for (const m of text.matchAll(CASE_NUMBER)) if (!ownIds.includes(m[0])) return true;
+    return false;
   }
 
   // -- tracking number and history ----------------------------------------------------------------------
@@ -498,12 +518,16 @@
   };
   const COURIER = /(?:^|[^A-Za-z0-9])((?:SF|YT|JT|JDV?|ZTO|YD|DPK|EMS|KYE|DBL|TT)\d{10,18})(?![0-9])/;
 
+  // A courier's name right before a number (中通快递 78421903561842): the digits-only numbers of
+  // 中通, 韵达, 申通 … that COURIER's prefixes cannot tell.
+  const COURIER_NAMED = /(?:中通|圆通|申通|韵达|顺丰|极兔|京东|邮政|德邦|百世|天天|丰网|优速|宅急送|跨越|EMS)(?:快递|速递|快运|物流|包裹)?\s*[:：]?\s*([A-Za-z]{0,4}\d{10,22})(?![0-9])/;
+
   function findTracking(page) {
     const labelled = findLabelled(page, TRACKING, true);
     if (labelled) return labelled;
     for (const line of linesOf(page)) {
       if (!/快递|速递|快运|物流|运单|单号|邮政/.test(line.text)) continue;
-      const m = COURIER.exec(line.text);
+      const m = COURIER.exec(line.text) || COURIER_NAMED.exec(line.text);
       if (m) return m[1];
     }
     return null;
@@ -621,7 +645,7 @@
     if (!order.id && !order.candidates) return null;
 
     const countdown = findCountdown(page, adapter, now, order.id);
-    const state = findState(page);
+    const state = findState(page, [order.id, aftersaleId, caseRef].filter(Boolean));
     const requestText = findRequest(page, adapter) || null;
     const pageText = clean(page.joined.slice(0, MAX_PAGE_TEXT * 2)).slice(0, MAX_PAGE_TEXT);
     const mainBlock = order.node ? mainBlockOf(order.node.parentElement, anchors) : null;
