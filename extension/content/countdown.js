@@ -43,6 +43,7 @@
 
   const DATE_RE = new RegExp(DATE, "g");
   const RELDAY_RE = new RegExp(RELDAY, "g");
+  const DATED_VALUE = new RegExp(`${DATE}|${RELDAY}`); // a labelled value that names a date (readValue)
   const CLOCK_RE = new RegExp(CLOCK, "g");
   const UNIT_RE = new RegExp(UNIT, "g");
 
@@ -72,6 +73,17 @@
       if (gap.length <= NEAR_BEFORE && !/\d/.test(gap) && !/[。；;！!]/.test(gap)) return word;
     }
     return null;
+  }
+
+  // 于/请在 alone are too common: before a date they count only with the 前 (截止) that closes it.
+  const WEAK_DATE_TRIGGERS = new Set(["于", "请在", "请于", "须于", "需于", "须在", "需在", "务必在", "务必于"]);
+
+  /** The trigger that makes the date at [start, end) a deadline ("前" when it is the word after),
+   * or null: a label before it (截止时间), or 前/截止 after it. */
+  function dateTrigger(text, start, end) {
+    const before = nearTrigger(text, start, DEADLINE_BEFORE);
+    if (AFTER_DATE.test(text.slice(end, end + 4))) return before || "前";
+    return before && !WEAK_DATE_TRIGGERS.has(before) ? before : null;
   }
 
   /** Beijing wall time → epoch ms; the year is the next one that is not more than a day past. */
@@ -104,14 +116,12 @@
       taken.push([m.index, end]);
       const month = num(mo), day = num(d), hour = num(h), minute = num(mi), second = num(s);
       if (!validDate(month, day, hour, minute)) continue;
-      const before = nearTrigger(text, m.index, DEADLINE_BEFORE);
-      const after = AFTER_DATE.test(text.slice(end, end + 4));
-      // 于/请在 alone are too common: they count only with the 前 that closes the sentence.
-      if (!(after || (before && !["于", "请在", "请于", "须于", "需于", "须在", "需在", "务必在", "务必于"].includes(before)))) continue;
+      const trigger = dateTrigger(text, m.index, end);
+      if (!trigger) continue;
       const at = beijingMs(y ? Number(y) : null, month, day, hour, minute, second, now);
       if (at === null) continue;
       const date = `${y ? y + "-" : ""}${pad(month)}-${pad(day)} ${pad(hour)}:${pad(minute)}${s ? ":" + pad(second) : ""}`;
-      found.push({ kind: "deadline", text: `截止 ${date}`, at, index: m.index, trigger: before || "前" });
+      found.push({ kind: "deadline", text: `截止 ${date}`, at, index: m.index, trigger });
     }
 
     RELDAY_RE.lastIndex = 0;
@@ -123,14 +133,13 @@
       if (part && AFTERNOON.has(part) && hour < 12) hour += 12;
       if (hour > 24 || minute > 59) continue;
       taken.push([m.index, end]); // its hh:mm is a time of day, never a countdown
-      const before = nearTrigger(text, m.index, DEADLINE_BEFORE);
-      const after = AFTER_DATE.test(text.slice(end, end + 4));
-      if (!(after || (before && !["于", "请在", "请于", "须于", "需于", "须在", "需在", "务必在", "务必于"].includes(before)))) continue;
+      const trigger = dateTrigger(text, m.index, end);
+      if (!trigger) continue;
       const bj = new Date(now + 8 * 3600 * 1000);
       const at = Date.UTC(bj.getUTCFullYear(), bj.getUTCMonth(), bj.getUTCDate() + RELDAY_OFFSET[day], hour - 8, minute, 0);
       const local = new Date(at + 8 * 3600 * 1000);
       const date = `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}`;
-      found.push({ kind: "deadline", text: `截止 ${date}`, at, index: m.index, trigger: before || "前" });
+      found.push({ kind: "deadline", text: `截止 ${date}`, at, index: m.index, trigger });
     }
 
     const inDate = (i) => taken.some(([a, b]) => i >= a && i < b);
@@ -184,7 +193,7 @@
   /** A labelled value read as a countdown or deadline (the label itself is the trigger). */
   function readValue(value, nowMs) {
     const text = normalise(value).slice(0, 200);
-    if (new RegExp(DATE).test(text) || new RegExp(RELDAY).test(text)) return find("截止 " + text, nowMs) || find(text, nowMs);
+    if (DATED_VALUE.test(text)) return find("截止 " + text, nowMs) || find(text, nowMs);
     return find("剩余 " + text, nowMs);
   }
 
