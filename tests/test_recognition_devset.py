@@ -3,13 +3,13 @@
 The set (tests/recognition_devset/) has, for every scenario, the platform's request reworded, a
 back-office status line and a seller's or agent's own words, plus texts that are no case at all.
 
-Which part is held out: ``holdout.yaml`` (the twelfth, 80 texts, 27 of them no case), written from
+Which part is held out: ``holdout.yaml`` (the thirteenth, 80 texts, 26 of them no case), written from
 the outside by someone who had read neither the recogniser nor the earlier files, and measured once
-on the code as it stood before the eighth round of changes: 73/80 = 91.2 % with 2 wrong
+on the code as it stood (062bfde, the eighth round's recogniser): 68/80 = 85.0 % with 10 wrong
 (HELD_FIRST_MEASURE below); nothing is tuned on it. Without the file only the held-out tests skip.
-The eleven earlier held-out files were each measured once on first sight (41/46 with 4 wrong
+The twelve earlier held-out files were each measured once on first sight (41/46 with 4 wrong
 scenarios, 43/47 with 2, 42/46 with 3, 40/45 with 2, 69/74 with 1, 64/76 with 8, 54/75 with 9,
-62/74 with 7, 54/78 with 19, 61/76 with 4, 66/78 with 8) and then used for tuning, so they are
+62/74 with 7, 54/78 with 19, 61/76 with 4, 66/78 with 8, 73/80 with 2) and then used for tuning, so they are
 tuning parts (``seen_holdout*.yaml``). The calibration table (rules/synonyms.yaml ``calibration``)
 is computed from the tuning parts and the earlier held-out files' first measures
 (first_sight.json), never from holdout.yaml (tests/recognition_devset/calibrate.py); a test checks
@@ -102,18 +102,19 @@ TUNING = [s for s in ALL if s.part != HELD_OUT]
 HELD = PARTS.get(HELD_OUT, [])
 # Only the held-out tests wait for the file; the rest of the module runs without it.
 needs_held_out = pytest.mark.skipif(
-    not HELD, reason="留出部分 tests/recognition_devset/holdout.yaml（第十二份）尚未提交：只跳过留出部分的测试"
+    not HELD, reason="留出部分 tests/recognition_devset/holdout.yaml（第十三份）尚未提交：只跳过留出部分的测试"
 )
 # The held-out file's first measure, once taken (on the code as it stood when the file was added):
 # {"right": r, "total": n, "wrong": w, "by_kind": {kind: (right, total)}}. None until then: the floor
 # test prints the figures and skips, so the integrator can record them here.
 HELD_FIRST_MEASURE: dict | None = {
-    # File 12, written from the outside and measured once on the code of a4bdff6 (round 7's
-    # recogniser) before it was committed here: 73/80 = 91.2 %, 2 wrong, both no-case texts (a
-    # case the platform already decided, told to colleagues; a page of past appeal records); per
-    # platform douyin 16/18, pinduoduo 23/25, taobao 19/22, tmall 15/15.
-    "right": 73, "total": 80, "wrong": 2,
-    "by_kind": {"request": (15, 15), "status": (11, 11), "colloquial": (15, 19), "page": (7, 8), "none": (25, 27)},
+    # File 13, written from the outside and measured once on the code of 062bfde (round 8's
+    # recogniser) before it was committed here: 68/80 = 85.0 %, 10 wrong, 9 of them no-case texts
+    # (a promotion, a supplier quarrel, a dashboard, news, a withdrawn request, a finished
+    # after-sale, a courier claim, a training tip, a rant) and an electric blanket read as a large
+    # appliance; per platform douyin 18/18, pinduoduo 17/25, taobao 19/22, tmall 14/15.
+    "right": 68, "total": 80, "wrong": 10,
+    "by_kind": {"request": (13, 14), "status": (13, 13), "colloquial": (13, 15), "page": (12, 12), "none": (17, 26)},
 }
 
 
@@ -201,7 +202,7 @@ def test_held_out_part_keeps_its_floor(capsys):
 @needs_held_out
 @pytest.mark.xfail(
     strict=True,
-    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判）：若达到，这里会报 XPASS，请去掉此标记",
+    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判）：若达到，这里会报 XPASS，请去掉此标记",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
