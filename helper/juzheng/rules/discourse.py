@@ -40,6 +40,13 @@ class AboutReading:
         # An end state ends its value or clause: 「已完成签收」 is a step of the delivery, not the case's end.
         self._closed = re.compile(f"(?:{closed.pattern})(?![\u4e00-\u9fff])") if closed else None
         self._resolved = _words(about.resolved)
+        labels = sorted({normalise(w) for w in about.state_labels} - {""}, key=len, reverse=True)
+        # 「售后状态：售后已完成」「处理结果：投诉不成立，…」: the state's value, up to its field's end, ends in a closed word.
+        self._closed_state = (
+            re.compile(f"(?:{alternation(labels)})\\s*[：:]\\s*[^{_ENDS}|｜]{{0,8}}?(?:{closed.pattern})(?![\u4e00-\u9fff])")
+            if labels and closed else None
+        )
+        self._suppliers = _words(about.suppliers)
         self._genre = _words(about.genre)
         # A product's percentage (「100%羊毛」「含量才30%」「打8折」) is looked up around each one found.
         self._shares = _words(about.product_shares)
@@ -51,6 +58,7 @@ class AboutReading:
         self._count = re.compile(f"\\d\\s*[{''.join(map(re.escape, self._units))}](?![号价])") if self._units else None
         self._tally = re.compile(r"[\u4e00-\u9fff][ \t]+\d{1,4}[ \t]*$")
         who = sorted({normalise(w) for w in vocabulary.reporters} - {""}, key=len, reverse=True)
+        self._who = re.compile(alternation(who)) if who else None
         duties = sorted({normalise(w).replace(" ", "") for w in about.duties} - {""}, key=len, reverse=True)
         openers = sorted({normalise(w) for w in about.advice} - {""}, key=len, reverse=True)
         # 「买家…的，卖家应…」: a condition on any buyer, then what must be done: a rule's or an adviser's sentence.
@@ -107,7 +115,7 @@ class AboutReading:
 
     def sign(self, folded: str) -> str | None:
         """The first sign that ``folded`` (fold()ed page text) is about disputes and no live case:
-        "genre", "overview", "figures", "rule", "advice" or "closed"; None when it shows none, or when it shows
+        "genre", "overview", "figures", "rule", "advice", "supplier" or "closed"; None when it shows none, or when it shows
         a live case's mark. A text pointing at one case (这单) keeps only the closed sign."""
         one_case: bool | None = None  # looked for once, and only where it decides
         if self._genre is not None and self._genre.search(folded):
@@ -115,8 +123,16 @@ class AboutReading:
             if not one_case:
                 # a job advert lists 小二介入举证 as a skill: the live marks mean nothing in it
                 return "genre"
+        # What ended the case outweighs its live marks: a withdrawn request's page still shows its 投诉编号
+        # and 平台介入; 「撤销退款申请了…不用举证了」 still says 申请了.
+        if self._resolved is not None and self._resolved.search(folded):
+            return "closed"
+        if self._closed_state is not None and self._closed_state.search(folded):
+            return "closed"
         if self.live(folded):
             return None
+        if self._suppliers is not None and self._suppliers.search(folded) and (self._who is None or not self._who.search(folded)):
+            return "supplier"
         if one_case is None:
             one_case = self._one_case is not None and self._one_case.search(folded) is not None
         if one_case:

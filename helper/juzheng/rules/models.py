@@ -400,6 +400,16 @@ class AboutDisputes(Strict):
         description="what the buyer or the shop did that ended a case (已经确认收货、撤销了申请、不退了…): unlike "
         "``closed`` it may run on into the sentence",
     )
+    state_labels: list[str] = Field(
+        default_factory=list,
+        description="labels of a case's state (状态、处理结果…): a closed word as their value (售后状态：已完成) ends the "
+        "case even where the page still shows a live case's marks (its 投诉编号, 平台介入) as chrome",
+    )
+    suppliers: list[str] = Field(
+        default_factory=list,
+        description="the shop's suppliers (厂家、供应商…): a text naming one and no buyer is the shop's own quarrel upstream, "
+        "never a buyer's case, whatever dispute words it uses",
+    )
     product_shares: list[str] = Field(
         default_factory=list,
         description="words that make a percentage near them a product's (含量、成分、羊毛、折…), not a statistic",
