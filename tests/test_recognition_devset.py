@@ -3,14 +3,14 @@
 The set (tests/recognition_devset/) has, for every scenario, the platform's request reworded, a
 back-office status line and a seller's or agent's own words, plus texts that are no case at all.
 
-Which part is held out: ``holdout.yaml`` (the thirteenth, 80 texts, 26 of them no case), written from
+Which part is held out: ``holdout.yaml`` (the fourteenth, 80 texts, 26 of them no case), written from
 the outside by someone who had read neither the recogniser nor the earlier files, and measured once
-on the code as it stood (062bfde, the eighth round's recogniser): 68/80 = 85.0 % with 10 wrong
+on the code as it stood (db7e00b, the ninth round's recogniser): 62/80 = 77.5 % with 15 wrong
 (HELD_FIRST_MEASURE below); nothing is tuned on it. Without the file only the held-out tests skip.
-The twelve earlier held-out files were each measured once on first sight (41/46 with 4 wrong
+The thirteen earlier held-out files were each measured once on first sight (41/46 with 4 wrong
 scenarios, 43/47 with 2, 42/46 with 3, 40/45 with 2, 69/74 with 1, 64/76 with 8, 54/75 with 9,
-62/74 with 7, 54/78 with 19, 61/76 with 4, 66/78 with 8, 73/80 with 2) and then used for tuning, so they are
-tuning parts (``seen_holdout*.yaml``). The calibration table (rules/synonyms.yaml ``calibration``)
+62/74 with 7, 54/78 with 19, 61/76 with 4, 66/78 with 8, 73/80 with 2, 68/80 with 10) and then used
+for tuning, so they are tuning parts (``seen_holdout*.yaml``). The calibration table (rules/synonyms.yaml ``calibration``)
 is computed from the tuning parts and the earlier held-out files' first measures
 (first_sight.json), never from holdout.yaml (tests/recognition_devset/calibrate.py); a test checks
 it is current.
@@ -102,19 +102,21 @@ TUNING = [s for s in ALL if s.part != HELD_OUT]
 HELD = PARTS.get(HELD_OUT, [])
 # Only the held-out tests wait for the file; the rest of the module runs without it.
 needs_held_out = pytest.mark.skipif(
-    not HELD, reason="留出部分 tests/recognition_devset/holdout.yaml（第十三份）尚未提交：只跳过留出部分的测试"
+    not HELD, reason="留出部分 tests/recognition_devset/holdout.yaml（第十四份）尚未提交：只跳过留出部分的测试"
 )
 # The held-out file's first measure, once taken (on the code as it stood when the file was added):
 # {"right": r, "total": n, "wrong": w, "by_kind": {kind: (right, total)}}. None until then: the floor
 # test prints the figures and skips, so the integrator can record them here.
 HELD_FIRST_MEASURE: dict | None = {
-    # File 13, written from the outside and measured once on the code of 062bfde (round 8's
-    # recogniser) before it was committed here: 68/80 = 85.0 %, 10 wrong, 9 of them no-case texts
-    # (a promotion, a supplier quarrel, a dashboard, news, a withdrawn request, a finished
-    # after-sale, a courier claim, a training tip, a rant) and an electric blanket read as a large
-    # appliance; per platform douyin 18/18, pinduoduo 17/25, taobao 19/22, tmall 14/15.
-    "right": 68, "total": 80, "wrong": 10,
-    "by_kind": {"request": (13, 14), "status": (13, 13), "colloquial": (13, 15), "page": (12, 12), "none": (17, 26)},
+    # File 14, written from the outside and measured once on the code of db7e00b (round 9's
+    # recogniser) before it was committed here: 62/80 = 77.5 %, 15 wrong, 12 of them no-case texts
+    # (a won case told as good news, a hypothetical question, pre-sale and sizing chats quoting an
+    # earlier shop's problem, a review reply, an advert for courier proofs, a software changelog, a
+    # relative's purchase, a system notice of a withdrawn request, a supplier quarrel naming a buyer,
+    # a rant) and three late-shipment / return cases named as their sibling; per platform douyin
+    # 15/18, pinduoduo 18/24, taobao 16/23, tmall 13/15.
+    "right": 62, "total": 80, "wrong": 15,
+    "by_kind": {"request": (12, 13), "status": (11, 12), "colloquial": (15, 17), "page": (10, 12), "none": (14, 26)},
 }
 
 
@@ -202,7 +204,7 @@ def test_held_out_part_keeps_its_floor(capsys):
 @needs_held_out
 @pytest.mark.xfail(
     strict=True,
-    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判）：若达到，这里会报 XPASS，请去掉此标记",
+    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判）：若达到，这里会报 XPASS，请去掉此标记",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
