@@ -117,6 +117,10 @@ HELD_FIRST_MEASURE: dict | None = {
     # 15/18, pinduoduo 18/24, taobao 16/23, tmall 13/15.
     "right": 62, "total": 80, "wrong": 15,
     "by_kind": {"request": (12, 13), "status": (11, 12), "colloquial": (15, 17), "page": (10, 12), "none": (14, 26)},
+    # The learned live-case check (rules/case_gate.json, trained without this file) made it 69/80
+    # with 8 wrong: eight no-case texts fewer named, and one colloquial case lost (a buyer's
+    # threat of a bad review, held back as no case at 0.32): the floor per kind counts that loss.
+    "floor_by_kind": {"request": (12, 13), "status": (11, 12), "colloquial": (14, 17), "page": (10, 12), "none": (22, 26)},
 }
 
 

@@ -35,7 +35,7 @@ FIRST_SIGHT = HERE / "first_sight.json"
 
 def uncalibrated(book: Rulebook) -> Rulebook:
     vocabulary = book.vocabulary.model_copy(update={"calibration": []})
-    return Rulebook(list(book.kinds.values()), list(book.platforms.values()), vocabulary, book.screenshot_names)
+    return Rulebook(list(book.kinds.values()), list(book.platforms.values()), vocabulary, book.screenshot_names, book.case_gate)
 
 
 def tuning_rows() -> list[dict]:

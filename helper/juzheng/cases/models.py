@@ -186,7 +186,7 @@ class RecognitionInfo(BaseModel):
     # Carried to the overlay so an unsure reading shows as a guess, not as a blank: the seller sees
     # why nothing was named and taps one of the candidates.
     abstained: Abstention | None = Field(
-        default=None, description="未识别的原因（no_dispute/ordinary/note/weak/close/unsure）；识别出场景时为 null"
+        default=None, description="未识别的原因（no_dispute/ordinary/note/about/weak/close/unsure/unlikely）；识别出场景时为 null"
     )
     note: str = Field(default="", description="未识别时给卖家看的原因（中文）；识别出场景时为空")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from .case_gate import FILE_NAME as CASE_GATE_FILE
 from .loader import Rulebook, RulebookError
 from .models import EvidenceKind, KindsFile, Platform, PlatformFile, Scenario, SynonymsFile, ToolName, Vocabulary
 from .vocabulary_check import check_vocabulary, check_wording
@@ -65,11 +66,12 @@ def compile_rulebook(root: Path, files: list[Path]) -> Rulebook:
     if vocabularies:
         errors.extend(check_vocabulary(*vocabularies[0]))
     errors.extend(_check_tool_names(tool_names))
+    gate = root / CASE_GATE_FILE
     if errors:
         raise RulebookError(errors)
     return Rulebook(
         [k for _, _, k, _ in kinds], [p for _, _, p in platforms], vocabularies[0][2] if vocabularies else None,
-        [t for _, _, t, _ in tool_names],
+        [t for _, _, t, _ in tool_names], gate if gate.is_file() else None,
     )
 
 

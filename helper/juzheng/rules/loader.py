@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import pydantic
 
+from .case_gate import FILE_NAME as CASE_GATE_FILE
+from .case_gate import CaseGate
 from .models import EvidenceKind, Platform, Scenario, ToolName, UploadLimit, Vocabulary
 
 if TYPE_CHECKING:
@@ -84,8 +86,13 @@ class Rulebook:
         platforms: list[Platform],
         vocabulary: Vocabulary | None = None,
         screenshot_names: list[ToolName] | None = None,
+        case_gate: CaseGate | Path | None = None,
     ) -> None:
         self.vocabulary = vocabulary or Vocabulary()
+        # Learned weights (rules/case_gate.json), not rules a seller or the extension reads: kept
+        # out of to_json, and read on first use, so `juzheng sort` (which never recognises) and
+        # the cached rulebook do not carry 1.3 MB of them.
+        self._case_gate = case_gate
         self.kinds: dict[str, EvidenceKind] = {k.id: k for k in kinds}
         self.screenshot_names: list[ToolName] = list(screenshot_names or [])
         self.platforms: dict[str, Platform] = {p.id: p for p in platforms}
@@ -104,9 +111,23 @@ class Rulebook:
             "screenshot_names": [t.model_dump(mode="json") for t in self.screenshot_names],
         }
 
+    @property
+    def case_gate(self) -> CaseGate | None:
+        if isinstance(self._case_gate, Path):
+            path, self._case_gate = self._case_gate, None
+            try:
+                self._case_gate = CaseGate.model_validate_json(path.read_bytes())
+            except (OSError, ValueError):
+                # A damaged install: recognition still works as it did before the model, only
+                # without its check; the log says why.
+                log.warning("识别模型 %s 读不出来，识别时不用它", path, exc_info=True)
+        return self._case_gate
+
     @cached_property
     def digest(self) -> str:
-        canonical = json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        gate = self.case_gate
+        whole = {**self.to_json(), "case_gate": gate.trained_on if gate else None}
+        canonical = json.dumps(whole, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def platform_of(self, scenario_id: str) -> Platform:
@@ -145,7 +166,8 @@ def load_rulebook(directory: Path | str | None = None, *, cache_dir: Path | None
     if cache_dir is None or not files:
         return _compile(root, files)
     started = time.time()
-    key = _cache_key(root, files)
+    gate = root / CASE_GATE_FILE
+    key = _cache_key(root, files + [gate] if gate.is_file() else files)
     cache = Path(cache_dir) / CACHE_NAME
     if key is not None:
         cached = _read_cache(cache, key)
@@ -153,7 +175,7 @@ def load_rulebook(directory: Path | str | None = None, *, cache_dir: Path | None
             return cached
     book = _compile(root, files)
     # Cached only when the files are settled and were not changed while they were read.
-    if key is not None and _settled(key, started) and _cache_key(root, files) == key:
+    if key is not None and _settled(key, started) and _cache_key(root, files + [gate] if gate.is_file() else files) == key:
         _write_cache(cache, key, book)
     return book
 

@@ -42,7 +42,7 @@ class Candidate(BaseModel):
     words: list[str] = Field(description="the words of the text that matched this scenario, strongest first")
 
 
-Abstention = Literal["no_dispute", "ordinary", "note", "about", "weak", "close", "unsure"]
+Abstention = Literal["no_dispute", "ordinary", "note", "about", "weak", "close", "unsure", "unlikely"]
 
 # Why no scenario was named, as the seller reads it.
 ABSTAIN_TEXT: dict[str, str] = {
@@ -53,6 +53,7 @@ ABSTAIN_TEXT: dict[str, str] = {
     "weak": "和任何场景都不够像，请自行选择",
     "close": "几个场景一样像，请在「可能是」中选择",
     "unsure": "有一个最像的场景，但把握不够，请在「可能是」中确认",
+    "unlikely": "这段文字不太像一个正在等你举证的案子（可能是已结束的单子、提问、广告或闲聊）；若是案子，请在「可能是」中选择",
 }
 # A scenario is named only where the calibration says its top candidate is right this often. 0.75
 # since held-out file 7's first measure joined the pool: its lowest bin reads 0.774 (40/51, every
@@ -106,7 +107,8 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     index = index_for(rulebook)
     prep = index.prep
     assert prep is not None
-    folded_page = prep.spell_out(fold(text))
+    folded = fold(text)
+    folded_page = prep.spell_out(folded)
     if not prep.in_dispute(folded_page):
         # No after-sale context at all (a product page, an order list, small talk): no scenario and no
         # guesses to offer; the words of a product's description must not pass for a complaint.
@@ -196,6 +198,13 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
     confidence = calibrated(rulebook, strength(best, lead))
     if why is None and rulebook.vocabulary.calibration and confidence < MIN_ACCURACY:
         why = "unsure"
+    # Last, and only where a scenario would be named: the learned check (case_gate) of whether the
+    # text is a live case at all, which word lists could not say for wording they had not seen.
+    gate = rulebook.case_gate
+    if why is None and gate is not None:
+        live = index.about is not None and index.about.live(reading.folded)
+        if gate.says_no_case(folded, live=live):
+            why = "unlikely"
     # The choices: those whose premise the text mentions first, then the others that matched (when
     # this was added, the first guess of an abstention was right 12 times in 16 on the tuning parts
     # this way, 9 in plain score order).
