@@ -2,7 +2,7 @@
 
 The helper is the real ``juzheng serve``; the request carries what the extension sends
 (``Authorization: Bearer <token>`` and ``X-Juzheng-Api``), so every request passes the whole security
-middleware. The case has a checklist and evidence in the folder, as a seller's case does.
+check (``security.admit``: in the connection's fast path for these cached reads, server/fast_path.py). The case has a checklist and evidence in the folder, as a seller's case does.
 
 Baseline: a bare aiohttp handler (``bare_server.py``) returning the very bytes the helper returned,
 started by the bench as a subprocess the same way (same Python, aiohttp and loop, no access log).

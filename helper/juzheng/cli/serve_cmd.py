@@ -101,7 +101,10 @@ async def _run(app: web.Application, runtime, port: int, backend: str, args) -> 
     await runner.setup()  # starts the runtime (cleanup contexts)
     # reuse_address left to asyncio: on POSIX it only skips TIME_WAIT, on Windows it stays off (it would
     # let us share a port another program holds). The guarded site times out and caps slow sockets.
-    site = GuardedSite(runner, "127.0.0.1", port, header_timeout=header_timeout_from_env())
+    from ..server.fast_path import FastPath
+    from ..server.routes import ROUTES
+
+    site = GuardedSite(runner, "127.0.0.1", port, header_timeout=header_timeout_from_env(), fast=FastPath(app, ROUTES))
     try:
         await site.start()
     except OSError as exc:

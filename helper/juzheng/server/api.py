@@ -49,6 +49,9 @@ class Route:
     params: tuple[Param, ...] = ()
     raw_response: dict[str, Any] | None = None  # media type → schema, for files
     websocket: bool = False
+    # The answer when it is ready in memory (bytes), else None: such a GET is answered by the
+    # connection itself, before aiohttp (server/fast_path.py); the handler stays the full form.
+    cached: Callable[[Any], bytes | None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -25,11 +25,15 @@ import sys
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
 from .request_progress import RequestProgress
+
+if TYPE_CHECKING:
+    from .fast_path import FastPath
+    from .security import RequestLike
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +88,15 @@ class _Guarded(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         was_pending = self.progress.pending
-        self.progress.feed(data)
+        whole = self.progress.feed(data)
+        fast = self.guard.fast
+        if whole and fast is not None and self.transport is not None:
+            transport = cast("asyncio.Transport", self.transport)  # a TCP server's: a full transport
+            answer = fast.answer(self.inner, data, transport)
+            if answer is not None:
+                if answer:
+                    transport.write(answer)
+                return
         if self.progress.pending and not was_pending:
             self.guard._schedule()  # a new request on a kept-alive connection: its clock runs
         self.inner.data_received(data)
@@ -107,7 +119,7 @@ class _Guarded(asyncio.Protocol):
             self.transport.close()
 
 
-def connection_of(request: web.BaseRequest) -> _Guarded | None:
+def connection_of(request: RequestLike) -> _Guarded | None:
     """The guarded connection a request came in on (None under a plain site, e.g. in tests)."""
     transport = request.transport
     protocol = transport.get_protocol() if transport is not None else None
@@ -117,8 +129,10 @@ def connection_of(request: web.BaseRequest) -> _Guarded | None:
 class ConnectionGuard:
     """The protocol factory handed to ``loop.create_server`` instead of aiohttp's ``Server``."""
 
-    def __init__(self, factory: Callable[[], Any], *, limit: int = MAX_CONNECTIONS, header_timeout: float = HEADER_TIMEOUT) -> None:
+    def __init__(self, factory: Callable[[], Any], *, limit: int = MAX_CONNECTIONS, header_timeout: float = HEADER_TIMEOUT,
+                 fast: FastPath | None = None) -> None:
         self.factory = factory
+        self.fast = fast
         self.limit = limit
         self.header_timeout = header_timeout
         self.evicted = 0
@@ -173,8 +187,9 @@ class GuardedSite(web.TCPSite):
     """``web.TCPSite`` whose connections pass through a :class:`ConnectionGuard`."""
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, *, limit: int | None = None,
-                 header_timeout: float = HEADER_TIMEOUT, **kwargs: Any) -> None:
+                 header_timeout: float = HEADER_TIMEOUT, fast: FastPath | None = None, **kwargs: Any) -> None:
         super().__init__(runner, host, port, **kwargs)
+        self.fast = fast
         self.limit = limit if limit is not None else connection_limit(raise_descriptor_limit())
         self.header_timeout = header_timeout
         self.guard: ConnectionGuard | None = None
@@ -183,7 +198,7 @@ class GuardedSite(web.TCPSite):
         await web.BaseSite.start(self)
         server = self._runner.server
         assert server is not None
-        self.guard = ConnectionGuard(server, limit=self.limit, header_timeout=self.header_timeout)
+        self.guard = ConnectionGuard(server, limit=self.limit, header_timeout=self.header_timeout, fast=self.fast)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             self.guard, self._host, self._port, backlog=self._backlog,

@@ -47,9 +47,10 @@ class RequestProgress:
             return self.started + timeout
         return self.body_started + timeout + self.body_received / MIN_BODY_RATE
 
-    def feed(self, data: bytes, now: float | None = None) -> None:
+    def feed(self, data: bytes, now: float | None = None) -> bool:
+        """Follow ``data``; True when it was exactly one whole request head with no body."""
         if self._whole_bodiless_head(data, now):
-            return
+            return True
         view = memoryview(data)
         while view and self.state != "tunnel":
             if self.state == "idle":
@@ -73,6 +74,7 @@ class RequestProgress:
                     self.state = "chunk-size"
             else:  # chunk-size / trailer: line by line
                 view = self._feed_line(view)
+        return False
 
     def _whole_bodiless_head(self, data: bytes, now: float | None) -> bool:
         """The common case in one step: ``data`` is exactly one request head, with no body to follow

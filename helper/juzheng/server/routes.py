@@ -96,26 +96,36 @@ async def detect(request: web.Request) -> web.Response:
     return json_response(view, status=201 if view.created else 200)
 
 
-async def list_cases(request: web.Request) -> web.Response:
+def _list_status(request: web.Request) -> str | None:
     status = request.query.get("status", "open")
     if status not in ("open", "submitted", "closed", "all"):
         raise BadRequest(400, "status 应为 open、submitted、closed 或 all", [{"loc": ["query", "status"], "msg": "invalid", "type": "enum"}])
-    cases, wanted = request.app[RUNTIME].cases, None if status == "all" else status
-    # Nothing changed since the last list: the same bytes, without a hop to a worker thread.
-    data = cases.cached_list_json(wanted)
+    return None if status == "all" else status
+
+
+def cached_list(request: web.Request) -> bytes | None:
+    """Nothing changed since the last list: the same bytes, without a hop to a worker thread."""
+    return request.app[RUNTIME].cases.cached_list_json(_list_status(request))
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    data = cached_list(request)
     if data is None:
-        data = await in_thread(cases.list_json, wanted)
+        data = await in_thread(request.app[RUNTIME].cases.list_json, _list_status(request))
     return json_response(data)
 
 
+def cached_case(request: web.Request) -> bytes | None:
+    """A cached view is bytes in memory: answered at once."""
+    return request.app[RUNTIME].cases.cached_view_json(path_int(request, "case_id"))
+
+
 async def get_case(request: web.Request) -> web.Response:
-    case_id = path_int(request, "case_id")
-    cases = request.app[RUNTIME].cases
-    # A cached view is bytes in memory: answered at once. Building one may read files (image
-    # checks), which must never stall every other request and the signal handlers: off the loop.
-    data = cases.cached_view_json(case_id)
+    data = cached_case(request)
     if data is None:
-        data = await in_thread(cases.view_json, case_id)
+        # Building a view may read files (image checks), which must never stall every other
+        # request and the signal handlers: off the loop.
+        data = await in_thread(request.app[RUNTIME].cases.view_json, path_int(request, "case_id"))
     return json_response(data)
 
 
@@ -285,8 +295,10 @@ CORE_ROUTES: list[Route] = [
     Route("POST", "/api/cases/detect", detect, "根据页面内容识别/更新案子，返回清单（已结束的售后不建案：404 code=no_live_case）",
           body=DetectRequest, response=CaseView, errors=(400, 404)),
     Route("GET", "/api/cases", list_cases, "案子列表（按截止时间）", response=CaseSummary, response_list=True,
-          params=(Param("status", "query", {"type": "string", "enum": ["open", "submitted", "closed", "all"]}, "默认 open", required=False),)),
-    Route("GET", "/api/cases/{case_id}", get_case, "案子详情与举证清单", response=CaseView, params=(CASE_ID,), errors=(404,)),
+          params=(Param("status", "query", {"type": "string", "enum": ["open", "submitted", "closed", "all"]}, "默认 open", required=False),),
+          cached=cached_list),
+    Route("GET", "/api/cases/{case_id}", get_case, "案子详情与举证清单", response=CaseView, params=(CASE_ID,), errors=(404,),
+          cached=cached_case),
     Route("PATCH", "/api/cases/{case_id}", patch_case, "卖家更正场景或状态（场景来源记为 seller，以后不会被自动识别覆盖）",
           body=CasePatch, response=CaseView, params=(CASE_ID,), errors=(400, 404)),
     Route("POST", "/api/cases/{case_id}/evidence", add_evidence, "添加凭证：multipart 上传文件（kind + file），或 JSON 提交文字类凭证",

@@ -10,6 +10,7 @@ needs is decided from the *canonical* method and path, never from what the route
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Protocol
 from urllib.parse import unquote
 
 from aiohttp import web
+from multidict import CIMultiDictProxy, MultiMapping
 
 from .. import API_VERSION, __version__
 from .context import RUNTIME
@@ -63,6 +65,26 @@ class RouteLike(Protocol):
     def extension_only(self) -> bool: ...
 
 
+class RequestLike(Protocol):
+    """What the checks read of a request: an aiohttp request, or a head the connection answers
+    itself (``fast_path.RequestHead``), so both are judged by this one module."""
+
+    @property
+    def app(self) -> web.Application: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def raw_path(self) -> str: ...
+    @property
+    def headers(self) -> CIMultiDictProxy[str]: ...
+    @property
+    def transport(self) -> asyncio.Transport | None: ...
+    @property
+    def content_length(self) -> int | None: ...
+    @property
+    def query(self) -> MultiMapping[str]: ...
+
+
 ROUTE_POLICY = web.AppKey("route_policy", RoutePolicy)
 EXTENSION_ORIGIN = re.compile(r"^(chrome-extension|moz-extension)://[a-z0-9][a-z0-9._-]{0,127}$")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -94,7 +116,7 @@ def canonical_path(raw_path: str) -> str:
     return "/" + "/".join(segments)
 
 
-def bearer(request: web.Request) -> str | None:
+def bearer(request: RequestLike) -> str | None:
     value = request.headers.get("Authorization", "")
     scheme, _, token = value.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -113,14 +135,14 @@ def allowed_host(host: str | None, port: int) -> bool:
     return host.lower() in _hosts(port)
 
 
-def local_port(request: web.Request) -> int | None:
+def local_port(request: RequestLike) -> int | None:
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     if isinstance(sockname, tuple) and len(sockname) >= 2:
         return int(sockname[1])
     return None
 
 
-def admit(request: web.Request) -> web.Response | None:
+def admit(request: RequestLike) -> web.Response | None:
     """The refusal a request gets before reaching its handler, or None when it may go on."""
     runtime = request.app[RUNTIME]
     policy = request.app[ROUTE_POLICY]
@@ -212,7 +234,7 @@ def api_version_problem(value: str) -> str | None:
     return None
 
 
-def stamp(request: web.Request, response: web.StreamResponse) -> None:
+def stamp(request: RequestLike, response: web.StreamResponse) -> None:
     """Headers every response carries, errors included: the middleware stamps what a handler
     returns, a handler that prepares its own response (the WebSocket handshake) stamps it first."""
     response.headers["X-Juzheng-Version"] = __version__
