@@ -161,7 +161,8 @@ def _steps(args: argparse.Namespace, session: Session) -> dict[str, object]:
         return scaling.measure(session.workdir, quick=args.quick)
 
     def run_detect() -> list[Figure]:
-        return [detect.measure(60 if args.quick else 400)]
+        samples = 60 if args.quick else 400
+        return [detect.measure(samples), detect.measure(samples, length=detect.PASTE_CHARS)]
 
     def run_read() -> list[Figure]:
         figures = [read.cpu(args.quick), read.idle_rss(session, args.quick)]
