@@ -37,7 +37,7 @@ def test_bench_quick_runs_every_measurement(tmp_path):
     assert run.quick and run.skipped == {} and run.finished_at is not None
     ids = {f.id for f in run.figures}
     expected = {"first_index_s", "burst_files_per_s", "sort_vs_organize_40", "sort_startup_s", "api_rps_50", "api_p99_50", "api_rps_200", "api_p99_200", "api_p99_200_paced",
-                "idle_cpu_pct", "rss_mb", "detect_p95_ms", "api_list_20", "api_list_200",
+                "idle_cpu_pct", "rss_mb", "detect_p95_ms", "detect_paste_p95_ms", "api_list_20", "api_list_200",
                 "scaling_list_warm", "scaling_levels", "scaling_detect", "scaling_list_cold", "scaling_list_unsummarised"}
     if CHROMIUM.exists():
         expected |= {"overlay_ms", "drop_to_done_ms"}
