@@ -254,3 +254,90 @@ ODD = {
 @pytest.mark.parametrize("data", ODD.values(), ids=ODD.keys())
 def test_anything_but_a_plain_head_goes_to_aiohttp(fast, data):
     assert fast._parse(data, _Transport()) is None
+
+
+# -- what the review found (each against aiohttp's own answer) --------------------------------------
+LEFT_TO_AIOHTTP = {
+    "a repeated singleton header": {"User-Agent": "a\r\nUser-Agent: b"},
+    "a WebSocket key header": {"Sec-WebSocket-Key1": "x"},
+}
+
+
+@pytest.mark.parametrize("extra", LEFT_TO_AIOHTTP.values(), ids=LEFT_TO_AIOHTTP.keys())
+def test_heads_aiohttp_refuses_are_refused_alike(case_helper, extra):
+    target = f"/api/cases/{case_helper.case_id}"
+    headers = extension_headers(case_helper, **extra)
+    plain = ask(case_helper.port, head(target, headers))
+    via_aiohttp = ask(case_helper.port, head(target + "?x=1", headers))
+    assert plain is not None and plain[0] == 400
+    assert without_date(plain) == without_date(via_aiohttp)
+
+
+def test_a_head_without_host_and_a_token_that_is_not_text_get_aiohttps_answers(case_helper):
+    target = f"/api/cases/{case_helper.case_id}"
+    no_host = {k: v for k, v in extension_headers(case_helper).items() if k != "Host"}
+    assert without_date(ask(case_helper.port, head(target, no_host))) == without_date(ask(case_helper.port, head(target + "?x=1", no_host)))
+    odd = head(target, extension_headers(case_helper)).replace(f"Bearer {case_helper.token}".encode(), b"Bearer ext.abc.\xff\xfe")
+    odd_aiohttp = odd.replace(target.encode() + b" ", target.encode() + b"?x=1 ")
+    plain, via_aiohttp = ask(case_helper.port, odd), ask(case_helper.port, odd_aiohttp)
+    assert plain is not None and plain[0] == 401  # not a 500: a token that is not text is a wrong token
+    assert without_date(plain) == without_date(via_aiohttp)
+
+
+class _Inner:
+    """aiohttp's protocol as the fast path reads it: waiting for the next request."""
+
+    class _Waiter:
+        def done(self) -> bool:
+            return False
+
+    def __init__(self) -> None:
+        self._waiter, self._messages, self._current_request, self._force_close = self._Waiter(), [], None, False
+        self.received: list[bytes] = []
+
+    def connection_made(self, transport) -> None:
+        pass
+
+    def data_received(self, data: bytes) -> None:
+        self.received.append(data)
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.asked: list[bytes] = []
+
+    def answer(self, inner, data: bytes, transport) -> bytes | None:
+        self.asked.append(data)
+        return None
+
+
+class _Guard:
+    def __init__(self, fast) -> None:
+        self.fast = fast
+
+    def _opened(self, conn) -> None:
+        pass
+
+    def _schedule(self) -> None:
+        pass
+
+
+def test_after_a_body_only_aiohttp_answers_on_that_connection():
+    from juzheng.server.connections import _Guarded
+
+    fresh, used = _Recorder(), _Recorder()
+    for recorder, before in ((fresh, []), (used, [b"POST /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"])):
+        conn = _Guarded(_Inner(), _Guard(recorder))
+        conn.connection_made(_Transport())
+        for data in [*before, PLAIN]:
+            conn.data_received(data)
+        assert conn.inner.received[-1] == PLAIN  # nothing answered here: all reached aiohttp
+    assert fresh.asked == [PLAIN] and used.asked == []
+
+
+def test_a_client_that_does_not_read_is_left_to_aiohttp(fast):
+    class Unread(_Transport):
+        def get_write_buffer_size(self) -> int:
+            return 64 * 1024
+
+    assert fast.answer(_Inner(), PLAIN, Unread()) is None

@@ -52,8 +52,10 @@ def _expected_mac(key: bytes, scope: str, nonce: str) -> str:
 
 def _mac_matches(expected: str, mac: str, given_scope: str, scope: str) -> bool:
     # Compare the whole MAC in constant time first; the scope check after it leaks nothing useful.
-    ok = hmac.compare_digest(expected.encode(), mac.encode())
-    return ok and hmac.compare_digest(given_scope.encode(), scope.encode())
+    # surrogateescape: a header's non-UTF-8 bytes arrive as lone surrogates; they must compare as
+    # unequal (401), not raise (500).
+    ok = hmac.compare_digest(expected.encode(), mac.encode("utf-8", "surrogateescape"))
+    return ok and hmac.compare_digest(given_scope.encode(), scope.encode("utf-8", "surrogateescape"))
 
 
 class Connection(Protocol):

@@ -75,6 +75,7 @@ class _Guarded(asyncio.Protocol):
         self.transport: asyncio.BaseTransport | None = None
         self.progress = RequestProgress()
         self.verified_token: tuple[str, object, object] | None = None  # pairing.auth.Auth.check_token
+        self.plain = True  # every byte so far came as whole bodiless heads (see fast_path)
 
     @property
     def pending(self) -> bool:
@@ -89,8 +90,9 @@ class _Guarded(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         was_pending = self.progress.pending
         whole = self.progress.feed(data)
+        self.plain = self.plain and whole
         fast = self.guard.fast
-        if whole and fast is not None and self.transport is not None:
+        if self.plain and fast is not None and self.transport is not None:
             transport = cast("asyncio.Transport", self.transport)  # a TCP server's: a full transport
             answer = fast.answer(self.inner, data, transport)
             if answer is not None:

@@ -12,12 +12,17 @@ route that declares a ``cached`` form (``api.Route``) is answered when its reque
   header line a token, a colon and a value without control characters, no header that aiohttp would
   treat specially (``Content-Length``, ``Transfer-Encoding``, ``Upgrade``, ``Expect``, a
   ``Connection`` other than keep-alive), none of the credentials and origin headers given twice;
-- only while aiohttp has nothing in hand on that connection (its task waits for the next request),
-  so answers never overtake one another;
+- only on a connection that has carried nothing but such bodiless heads (the guard's framing reader
+  is not aiohttp's parser: after a body, a chunked or upgraded request, only aiohttp knows where the
+  next request begins), only while aiohttp has nothing in hand on it (its task waits for the next
+  request), so answers never overtake one another, and only while the client reads its answers
+  (an unread write buffer sends the request to aiohttp, whose handler waits for it to drain);
 - decided by the same :func:`security.admit` and stamped by the same :func:`security.stamp` as
   every other request; a refusal is answered here too, so that a refused token is never checked
   twice. When the route's cached form has nothing ready (the view must be built, which reads
-  files), the request goes to aiohttp untouched, as does anything else.
+  files), or anything in answering raises, the request goes to aiohttp untouched, as does
+  anything else. A repeated header name, a ``Sec-WebSocket-*`` header or a missing ``Host`` is left
+  to aiohttp's own rules too.
 """
 
 from __future__ import annotations
@@ -49,7 +54,6 @@ MAX_FIELDS = 50
 _REQUEST_LINE = re.compile(rb"GET (/[A-Za-z0-9/_-]{0,200}) HTTP/1\.1")
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-_ONCE = frozenset({"host", "authorization", "origin", "sec-fetch-site", "x-juzheng-api", "connection"})
 _AIOHTTP_ONLY = frozenset({"content-length", "transfer-encoding", "upgrade", "expect", "te", "trailer"})
 _NO_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
 
@@ -95,18 +99,21 @@ class FastPath:
     def answer(self, inner: Any, data: bytes, transport: asyncio.Transport) -> bytes | None:
         """The whole response for ``data`` (one bodiless request head), or None to let aiohttp
         answer it. ``inner`` is aiohttp's protocol for the connection."""
-        if len(data) > MAX_HEAD or not _idle(inner):
+        if len(data) > MAX_HEAD or not _idle(inner) or transport.get_write_buffer_size():
+            return None  # (a client that does not read: aiohttp's handler waits for the buffer to drain)
+        try:
+            return self._answer(inner, data, transport)
+        except Exception:  # odd bytes in a token and the like: aiohttp answers as it always does
             return None
+
+    def _answer(self, inner: Any, data: bytes, transport: asyncio.Transport) -> bytes | None:
         parsed = self._parse(data, transport)
         if parsed is None:
             return None
         head, entry = parsed
         refused = admit(head)
         if refused is None:
-            try:
-                body = entry.cached(head)
-            except Exception:  # a bad parameter and the like: aiohttp answers with the usual error
-                return None
+            body = entry.cached(head)
             if body is None:
                 return None
             response = web.Response(body=body, content_type="application/json")
@@ -142,9 +149,11 @@ class FastPath:
                 return None  # folded, empty or odd lines: aiohttp's parser decides what they mean
             key = name.decode("ascii")
             lowered = key.lower()
-            if lowered in _AIOHTTP_ONLY or (lowered in _ONCE and key in headers):
-                return None
+            if lowered in _AIOHTTP_ONLY or lowered.startswith("sec-websocket") or key in headers:
+                return None  # aiohttp refuses many repeated names (its singletons) and reads these itself
             headers.add(key, value.strip(b" \t").decode("utf-8", "surrogateescape"))
+        if "Host" not in headers:
+            return None  # aiohttp answers 400 for an HTTP/1.1 head without one
         connection = headers.get("Connection")
         if connection is not None and connection.strip().lower() != "keep-alive":
             return None
@@ -176,8 +185,6 @@ def _kept_alive(inner: Any) -> None:
         inner._next_keepalive_close_time = inner._loop.time() + timeout
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            412: "Precondition Failed", 413: "Request Entity Too Large"}
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _date_cache: tuple[int, str] = (0, "")
@@ -197,8 +204,7 @@ def _serialize(response: web.Response) -> bytes:
     """The bytes aiohttp would write for ``response`` to a keep-alive HTTP/1.1 request."""
     body = response.body
     assert isinstance(body, bytes)
-    reason = response.reason or _REASONS.get(response.status, "")
-    lines = [f"HTTP/1.1 {response.status} {reason}"]
+    lines = [f"HTTP/1.1 {response.status} {response.reason}"]
     headers = response.headers
     lines.extend(f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("content-length", "date", "server"))
     lines.append(f"Content-Length: {len(body)}")
