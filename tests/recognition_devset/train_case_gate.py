@@ -13,6 +13,7 @@ complaint kind: 1 lost of 1,118).
 
 from __future__ import annotations
 
+import base64
 import sys
 from collections import Counter
 from pathlib import Path
@@ -72,7 +73,8 @@ def train(pairs: list[tuple[str, str]]) -> CaseGate:
     return CaseGate(
         classes=classes,
         bias=[round(float(c), DECIMALS) for c in b],
-        weights={g: [round(float(c), DECIMALS) for c in w[j]] for g, j in column.items()},
+        grams=list(column),
+        weights_f32=base64.b64encode(w[[column[g] for g in column]].astype("<f4").tobytes()).decode("ascii"),
         threshold=THRESHOLD,
         trained_on=training_digest(pairs),
     )
@@ -100,7 +102,7 @@ if __name__ == "__main__":
         sys.exit(0)
     gate = model()
     text = gate.model_dump_json()
-    print(f"{len(gate.weights)} 个特征 × {len(gate.classes)} 类, {len(text) / 1e6:.1f} MB")
+    print(f"{len(gate.grams)} 个特征 × {len(gate.classes)} 类, {len(text) / 1e6:.1f} MB")
     if "--write" in sys.argv:
         TARGET.write_text(text, encoding="utf-8")
         print(f"已写入 {TARGET}")
