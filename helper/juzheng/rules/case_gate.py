@@ -92,12 +92,6 @@ class CaseGate(BaseModel):
             raise ValueError(f"{len(weights)} weights for {len(self.grams)} grams × {len(self.classes)} classes")
         self._weights = weights
 
-    def row(self, gram: str) -> list[float]:
-        """A gram's weights, one per class (tests and the trainer compare models by them)."""
-        width = len(self.classes)
-        at = self._rows[gram] * width
-        return list(self._weights[at:at + width])
-
     def p_case(self, grams: set[str]) -> float:
         """The probability that the text is a case of any kind (1 − P(no case))."""
         matched = [self._rows[g] for g in self._rows.keys() & grams]

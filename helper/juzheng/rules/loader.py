@@ -91,7 +91,7 @@ class Rulebook:
         self.vocabulary = vocabulary or Vocabulary()
         # Learned weights (rules/case_gate.json), not rules a seller or the extension reads: kept
         # out of to_json, and read on first use, so `juzheng sort` (which never recognises) and
-        # the cached rulebook do not carry 1.3 MB of them.
+        # the cached rulebook do not carry them (1.1 MB).
         self._case_gate = case_gate
         self.kinds: dict[str, EvidenceKind] = {k.id: k for k in kinds}
         self.screenshot_names: list[ToolName] = list(screenshot_names or [])
@@ -167,7 +167,8 @@ def load_rulebook(directory: Path | str | None = None, *, cache_dir: Path | None
         return _compile(root, files)
     started = time.time()
     gate = root / CASE_GATE_FILE
-    key = _cache_key(root, files + [gate] if gate.is_file() else files)
+    watched = [*files, gate] if gate.is_file() else files  # the learned model invalidates the cache too
+    key = _cache_key(root, watched)
     cache = Path(cache_dir) / CACHE_NAME
     if key is not None:
         cached = _read_cache(cache, key)
@@ -175,7 +176,7 @@ def load_rulebook(directory: Path | str | None = None, *, cache_dir: Path | None
             return cached
     book = _compile(root, files)
     # Cached only when the files are settled and were not changed while they were read.
-    if key is not None and _settled(key, started) and _cache_key(root, files + [gate] if gate.is_file() else files) == key:
+    if key is not None and _settled(key, started) and _cache_key(root, watched) == key:
         _write_cache(cache, key, book)
     return book
 
