@@ -4,6 +4,7 @@ with the tree (a first index of 100k files once held every path, location and ch
 from __future__ import annotations
 
 import os
+import sqlite3
 import tracemalloc
 import unicodedata
 from pathlib import Path
@@ -14,7 +15,8 @@ from fixtures.evidence import PDD_ORDER, PDD_ORDER_2, TB_ORDER
 from juzheng.evidence import indexer as indexer_mod
 from juzheng.evidence.indexer import Indexer, walk_files
 from juzheng.evidence.layout import Layout
-from juzheng.store import EvidenceRecord, open_store, utcnow
+from juzheng.store import DB_NAME, EvidenceRecord, open_store, utcnow
+from juzheng.store.schema import EVIDENCE_LOOKUPS, MIGRATIONS
 
 ORDERS = [("拼多多", PDD_ORDER), ("拼多多", PDD_ORDER_2), ("淘宝", TB_ORDER)]
 FOLDERS = ["快递红章证明", "发货底单", "聊天记录截图", "待分类"]
@@ -158,3 +160,78 @@ def test_a_few_new_files_are_still_published_one_by_one(ev, count):
     events = ev.of_type("evidence")
     assert len(events) == count and {e["action"] for e in events} == {"added"}
     assert all(e["evidence_id"] and e["path"].startswith(f"拼多多/{PDD_ORDER}/发货底单/") for e in events)
+
+
+def _lookup_indexes(store) -> dict[str, str]:
+    return {name: sql for name, sql in store._db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='evidence' AND sql IS NOT NULL")}
+
+
+def test_a_first_index_of_many_batches_ends_with_its_lookups_in_place(ev, monkeypatch):
+    """More than one batch goes in with the lookup indexes dropped; they are back afterwards and
+    the lookups by order and by hash use them again."""
+    monkeypatch.setattr(indexer_mod, "BULK", 100)
+    _tree(ev.root, per_name=10)  # 601 files: six batches
+    dropped_during: list[set[str]] = []
+    real_insert = Indexer._insert_rows
+
+    def watching(self, batch, now, changes):
+        dropped_during.append(set(EVIDENCE_LOOKUPS) - set(_lookup_indexes(ev.store)))
+        return real_insert(self, batch, now, changes)
+
+    monkeypatch.setattr(Indexer, "_insert_rows", watching)
+    report = Indexer(ev.store, ev.bus).reconcile(Layout(ev.root, ev.book))
+    assert report.added == 601
+    assert set(EVIDENCE_LOOKUPS) in dropped_during  # the bulk did run without them
+    assert set(EVIDENCE_LOOKUPS) <= set(_lookup_indexes(ev.store))
+    plan = " ".join(str(r[-1]) for r in ev.store._db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM evidence WHERE sha256 = ?", ("ab",)))
+    assert "evidence_sha" in plan
+    plan = " ".join(str(r[-1]) for r in ev.store._db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM evidence WHERE platform = ? AND order_id = ?", ("拼多多", PDD_ORDER)))
+    assert "evidence_order" in plan
+
+
+def test_lookups_come_back_after_a_bulk_that_failed_or_was_cut_off(tmp_path):
+    store = open_store(tmp_path / "state")
+    try:
+        with pytest.raises(RuntimeError, match="disk gone"):
+            with store.evidence_bulk():
+                assert not set(EVIDENCE_LOOKUPS) & set(_lookup_indexes(store))
+                raise RuntimeError("disk gone")  # what failed inside is what the caller sees
+        assert set(EVIDENCE_LOOKUPS) <= set(_lookup_indexes(store))
+        for name in EVIDENCE_LOOKUPS:  # a helper killed mid-bulk leaves them dropped
+            store._db.execute(f"DROP INDEX {name}")
+        store._db.commit()
+    finally:
+        store.close()
+    reopened = open_store(tmp_path / "state")
+    try:
+        assert set(EVIDENCE_LOOKUPS) <= set(_lookup_indexes(reopened))
+    finally:
+        reopened.close()
+
+
+def test_migration_9_makes_the_hash_lookup_cover_hashed_files_only(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    db = sqlite3.connect(state / DB_NAME)
+    for number, script in enumerate(MIGRATIONS[:8], start=1):
+        db.executescript(script)
+        db.execute(f"PRAGMA user_version={number}")
+    db.execute("INSERT INTO evidence (platform, order_id, kind, path, sha256, how, added_at)"
+               " VALUES ('pinduoduo', '1-2', NULL, '拼多多/1-2/a.jpg', 'ab', 'hand', '2026-11-30T08:00:00+00:00')")
+    db.commit()
+    assert "WHERE" not in _lookup_indexes_of(db)["evidence_sha"]
+    db.close()
+    store = open_store(state)
+    try:
+        assert store.schema_version == len(MIGRATIONS)
+        assert "WHERE sha256 IS NOT NULL" in _lookup_indexes(store)["evidence_sha"]
+        assert [r.path for r in store.evidence_by_sha("ab")] == ["拼多多/1-2/a.jpg"]  # the row is kept
+    finally:
+        store.close()
+
+
+def _lookup_indexes_of(db: sqlite3.Connection) -> dict[str, str]:
+    return {name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")}
