@@ -412,6 +412,31 @@ def test_a_case_the_buyer_resolved_is_no_live_case(platform, text):
     assert found.scenario is None and found.abstained == "about"
 
 
+@pytest.mark.parametrize(
+    ("platform", "text"),
+    [
+        # everything asked for is in: nothing left for the seller to gather
+        ("douyin", "空包那单的凭证都提交了，页面显示审核中，就等结果"),
+        # a field list of an export documents reasons and deadlines, for no case
+        ("taobao", "导出表字段说明：reason 退款原因（空包/少件），deadline 举证截止时间，state 待举证/已结案"),
+        # an excerpt of a rule quotes a live mark (申请平台介入) as a condition
+        ("pinduoduo", "售后规则（节选）：消费者以少件为由申请平台介入后，商家应在48小时内上传打包视频"),
+    ],
+)
+def test_a_text_with_nothing_left_to_do_or_about_many_cases_names_none(platform, text):
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.abstained == "about", found
+
+
+def test_a_live_mark_said_to_be_absent_is_no_live_case():
+    about = index_for(BOOK).about
+    assert about is not None
+    assert about.live("平台介入中") and about.live("买家申请了平台介入")
+    assert not about.live("无买家投诉，无平台介入") and not about.live("没有平台介入，也不用上传凭证")
+    found = recognise(BOOK, "pinduoduo", "三月对账：差价补偿8笔全部转账完成，没有平台介入，没有买家投诉")
+    assert found.scenario is None and found.abstained
+
+
 def test_a_products_percentages_are_not_a_reports_figures():
     found = recognise(BOOK, "tmall", "顾客说详情页写的是100%羊毛，拿去检测含量才30%，描述不符要退货退款")
     assert found.scenario == "tmall.not_as_described"

@@ -33,6 +33,9 @@ class AboutReading:
     def __init__(self, vocabulary: Vocabulary) -> None:
         about = vocabulary.about
         self._live = _words(about.live)
+        negators = sorted({normalise(w).replace(" ", "") for w in about.live_negators} - {""}, key=len, reverse=True)
+        # 「无买家投诉，无平台介入」: a finance or report line saying there was no case at all
+        self._negated = re.compile(f"(?:{alternation(negators)})$") if negators else None
         self._rate = figure_suffix(vocabulary)
         self._overview = _words(about.overview)
         self._one_case = _words(about.one_case)
@@ -82,8 +85,11 @@ class AboutReading:
         if self._live is None:
             return False
         for match in self._live.finditer(folded):
-            if self._rate is None or not self._rate.match(folded, match.end(), match.end() + 4):
-                return True
+            if self._rate is not None and self._rate.match(folded, match.end(), match.end() + 4):
+                continue
+            if self._negated is not None and self._negated.search(folded, max(0, match.start() - 4), match.start()):
+                continue
+            return True
         return False
 
     def _figures(self, folded: str) -> int:

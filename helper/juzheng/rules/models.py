@@ -389,6 +389,11 @@ class AboutDisputes(Strict):
         description="what a live case's page or telling shows (剩余、请上传、售后单号、平台让我们…): any of them and "
         "the text is a case, whatever else it shows",
     )
+    live_negators: list[str] = Field(
+        default_factory=list,
+        description="words that, right before a live mark, say it is absent (无平台介入、没有平台介入、不用上传凭证): "
+        "that mark then shows no live case",
+    )
     genre: list[str] = Field(
         default_factory=list,
         description="marks of a kind of text that is never one case (a job advert, a live-stream script, a seller's "
