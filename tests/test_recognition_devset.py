@@ -107,7 +107,16 @@ needs_held_out = pytest.mark.skipif(
 # The held-out file's first measure, once taken (on the code as it stood when the file was added):
 # {"right": r, "total": n, "wrong": w, "by_kind": {kind: (right, total)}}. None until then: the floor
 # test prints the figures and skips, so the integrator can record them here.
-HELD_FIRST_MEASURE: dict | None = None
+HELD_FIRST_MEASURE: dict | None = {
+    # File 17, written from the outside and measured once on the code of acdbfbb (round 10: file 16
+    # tuned on, the gate at 0.55 reading text without negations) before it was committed here:
+    # 72/80 = 90.0 %, 4 wrong: a Pinduoduo logistics check told by a newcomer named a quality
+    # issue, a Taobao late-shipment page whose parcel the courier sent back named as no tracking,
+    # a hypothetical question from a seller with no case yet, and a Douyin after-sale page that is
+    # no case; per platform douyin 13/14, pinduoduo 25/30, taobao 24/26, tmall 10/10.
+    "right": 72, "total": 80, "wrong": 4,
+    "by_kind": {"request": (14, 15), "status": (10, 11), "colloquial": (13, 15), "page": (11, 13), "none": (24, 26)},
+}
 
 
 # --- the set itself ------------------------------------------------------------------------------
@@ -194,7 +203,7 @@ def test_held_out_part_keeps_its_floor(capsys):
 @needs_held_out
 @pytest.mark.xfail(
     strict=True,
-    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判；第十五份 71/80、5 个误判；第十六份 71/80、7 个误判）：若达到，这里会报 XPASS，请去掉此标记",
+    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判；第十五份 71/80、5 个误判；第十六份 71/80、7 个误判；第十七份 72/80、4 个误判）：若达到，这里会报 XPASS，请去掉此标记",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
