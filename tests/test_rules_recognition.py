@@ -428,6 +428,31 @@ def test_a_text_with_nothing_left_to_do_or_about_many_cases_names_none(platform,
     assert found.scenario is None and found.abstained == "about", found
 
 
+@pytest.mark.parametrize(
+    ("platform", "text", "expected"),
+    [
+        # 「不能用百度截的」 is about the proof the platform takes, not goods that do not work
+        ("pinduoduo", "平台说那个单号搜不到轨迹，让我们去快递官网截图传上去，还说不能用百度截的", "pinduoduo.logistics_unverifiable"),
+        # a parcel the courier sent back has a trail: not the 「no tracking」 appeal
+        ("taobao", "延迟发货投诉 物流：06-02 已揽收，06-03 台风停运快件退回，06-05 退回寄件网点 待卖家举证", "taobao.late_shipment.returned_by_courier"),
+    ],
+)
+def test_what_the_proof_or_the_trail_says_decides_the_scenario(platform, text, expected):
+    assert recognise(BOOK, platform, text).scenario == expected
+
+
+@pytest.mark.parametrize(
+    ("platform", "text"),
+    [
+        ("douyin", "想问下各位，要是抖音的用户说少发了平台介入，要准备哪些东西？目前还没遇到，先了解下"),
+        ("douyin", "售后详情\n退货退款 ¥36.00 原因：不想要了\n状态：待商家收货（物流运输中）\n[确认收货]"),
+    ],
+)
+def test_a_question_before_any_case_or_a_plain_return_under_way_names_none(platform, text):
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.abstained, found
+
+
 def test_a_live_mark_said_to_be_absent_is_no_live_case():
     about = index_for(BOOK).about
     assert about is not None
