@@ -453,6 +453,26 @@ def test_a_question_before_any_case_or_a_plain_return_under_way_names_none(platf
     assert found.scenario is None and found.abstained, found
 
 
+def test_a_platforms_own_name_scores_for_none_of_its_scenarios():
+    vocabulary = index_for(BOOK).vocabulary
+    for name in ["拼多多", "多多", "淘宝", "天猫", "抖音", "抖店", "pdd"]:
+        assert name not in vocabulary, name
+    found = recognise(BOOK, "pinduoduo", "拼多多 少件 待补凭证 剩余20小时")
+    assert [c.scenario for c in found.candidates][:1] == ["pinduoduo.missing_items"]
+
+
+@pytest.mark.parametrize(
+    ("platform", "text"),
+    [
+        ("pinduoduo", "少件那单最后还是输了，平台判给买家，货款扣了"),
+        ("taobao", "评价投诉 ｜ 审核通过 ｜ 该评价已屏蔽"),
+    ],
+)
+def test_a_decided_case_is_no_live_case(platform, text):
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.abstained == "about", found
+
+
 def test_a_live_mark_said_to_be_absent_is_no_live_case():
     about = index_for(BOOK).about
     assert about is not None

@@ -209,6 +209,12 @@ class ScenarioIndex:
         ids = list(rulebook.scenarios)
         described = {sid: describe(rulebook.scenarios[sid], rulebook, prep) for sid in ids}
         boilerplate = _boilerplate(rulebook, described)
+        # A platform's own name (拼多多平台客服 in one request, 不是拼多多平台规则 in a note) tells the
+        # platform, never which of its disputes: 「拼多多 空包 待补凭证」 scored 4.8 for 差价 from it.
+        names = {
+            g for platform in rulebook.platforms.values() for word in [platform.label, *platform.name_words]
+            for g in grams(prep.canonicalise(normalise(word)))
+        }
         tfs: list[dict[str, float]] = []
         for sid in ids:
             tf: dict[str, float] = {}
@@ -216,7 +222,7 @@ class ScenarioIndex:
             for part, texts in described[sid].items():
                 for text in texts:
                     for gram, count in grams(text).items():
-                        if part == "request" and gram in common:
+                        if gram in names or (part == "request" and gram in common):
                             continue
                         tf[gram] = tf.get(gram, 0.0) + count * PART_WEIGHTS[part]
             tfs.append(tf)
