@@ -107,7 +107,15 @@ needs_held_out = pytest.mark.skipif(
 # The held-out file's first measure, once taken (on the code as it stood when the file was added):
 # {"right": r, "total": n, "wrong": w, "by_kind": {kind: (right, total)}}. None until then: the floor
 # test prints the figures and skips, so the integrator can record them here.
-HELD_FIRST_MEASURE: dict | None = None
+HELD_FIRST_MEASURE: dict | None = {
+    # File 19, written from the outside and measured once on the code of 607f19f (round 12: file 18
+    # tuned on) before it was committed here: 71/80 = 88.8 %, 3 wrong: a live-class announcement
+    # about late-shipment appeals, a Douyin quality page named as missing items, a Douyin 「said
+    # real leather, got PU」 named as quality; per platform douyin 12/14, pinduoduo 30/33, taobao
+    # 20/23, tmall 9/10.
+    "right": 71, "total": 80, "wrong": 3,
+    "by_kind": {"request": (15, 15), "status": (10, 10), "colloquial": (12, 18), "page": (9, 11), "none": (25, 26)},
+}
 
 
 # --- the set itself ------------------------------------------------------------------------------
@@ -194,7 +202,7 @@ def test_held_out_part_keeps_its_floor(capsys):
 @needs_held_out
 @pytest.mark.xfail(
     strict=True,
-    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判；第十五份 71/80、5 个误判；第十六份 71/80、7 个误判；第十七份 72/80、4 个误判；第十八份 73/80、2 个误判）：若达到，这里会报 XPASS，请去掉此标记",
+    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判；第十五份 71/80、5 个误判；第十六份 71/80、7 个误判；第十七份 72/80、4 个误判；第十八份 73/80、2 个误判；第十九份 71/80、3 个误判）：若达到，这里会报 XPASS，请去掉此标记",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
