@@ -473,6 +473,25 @@ def test_a_decided_case_is_no_live_case(platform, text):
     assert found.scenario is None and found.abstained == "about", found
 
 
+@pytest.mark.parametrize(
+    ("platform", "text", "expected"),
+    [
+        ("douyin", "这单买家说主播讲的是纯羊毛，到手一摸是腈纶，平台介入了", "douyin.not_as_described"),
+        ("pinduoduo", "那单水果买家说到手一箱全是烂果，平台要我们传发货前的照片", "pinduoduo.quality_issue"),
+        ("taobao", "买家说订的五支笔就来了三支，小二介入了", "taobao.missing_items"),
+        ("pinduoduo", "买家说答应补的运费一分钱没到，平台让我们上传转账截图", "pinduoduo.refund_difference_unpaid"),
+        ("taobao", "买家说手机用两天就闪屏，申请退货退款，小二要检测报告", "taobao.quality_issue"),
+    ],
+)
+def test_everyday_words_for_a_complaint_name_it(platform, text, expected):
+    assert recognise(BOOK, platform, text).scenario == expected
+
+
+def test_a_course_announcement_names_none():
+    found = recognise(BOOK, "taobao", "商家公开课预告：仅退款纠纷如何举证，周五晚8点，欢迎报名")
+    assert found.scenario is None and found.abstained in ("about", "ordinary"), found
+
+
 def test_a_live_mark_said_to_be_absent_is_no_live_case():
     about = index_for(BOOK).about
     assert about is not None
