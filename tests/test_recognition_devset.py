@@ -107,7 +107,15 @@ needs_held_out = pytest.mark.skipif(
 # The held-out file's first measure, once taken (on the code as it stood when the file was added):
 # {"right": r, "total": n, "wrong": w, "by_kind": {kind: (right, total)}}. None until then: the floor
 # test prints the figures and skips, so the integrator can record them here.
-HELD_FIRST_MEASURE: dict | None = None
+HELD_FIRST_MEASURE: dict | None = {
+    # File 20, written from the outside and measured once on the code of a1af6dc (round 13: file 19
+    # tuned on) before it was committed here: 68/80 = 85.0 %, 5 wrong: four no-case texts (an
+    # empty-package case won, a checklist template, a buyer's review of a part sent after, a Tmall
+    # return case decided) and a Taobao agreed-time appeal asked about as 「举证号咋生成」 named a
+    # review complaint; per platform douyin 18/19, pinduoduo 22/25, taobao 18/23, tmall 10/13.
+    "right": 68, "total": 80, "wrong": 5,
+    "by_kind": {"request": (12, 14), "status": (9, 12), "colloquial": (14, 15), "page": (11, 13), "none": (22, 26)},
+}
 
 
 # --- the set itself ------------------------------------------------------------------------------
@@ -194,7 +202,7 @@ def test_held_out_part_keeps_its_floor(capsys):
 @needs_held_out
 @pytest.mark.xfail(
     strict=True,
-    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判；第十五份 71/80、5 个误判；第十六份 71/80、7 个误判；第十七份 72/80、4 个误判；第十八份 73/80、2 个误判；第十九份 71/80、3 个误判）：若达到，这里会报 XPASS，请去掉此标记",
+    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判；第十五份 71/80、5 个误判；第十六份 71/80、7 个误判；第十七份 72/80、4 个误判；第十八份 73/80、2 个误判；第十九份 71/80、3 个误判；第二十份 68/80、5 个误判）：若达到，这里会报 XPASS，请去掉此标记",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
