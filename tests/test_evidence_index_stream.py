@@ -205,11 +205,27 @@ def test_lookups_come_back_after_a_bulk_that_failed_or_was_cut_off(tmp_path):
         store._db.commit()
     finally:
         store.close()
+    looking = open_store(tmp_path / "state", repair=False)  # `juzheng status`: never writes, maybe mid-bulk
+    try:
+        assert not set(EVIDENCE_LOOKUPS) & set(_lookup_indexes(looking))
+    finally:
+        looking.close()
     reopened = open_store(tmp_path / "state")
     try:
         assert set(EVIDENCE_LOOKUPS) <= set(_lookup_indexes(reopened))
     finally:
         reopened.close()
+
+
+def test_a_bulk_whose_connection_broke_raises_what_broke_it(tmp_path):
+    store = open_store(tmp_path / "state")
+    try:
+        with pytest.raises(RuntimeError, match="lost the disk"):
+            with store.evidence_bulk():
+                store._db.close()  # what a vanished state dir leaves: every later statement fails
+                raise RuntimeError("lost the disk")
+    finally:
+        store._closed = True
 
 
 def test_migration_9_makes_the_hash_lookup_cover_hashed_files_only(tmp_path):

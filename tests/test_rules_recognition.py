@@ -497,6 +497,8 @@ def test_a_live_mark_said_to_be_absent_is_no_live_case():
     assert about is not None
     assert about.live("平台介入中") and about.live("买家申请了平台介入")
     assert not about.live("无买家投诉，无平台介入") and not about.live("没有平台介入，也不用上传凭证")
+    # a 无 ending the line before is that field's value, not a word on this line's mark
+    assert about.live("买家留言：无\n请上传物流凭证") and about.live("买家留言：无\n平台介入中")
     found = recognise(BOOK, "pinduoduo", "三月对账：差价补偿8笔全部转账完成，没有平台介入，没有买家投诉")
     assert found.scenario is None and found.abstained
 

@@ -39,7 +39,8 @@ MAX_CHARS = 2000
 # The word lists' live marks are evidence the model does not weigh: a case quoting its shop's
 # figures (退货率 0.3%、好评率 99%，小二要我们举证) read 0.46 to it. 0.7 with the threshold at
 # 0.55 (train_case_gate.py): leave-one-file-out over sixteen files held back 378 of 446 no-case
-# texts and 3 of 912 cases (the gate reading gate_view), against 347 and 3 at 0.5 of 0.5.
+# texts and 3 of 912 cases (the gate reading gate_view), against 347 and 3 at 0.5 of 0.5; over
+# nineteen files 450 of 524 and 11 of 1,074 (at 0.5 of 0.5: 412 and 6).
 LIVE_FACTOR = 0.7
 _DIGITS = re.compile(r"\d+")
 FILE_NAME = "case_gate.json"

@@ -35,7 +35,9 @@ class AboutReading:
         self._live = _words(about.live)
         negators = sorted({normalise(w).replace(" ", "") for w in about.live_negators} - {""}, key=len, reverse=True)
         # 「无买家投诉，无平台介入」: a finance or report line saying there was no case at all
-        self._negated = re.compile(f"(?:{alternation(negators)})$") if negators else None
+        # \Z, not $: a 无 ending the line before (「买家留言：无」) says nothing of the next line's mark.
+        # 「有无平台介入」「有没有」 ask whether: not said absent.
+        self._negated = re.compile(f"(?<!有)(?:{alternation(negators)})\\Z") if negators else None
         self._rate = figure_suffix(vocabulary)
         self._overview = _words(about.overview)
         self._one_case = _words(about.one_case)

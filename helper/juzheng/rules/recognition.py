@@ -232,7 +232,10 @@ def recognise(rulebook: Rulebook, platform: str | None, text: str) -> Recognitio
 def gate_view(rulebook: Rulebook, text: str) -> str:
     """The text as the live-case check reads it (and is trained on): folded, negated clauses gone.
     「不是质量问题，是少了一件」 is a case of 少件; with 「不是质量问题」 left in it read like the no-case
-    texts that say 没问题 (0.51)."""
+    texts that say 没问题 (0.51). The raw text, not the canonical one: the gate learned its grams
+    from what sellers type. Reading the canonical text instead (synonyms first, so 没有收到 is not
+    dropped as a negation) was measured over nineteen files: 452/524 no-case texts and 10/1,074
+    cases held back against 450 and 11, and it held back two live cases this reading names."""
     prep = index_for(rulebook).prep
     assert prep is not None
     return prep.drop_negated(fold(text))

@@ -7,8 +7,8 @@ from __future__ import annotations
 # row); opening the store makes any that are missing again, should a first index have been cut
 # off between the two. The unique path index stays: the bulk insert relies on it.
 EVIDENCE_LOOKUPS: dict[str, str] = {
-    "evidence_order": "CREATE INDEX evidence_order ON evidence (platform, order_id)",
-    "evidence_sha": "CREATE INDEX evidence_sha ON evidence (sha256) WHERE sha256 IS NOT NULL",
+    "evidence_order": "CREATE INDEX IF NOT EXISTS evidence_order ON evidence (platform, order_id)",
+    "evidence_sha": "CREATE INDEX IF NOT EXISTS evidence_sha ON evidence (sha256) WHERE sha256 IS NOT NULL",
 }
 
 MIGRATIONS: list[str] = [

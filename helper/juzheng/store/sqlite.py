@@ -129,6 +129,11 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
         self._writable_listeners: list[Callable[[], None]] = []
         self._probe: threading.Thread | None = None
         self._closed = False
+        # Only a repairing opener (the helper, sort, undo) rebuilds lookups a cut-off bulk left
+        # dropped: `juzheng status` must not write under a running helper, maybe mid-bulk.
+        self._repair = repair
+        if repair:
+            self.on_writable(self._restore_lookups)  # a full disk that refused the rebuild, cleared
         try:
             self._open(full_check=repair)
         except sqlite3.DatabaseError as exc:
@@ -288,19 +293,20 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
                         if statement.strip():
                             self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={number}")
-            self._restore_lookups()
+            if self._repair:
+                self._restore_lookups()
 
     def _restore_lookups(self) -> None:
-        """Build the evidence lookup indexes a cut-off first index left dropped (see EVIDENCE_LOOKUPS)."""
-        have = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='evidence'")}
-        missing = [sql for name, sql in EVIDENCE_LOOKUPS.items() if name not in have]
-        if not missing:
-            return
+        """Build the evidence lookup indexes a cut-off first index left dropped (see EVIDENCE_LOOKUPS).
+        Never raises: what failed inside a bulk is what its caller must see; a read-only or full
+        state dir only makes lookups slower until the next open or the next writable moment."""
         try:
             with self.transaction() as db:
-                for sql in missing:
-                    db.execute(sql)
-        except (sqlite3.Error, StateUnavailable) as exc:  # a read-only state dir: lookups only get slower
+                have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='evidence'")}
+                for name, sql in EVIDENCE_LOOKUPS.items():
+                    if name not in have:
+                        db.execute(sql)
+        except (sqlite3.Error, StateUnavailable) as exc:
             log.warning("evidence lookup indexes not rebuilt: %s", exc)
 
     @contextmanager
