@@ -487,6 +487,31 @@ def test_everyday_words_for_a_complaint_name_it(platform, text, expected):
     assert recognise(BOOK, platform, text).scenario == expected
 
 
+@pytest.mark.parametrize(
+    ("platform", "text"),
+    [
+        ("pinduoduo", "那单空包的最后判我们这边，货款不用退了，买家也没再找"),
+        ("tmall", "天猫那单退回来发霉的鞋，小二判了不退款，这事翻篇了"),
+        ("taobao", "【退款凭证准备清单（模板）】□ 签收底单 □ 快递红章证明 □ 聊天截图"),
+        ("taobao", "收到时少了个挂钩，跟客服说了下，隔天就补寄过来了，好评"),
+    ],
+)
+def test_a_case_told_as_over_or_a_template_names_none(platform, text):
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.abstained, found
+
+
+@pytest.mark.parametrize(
+    ("platform", "text", "expected"),
+    [
+        ("taobao", "有个买家投诉延迟发货，可她自己在旺旺说月底再寄就行，小二让举证", "taobao.late_shipment.agreed_time"),
+        ("pinduoduo", "介入原因：运单号查无信息 请上传快递官网的物流轨迹截图 剩余40小时", "pinduoduo.logistics_unverifiable"),
+    ],
+)
+def test_a_later_date_the_buyer_set_or_a_tracking_number_with_no_trace(platform, text, expected):
+    assert recognise(BOOK, platform, text).scenario == expected
+
+
 def test_a_course_announcement_names_none():
     found = recognise(BOOK, "taobao", "商家公开课预告：仅退款纠纷如何举证，周五晚8点，欢迎报名")
     assert found.scenario is None and found.abstained in ("about", "ordinary"), found
