@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from ..events import EVIDENCE_CHANGED, EventBus
 from ..gc_pause import gc_paused
@@ -37,17 +36,10 @@ _ORDER_OF_ROW = itemgetter(0, 1)  # (platform, order_id) of a bulk row
 _NAME = attrgetter("name")
 
 
-class OrderKey(NamedTuple):
-    """All that a grouped (per-order) event needs of a record."""
-
-    platform: str
-    order_id: str
-
-
 @dataclass
 class Change:
     action: str  # added | moved | removed | renamed
-    record: EvidenceRecord | OrderKey  # OrderKey only in floods, which publish per order
+    record: EvidenceRecord
 
 
 @dataclass
@@ -73,7 +65,7 @@ class _Changes:
         """Whether ``more`` changes would still be published one by one."""
         return self.count + more <= PER_FILE_EVENTS
 
-    def add(self, action: str, record: EvidenceRecord | OrderKey) -> None:
+    def add(self, action: str, record: EvidenceRecord) -> None:
         self.count += 1
         if self.grouped is None and self.count <= PER_FILE_EVENTS:
             self.each.append(Change(action, record))
@@ -517,7 +509,7 @@ class Indexer:
 
     # -- events -------------------------------------------------------------------------------------
     def _publish(self, change: Change) -> Change:
-        if self.bus is not None and not isinstance(change.record, OrderKey):  # floods publish per order
+        if self.bus is not None:
             self.bus.publish(EVIDENCE_CHANGED, payload(change.record, change.action))
         return change
 

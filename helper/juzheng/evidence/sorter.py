@@ -25,7 +25,7 @@ from ..focus import load_focus
 from .arrival import arrival
 from .duplicates import note_duplicate
 from .classify import REASON_EMPTY, Focus, KnownCase, Placement, Unplaced, classify
-from .indexer import Indexer, OrderKey
+from .indexer import Indexer
 from .layout import Layout, numbered, rel, safe_name
 from .mover import MAX_NUMBER, FileState, FileTooLarge, MoveResult, Mover, PlannedMove, sha256_file
 from .osfacts import SorterLock
@@ -310,7 +310,7 @@ class Sorter:
             assert result.dest is not None
             planned.sha256 = result.sha256
             item.dest, item.status = rel(self.root, result.dest), "done"
-            if change is not None and not isinstance(change.record, OrderKey):
+            if change is not None:
                 item.evidence_id = change.record.id
             if self.reader is not None and planned.placement is not None and planned.sha256 is not None:
                 self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind, result.dest)
@@ -362,7 +362,7 @@ class Sorter:
         item.status = "done"
         if item.action == "move":
             change = self.indexer.index_file(ctx.layout, result.dest, how="sorted", sha256=planned.sha256)
-            if change is not None and not isinstance(change.record, OrderKey):
+            if change is not None:
                 item.evidence_id = change.record.id
             if self.reader is not None and planned.placement is not None and planned.sha256 is not None:
                 self.reader.placed(planned.sha256, planned.placement.platform, planned.placement.order_id, planned.placement.kind, result.dest)
