@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from fixtures.evidence import PDD_ORDER, PDD_ORDER_2, TB_ORDER
+from fixtures.old_database import database_before
 from juzheng.evidence import indexer as indexer_mod
 from juzheng.evidence.indexer import Indexer, walk_files
 from juzheng.evidence.layout import Layout
-from juzheng.store import DB_NAME, EvidenceRecord, open_store, utcnow
+from juzheng.store import EvidenceRecord, open_store, utcnow
 from juzheng.store.schema import EVIDENCE_LOOKUPS, MIGRATIONS
 
 ORDERS = [("拼多多", PDD_ORDER), ("拼多多", PDD_ORDER_2), ("淘宝", TB_ORDER)]
@@ -230,11 +231,7 @@ def test_a_bulk_whose_connection_broke_raises_what_broke_it(tmp_path):
 
 def test_migration_9_makes_the_hash_lookup_cover_hashed_files_only(tmp_path):
     state = tmp_path / "state"
-    state.mkdir()
-    db = sqlite3.connect(state / DB_NAME)
-    for number, script in enumerate(MIGRATIONS[:8], start=1):
-        db.executescript(script)
-        db.execute(f"PRAGMA user_version={number}")
+    db = database_before(state, 9)
     db.execute("INSERT INTO evidence (platform, order_id, kind, path, sha256, how, added_at)"
                " VALUES ('pinduoduo', '1-2', NULL, '拼多多/1-2/a.jpg', 'ab', 'hand', '2026-11-30T08:00:00+00:00')")
     db.commit()

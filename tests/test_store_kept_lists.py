@@ -4,18 +4,17 @@ journal become tables, and a database written by an older helper keeps what thos
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from fixtures.cli import run_cli
+from fixtures.old_database import database_before
 from juzheng.evidence.duplicates import duplicates_for, note_duplicate
 from juzheng.instance import INFO_NAME
 from juzheng.pairing.auth import mint_token
 from juzheng.pairing.browsers import LEGACY_NAME, BrowserRegistry
 from juzheng.pairing.identity import OWN_EXTENSION_ID, ExtensionPolicy
 from juzheng.pairing import Auth, FileSecretStore
-from juzheng.store import DB_NAME, open_store
+from juzheng.store import open_store
 from juzheng.store.records import UndoIntent
-from juzheng.store.schema import MIGRATIONS
 
 OWN = f"chrome-extension://{OWN_EXTENSION_ID}"
 A, B = "a" * 32, "b" * 32
@@ -23,11 +22,7 @@ A, B = "a" * 32, "b" * 32
 
 def _old_database(state, settings: dict[str, str]) -> None:
     """A database as the helper before migration 8 left it, with a case, its evidence and a move."""
-    state.mkdir()
-    db = sqlite3.connect(state / DB_NAME)
-    for number, script in enumerate(MIGRATIONS[:7], start=1):
-        db.executescript(script)
-        db.execute(f"PRAGMA user_version={number}")
+    db = database_before(state, 8)
     db.execute("INSERT INTO cases (platform, order_id, created_at, updated_at) VALUES ('pinduoduo', '1-2', ?, ?)", ("2026-11-30T08:00:00+00:00",) * 2)
     db.execute(
         "INSERT INTO evidence (platform, order_id, kind, path, how, added_at)"

@@ -4,21 +4,15 @@ become tables, and a database written by an older helper keeps what those blobs 
 from __future__ import annotations
 
 import json
-import sqlite3
 
+from fixtures.old_database import database_before
 from juzheng.focus import load_focus
 from juzheng.store import open_store
-from juzheng.store.schema import MIGRATIONS
-from juzheng.store import DB_NAME
 
 
 def test_old_blobs_move_to_their_tables(tmp_path):
     state = tmp_path / "state"
-    state.mkdir()
-    db = sqlite3.connect(state / DB_NAME)
-    for number, script in enumerate(MIGRATIONS[:4], start=1):  # a database of the helper before migration 5
-        db.executescript(script)
-        db.execute(f"PRAGMA user_version={number}")
+    db = database_before(state, 5)
     db.execute("INSERT INTO cases (platform, order_id, created_at, updated_at) VALUES ('pinduoduo', '1-2', 'x', 'x')")
     blobs = {
         "focus": {"case_id": 1, "at": "2026-11-30T08:00:00+00:00"},  # written before focus had "since"
@@ -64,11 +58,7 @@ def test_a_fresh_store_remembers_in_tables(tmp_path):
 def test_unreadable_blobs_are_dropped_not_fatal(tmp_path):
     """A blob that is not JSON must not fail the migration (which would set the database aside)."""
     state = tmp_path / "state"
-    state.mkdir()
-    db = sqlite3.connect(state / DB_NAME)
-    for number, script in enumerate(MIGRATIONS[:4], start=1):
-        db.executescript(script)
-        db.execute(f"PRAGMA user_version={number}")
+    db = database_before(state, 5)
     db.executemany("INSERT INTO settings VALUES (?, ?)", [(k, "{broken") for k in ("focus", "evidence.held", "evidence.offer_declined", "notified_levels")])
     db.execute("INSERT INTO settings VALUES ('kept', 'yes')")
     db.commit()
