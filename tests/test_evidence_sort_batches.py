@@ -110,3 +110,78 @@ def test_batches_are_bounded(ev, monkeypatch):
     items = service.sort_once()
     assert [i.status for i in items] == ["done"] * 7
     assert planned_at_links == [3, 3, 3, 3, 3, 3, 1]
+
+
+def test_a_batchs_records_and_events_say_what_is_on_disk(ev):
+    """The records take each file's size and mtime from the mover's check of the new name (no stat of
+    their own), and the events are journaled for a helper in another process, though nobody in this
+    one listens."""
+    sizes = {f"{PDD_ORDER} 红章证明 {n}.jpg": n + 1 for n in range(4)}
+    for name, size in sizes.items():
+        ev.drop(name, b"z" * size)
+    service = ev.service(watch=False)
+    before = ev.store.events_since(0)
+    last = before[-1].id if before else 0
+    items = service.sort_once()
+    assert [i.status for i in items] == ["done"] * 4
+    records = {r.path: r for r in ev.store.evidence_for_order("pinduoduo", PDD_ORDER)}
+    assert set(records) == {f"{RED}/{name}" for name in sizes}
+    for path, record in records.items():
+        st = os.stat(ev.root / path)
+        assert (record.size, record.mtime_ns, record.how, record.kind) == (st.st_size, st.st_mtime_ns, "sorted", "red_stamp_proof")
+        assert record.id == next(i.evidence_id for i in items if i.dest == path)
+    added = [e for e in ev.store.events_since(last) if e.type == "evidence" and e.payload.get("action") == "added"]
+    assert sorted(e.payload["path"] for e in added) == sorted(records)
+    assert {e.payload["evidence_id"] for e in added} == {r.id for r in records.values()}
+
+
+def test_a_listener_gets_each_event_of_a_bulk_publish_in_order(ev):
+    from juzheng.events import EVIDENCE_CHANGED, EventBus
+
+    bus = EventBus(ev.store)
+    heard: list[tuple[int, str]] = []
+    bus.publish_many([(EVIDENCE_CHANGED, {"path": "a"}, None)])  # nobody listens: journaled only
+    unsubscribe = bus.subscribe(lambda e: heard.append((e.id, e.payload["path"])))
+    bus.publish_many([(EVIDENCE_CHANGED, {"path": p}, None) for p in ("b", "c")])
+    single = bus.publish(EVIDENCE_CHANGED, {"path": "d"})
+    unsubscribe()
+    journaled = [(e.id, e.payload["path"]) for e in ev.store.events_since(0) if e.type == EVIDENCE_CHANGED]
+    assert [p for _, p in journaled][-4:] == ["a", "b", "c", "d"]
+    assert heard == journaled[-3:] and heard[-1][0] == single.id
+
+
+def test_a_name_already_on_disk_is_numbered_and_never_touched(ev):
+    """The batch does not look its names up on disk: a name already there fails its link, and that
+    file is moved on its own, past the names taken."""
+    service = ev.service(watch=False)
+    (ev.root / RED).mkdir(parents=True)
+    (ev.root / RED / f"{PDD_ORDER} 红章证明.jpg").write_bytes(b"filed last week")
+    (ev.root / RED / f"{PDD_ORDER} 红章证明 (2).jpg").write_bytes(b"and its copy")
+    service.sort_once()  # indexes what is there
+    ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"today's photo")
+    ev.drop(f"{PDD_ORDER} 红章证明 b.jpg", b"another one")
+    items = service.sort_once()
+    assert [i.status for i in items] == ["done", "done"]
+    assert (ev.root / RED / f"{PDD_ORDER} 红章证明.jpg").read_bytes() == b"filed last week"
+    assert (ev.root / RED / f"{PDD_ORDER} 红章证明 (2).jpg").read_bytes() == b"and its copy"
+    assert (ev.root / RED / f"{PDD_ORDER} 红章证明 (3).jpg").read_bytes() == b"today's photo"
+    assert (ev.root / RED / f"{PDD_ORDER} 红章证明 b.jpg").read_bytes() == b"another one"
+    assert ev.store.moves_in_state("planned") == []
+    assert {r.path for r in ev.store.evidence_for_order("pinduoduo", PDD_ORDER)} == {
+        f"{RED}/{PDD_ORDER} 红章证明{n}.jpg" for n in ("", " (2)", " (3)", " b")
+    }
+
+
+def test_a_file_where_the_kind_folder_belongs_keeps_the_photo_in_the_inbox(ev):
+    service = ev.service(watch=False)
+    (ev.root / RED).parent.mkdir(parents=True)
+    (ev.root / RED).write_bytes(b"a file named like the folder")
+    ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"photo")
+    ev.drop(f"{PDD_ORDER} 聊天截图.jpg", b"chat")
+    items = {i.src.rsplit("/", 1)[-1]: i for i in service.sort_once()}
+    red = items[f"{PDD_ORDER} 红章证明.jpg"]
+    assert red.status == "pending" and "快递红章证明" in (red.reason or "") and "收件箱" in (red.reason or "")
+    assert (ev.inbox / f"{PDD_ORDER} 红章证明.jpg").read_bytes() == b"photo"
+    assert items[f"{PDD_ORDER} 聊天截图.jpg"].status == "done"  # the rest of the batch goes on
+    assert (ev.root / RED).read_bytes() == b"a file named like the folder"
+    assert ev.store.moves_in_state("planned") == []

@@ -41,19 +41,32 @@ class EventBus:
         return unsubscribe
 
     def publish(self, type: str, payload: dict, case_id: int | None = None) -> Event:
-        return self.publish_many([(type, payload, case_id)])[0]
+        event = self._store.append_event(type, payload, case_id)
+        self._deliver([event], self._listening())
+        return event
 
-    def publish_many(self, items: list[tuple[str, dict, int | None]]) -> list[Event]:
-        """Journal all in one transaction, then deliver in order (bulk changes such as a first index)."""
+    def publish_many(self, items: list[tuple[str, dict, int | None]]) -> None:
+        """Journal all in one transaction, then deliver in order (bulk changes such as a first index).
+
+        With nobody subscribed (``juzheng sort``) they are only journaled: no event objects are built
+        (one per sorted file)."""
         if not items:
-            return []
-        events = self._store.append_events(items)
+            return
+        subscribers = self._listening()
+        if not subscribers:
+            self._store.append_events(items, returning=False)
+            return
+        self._deliver(self._store.append_events(items), subscribers)
+
+    def _listening(self) -> list[Subscriber]:
         with self._lock:
-            subscribers = list(self._subscribers)
+            return list(self._subscribers)
+
+    @staticmethod
+    def _deliver(events: list[Event], subscribers: list[Subscriber]) -> None:
         for event in events:
             for subscriber in subscribers:
                 try:
                     subscriber(event)
                 except Exception:  # one broken listener must not stop the others or the publisher
                     log.exception("event subscriber failed for %s", event.type)
-        return events

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -55,7 +56,12 @@ class _Op:
 
 
 def inbox_files(root: Path) -> list[Path]:
-    return sorted(p for p in tree_entries(root / INBOX, skip_hidden=True) if not is_ignored_name(p.name))
+    # Part by part (as Paths compare on POSIX; the order only has to be stable), by a key made once
+    # per file: sorting the Paths themselves was 55,000 Path comparisons for 5,000 files.
+    return sorted((p for p in tree_entries(root / INBOX, skip_hidden=True) if not is_ignored_name(p.name)), key=_PARTS)
+
+
+_PARTS = attrgetter("parts")
 
 
 class InboxWorker:

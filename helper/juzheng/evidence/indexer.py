@@ -26,6 +26,7 @@ from ..events import EVIDENCE_CHANGED, EventBus
 from ..gc_pause import gc_paused
 from ..paths import INBOX
 from ..store import EvidenceRecord, SqliteStore, StoredEvidence, utcnow
+from ..store.records import SortedFile
 from .layout import Layout, Location, is_ignored_name, rel
 from .links import forget_links, is_link, is_link_entry, is_link_stat, link_paths, record_link
 
@@ -207,44 +208,43 @@ class Indexer:
             self.unhashed_orders.add((record.platform, record.order_id))
         return self._publish(Change("added", record))
 
-    def index_sorted(self, layout: Layout, placed: list[tuple[Path, str | None]]) -> list[Change | None]:
-        """:meth:`index_file` (``how='sorted'``) of files the sorter has just moved in, (path, sha256)
-        each: their records inserted in one transaction and their events published in one.
+    def index_sorted(self, layout: Layout, placed: list[tuple[Path, str | None, tuple[int, int] | None]]) -> list[Change | None]:
+        """:meth:`index_file` (``how='sorted'``) of files the sorter has just moved in, (path, sha256,
+        (size, mtime_ns) or None) each: their records inserted in one transaction and their events
+        published in one.
 
+        The size and mtime are the mover's, checked on the new name just now (None: stat it here).
         Their names were free a moment ago, so almost always nothing is recorded at them; a path that
         is (a stale record, a link row) or that is not a plain file by now takes :meth:`index_file`."""
         out: list[Change | None] = [None] * len(placed)
-        fresh: list[tuple[int, EvidenceRecord]] = []
+        fresh: list[tuple[int, SortedFile]] = []
         any_links = self.store._one("SELECT 1 FROM evidence_links LIMIT 1") is not None
-        now = utcnow()
         relpaths: list[str | None] = []
-        for path, _sha in placed:
+        for path, _sha, _state in placed:
             try:
                 relpaths.append(rel(layout.root, path))
             except ValueError:
                 relpaths.append(None)
         recorded = self.store.paths_recorded(r for r in relpaths if r is not None)  # one query, not one per file
-        for i, ((path, sha256), relpath) in enumerate(zip(placed, relpaths, strict=True)):
-            try:
-                st = os.lstat(path) if relpath is not None else None
-            except OSError:
-                st = None
-            if relpath is None or st is None:
+        for i, ((path, sha256, state), relpath) in enumerate(zip(placed, relpaths, strict=True)):
+            if state is None and relpath is not None:
+                try:
+                    st = os.lstat(path)
+                    state = (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+                except OSError:
+                    state = None
+            if relpath is None or state is None:
                 out[i] = self.index_file(layout, path, how="sorted", sha256=sha256)
                 continue
             loc = layout.locate(relpath)
-            if (any_links or loc.area != "order" or not stat.S_ISREG(st.st_mode) or is_ignored_name(path.name)
-                    or relpath in recorded):
+            if any_links or loc.area != "order" or is_ignored_name(path.name) or relpath in recorded:
                 out[i] = self.index_file(layout, path, how="sorted", sha256=sha256)
                 continue
-            # Our own values (the layout's, the file's stat): nothing to validate, one per file.
-            fresh.append((i, EvidenceRecord.model_construct(
-                platform=loc.platform, order_id=loc.order_id, kind=loc.kind, path=relpath, sha256=sha256,
-                size=st.st_size, mtime_ns=st.st_mtime_ns, how="sorted", added_at=now,
-            )))
+            assert loc.platform is not None and loc.order_id is not None  # an order's place has both
+            fresh.append((i, SortedFile(loc.platform, loc.order_id, loc.kind, relpath, sha256, *state)))
         if not fresh:
             return out
-        stored = self.store.add_evidence_each([r for _, r in fresh])
+        stored = self.store.add_evidence_each([f for _, f in fresh], "sorted", utcnow())
         for (i, _), record in zip(fresh, stored, strict=True):
             if record.sha256 is None:
                 self.unhashed_orders.add((record.platform, record.order_id))

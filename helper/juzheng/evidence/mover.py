@@ -213,8 +213,7 @@ class Mover:
         ``hash_after=False`` with no ``sha256``: a link is checked by size and mtime only and its bytes
         are never read here (``juzheng sort``: they are hashed later, when a same-size file arrives).
         """
-        if not os.path.isdir(dest_dir):  # one stat: mkdir of an existing folder (its EEXIST path) cost far more
-            dest_dir.mkdir(parents=True, exist_ok=True)
+        ensure_folder(dest_dir)
         for n in range(1, MAX_NUMBER):
             dest = dest_dir / numbered(name, n)
             if os.path.lexists(dest):
@@ -262,8 +261,7 @@ class Mover:
         lock throughout, so no recovery runs between the journal and the completions.
         """
         for folder in {m.dest.parent for m in moves}:
-            if not os.path.isdir(folder):
-                folder.mkdir(parents=True, exist_ok=True)
+            ensure_folder(folder)
         ids = self.store.journal_moves(batch, [(journal_path(m.src), journal_path(m.dest), m.sha256 or "", m.expect.size) for m in moves])
         finished: list[tuple[int, MoveState, str | None, str | None]] = []
         results: list[MoveResult | OSError | None] = []
@@ -439,6 +437,20 @@ _DETAILS = {
     "busy": "文件正被其他程序占用，稍后再试",
     "writing": "文件仍在被写入（另一个程序还开着它），写完后会自动整理",
 }
+
+
+def ensure_folder(folder: Path) -> None:
+    """``folder`` exists afterwards, its parents made as needed: one mkdir whether it is new (its
+    parent there) or already there. A stat first failed once per new folder, and a failed lookup
+    costs three times a found one; pathlib's ``mkdir(exist_ok=True)`` stats again after EEXIST.
+
+    A file by that name is left alone: the move into it then fails with the reason the seller sees."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 def remove_quietly(path: Path) -> bool:

@@ -267,9 +267,12 @@ class Sorter:
 
     @staticmethod
     def _free_name(dest: Path, chosen: set[Path]) -> Path | None:
+        """The first of ``dest``, ``dest (2)``… no other move of the batch has chosen. Not looked up
+        on disk (a failed lookup per file, for a name almost always free): a name already taken
+        fails its link, and that file is moved on its own, which numbers past what is there."""
         for n in range(1, MAX_NUMBER):
             candidate = dest if n == 1 else dest.with_name(numbered(dest.name, n))  # the name itself: no new path
-            if candidate not in chosen and not os.path.lexists(candidate):
+            if candidate not in chosen:
                 return candidate
         return None
 
@@ -302,7 +305,10 @@ class Sorter:
                     out.append((i, item))
                 else:
                     placed.append((i, path, planned, result))
-            changes = self.indexer.index_sorted(ctx.layout, [(r.dest, r.sha256) for _, _, _, r in placed])  # type: ignore[misc]
+            # The mover checked each new name against the planned size and mtime (a copy is given them).
+            changes = self.indexer.index_sorted(ctx.layout, [
+                (r.dest, r.sha256, (p.state.size, p.state.mtime_ns) if p.state else None) for _, _, p, r in placed  # type: ignore[misc]
+            ])
             for i, path, planned, _dest in alone:
                 out.append((i, self.sort_planned(path, planned, ctx, batch)))
         for (i, _path, planned, result), change in zip(placed, changes, strict=True):

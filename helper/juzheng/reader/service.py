@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,7 +138,7 @@ class ReaderService:
             placed = self._placement(result.platform, result.order_id, result.order_by, decision, name, rulebook)
             if result.kind is not None:  # a kind the name states beats a guess from the pixels
                 note = placed.note if decision.rejected is not None else None  # a refused look-alike is still said
-                placed = placed.model_copy(update={"kind": result.kind, "kind_by": result.kind_by, "note": note})
+                placed = replace(placed, kind=result.kind, kind_by=result.kind_by, note=note)
             return placed
         return Unplaced(code="read_nothing", reason=decision.reason or REASON_READ_LATER)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,6 +63,19 @@ class StoredEvidence(EvidenceRecord):
     """An evidence record as the store returns it: it has its row id."""
 
     id: int
+
+
+class SortedFile(NamedTuple):
+    """A file the sorter has just placed, as the indexer hands it to the store (a row, not a model:
+    the store builds the record it returns)."""
+
+    platform: str
+    order_id: str
+    kind: str | None
+    path: str
+    sha256: str | None
+    size: int
+    mtime_ns: int
 
 
 class Move(BaseModel):

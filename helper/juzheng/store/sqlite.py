@@ -26,7 +26,7 @@ from .health import (
     DB_DAMAGED, RECOVERED_SETTING, STATE_FULL, STATE_READONLY, StateUnavailable, StoreProblem, classify_write_error, is_damaged,
     keep_damaged, recovered_problem, salvage,
 )
-from .records import Case, CaseKey, EvidenceRecord, Event, Move, MoveState, PendingFile, StoredEvidence
+from .records import Case, CaseKey, EvidenceHow, EvidenceRecord, Event, Move, MoveState, PendingFile, SortedFile, StoredEvidence
 from .schema import EVIDENCE_LOOKUPS, MIGRATIONS
 from .seller_state import SellerStateMixin
 from .summaries import SummaryStoreMixin
@@ -458,20 +458,27 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
             )
         return StoredEvidence(**{**record.model_dump(), "id": cur.lastrowid})
 
-    def add_evidence_each(self, records: list[EvidenceRecord]) -> list[StoredEvidence]:
-        """Several records in one transaction, each returned with its id (files just sorted in)."""
-        iso = _IsoCache()
+    def add_evidence_each(self, files: list[SortedFile], how: EvidenceHow, added_at: datetime) -> list[StoredEvidence]:
+        """Records of files just sorted in, in one transaction, each returned with its id."""
         with self.transaction() as db:
             # The write lock is held (BEGIN IMMEDIATE): the row ids SQLite would give (``id`` is an
             # INTEGER PRIMARY KEY without AUTOINCREMENT: max + 1) are given explicitly, so one
             # executemany inserts them all (an execute per row was a third of a sorted file's cost).
             first = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM evidence").fetchone()[0])
-            db.executemany(f"INSERT INTO evidence (id, {_EVIDENCE_COLUMNS}) VALUES ({','.join('?' * 13)})", [(
-                first + i, r.platform, r.order_id, r.kind, r.path, r.value, iso(r.generated_at), iso(r.covers_from),
-                r.sha256, r.size, r.mtime_ns, r.how, iso(r.added_at),
-            ) for i, r in enumerate(records)])
-        # Built from a validated record and its new row id: nothing to validate again.
-        return [StoredEvidence.model_construct(**{**r.__dict__, "id": first + i}) for i, r in enumerate(records)]
+            stamp = _iso(added_at)
+            db.executemany(f"INSERT INTO evidence (id, {_EVIDENCE_COLUMNS}) VALUES ({','.join('?' * 13)})", [
+                (first + i, f.platform, f.order_id, f.kind, f.path, None, None, None, f.sha256, f.size, f.mtime_ns, how, stamp)
+                for i, f in enumerate(files)
+            ])
+        # The sorter's own values (the rulebook's placement, the file's stat) and the new row ids:
+        # nothing to validate, one object per file.
+        return [
+            StoredEvidence.model_construct(
+                id=first + i, platform=f.platform, order_id=f.order_id, kind=f.kind, path=f.path, sha256=f.sha256,
+                size=f.size, mtime_ns=f.mtime_ns, how=how, added_at=added_at,
+            )
+            for i, f in enumerate(files)
+        ]
 
     def add_evidence_many(self, records: Iterable[EvidenceRecord]) -> int:
         """Bulk insert for the first index of a large folder; paths already known are skipped."""
@@ -688,8 +695,9 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
     def append_event(self, type: str, payload: dict, case_id: int | None = None) -> Event:
         return self.append_events([(type, payload, case_id)])[0]
 
-    def append_events(self, items: list[tuple[str, dict, int | None]]) -> list[Event]:
-        """Several events in one transaction (a first index publishes one per order)."""
+    def append_events(self, items: list[tuple[str, dict, int | None]], *, returning: bool = True) -> list[Event]:
+        """Several events in one transaction (a first index publishes one per order); ``returning``
+        False: only journaled, and [] returned (nobody in this process listens)."""
         at = utcnow()
         stamp = _iso(at)
         with self.transaction() as db:
@@ -700,6 +708,8 @@ class SqliteStore(SummaryStoreMixin, SellerStateMixin):
                 (first + i, stamp, type, case_id, _payload_json(payload))
                 for i, (type, payload, case_id) in enumerate(items)
             ])
+        if not returning:
+            return []
         # The caller's own values, just written: nothing to validate (a sort publishes one per file).
         return [
             Event.model_construct(id=first + i, at=at, type=type, case_id=case_id, payload=payload)
