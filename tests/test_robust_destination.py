@@ -242,5 +242,25 @@ def test_permission_denied_on_the_platform_folder(running_helper):
     _placed_after_nudge(helper, data)
 
 
+def test_a_sort_whose_platform_folder_refuses_goes_on_with_the_rest(ev):
+    """`juzheng sort` moves in batches: the folders a batch cannot make fail only their own moves,
+    each with the reason, and the rest of the batch is filed."""
+    from fixtures.evidence import PDD_ORDER, TB_ORDER
+
+    service = ev.service(watch=False)
+    service.sort_once()  # the folders of a first run
+    with read_only_folder(ev.root / "拼多多") as how:
+        ev.drop(f"{PDD_ORDER} 红章证明.jpg", b"pdd photo")
+        ev.drop(f"{PDD_ORDER} 聊天截图.jpg", b"pdd chat")
+        ev.drop(f"淘宝 {TB_ORDER} 聊天截图.jpg", b"taobao chat")
+        items = {i.src.rsplit("/", 1)[-1]: i for i in service.sort_once()}
+    for name in (f"{PDD_ORDER} 红章证明.jpg", f"{PDD_ORDER} 聊天截图.jpg"):
+        assert items[name].status == "pending" and "权限" in (items[name].reason or ""), (items[name], how)
+        assert (ev.inbox / name).exists()
+    assert items[f"淘宝 {TB_ORDER} 聊天截图.jpg"].status == "done"
+    assert ev.store.moves_in_state("planned") == []
+    assert {p.path for p in ev.store.list_pending()} == {f"{INBOX}/{PDD_ORDER} 红章证明.jpg", f"{INBOX}/{PDD_ORDER} 聊天截图.jpg"}
+
+
 if __name__ == "__main__":  # pragma: no cover - manual: python tests/test_robust_destination.py
     sys.exit(pytest.main([__file__, "-q", "-s"]))

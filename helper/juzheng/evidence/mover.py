@@ -260,13 +260,17 @@ class Mover:
         error of the destination (disk full, permissions) the OSError. The caller holds the sorter
         lock throughout, so no recovery runs between the journal and the completions.
         """
-        for folder in {m.dest.parent for m in moves}:
-            ensure_folder(folder)
+        unmade = make_folders({m.dest.parent for m in moves})
         ids = self.store.journal_moves(batch, [(journal_path(m.src), journal_path(m.dest), m.sha256 or "", m.expect.size) for m in moves])
         finished: list[tuple[int, MoveState, str | None, str | None]] = []
         results: list[MoveResult | OSError | None] = []
         try:
             for m, move_id in zip(moves, ids, strict=True):
+                refused = unmade.get(m.dest.parent)
+                if refused is not None:  # its folder could not be made (permissions, disk full)
+                    finished.append((move_id, "failed", f"{type(refused).__name__}: {refused}", None))
+                    results.append(refused)
+                    continue
                 self.echoes.expect(m.src, m.dest)
                 try:
                     outcome, digest = self._place(m.src, m.dest, m.expect, m.sha256, move_id, hash_after)
@@ -451,6 +455,18 @@ def ensure_folder(folder: Path) -> None:
         pass
     except FileNotFoundError:
         folder.mkdir(parents=True, exist_ok=True)
+
+
+def make_folders(folders: set[Path]) -> dict[Path, OSError]:
+    """Each folder made (as :func:`ensure_folder`); the ones that could not be, with the error, so
+    that only their moves fail (with the reason the seller sees) and the rest of a batch goes on."""
+    unmade: dict[Path, OSError] = {}
+    for folder in folders:
+        try:
+            ensure_folder(folder)
+        except OSError as exc:
+            unmade[folder] = exc
+    return unmade
 
 
 def remove_quietly(path: Path) -> bool:
