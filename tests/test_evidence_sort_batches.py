@@ -185,3 +185,15 @@ def test_a_file_where_the_kind_folder_belongs_keeps_the_photo_in_the_inbox(ev):
     assert items[f"{PDD_ORDER} 聊天截图.jpg"].status == "done"  # the rest of the batch goes on
     assert (ev.root / RED).read_bytes() == b"a file named like the folder"
     assert ev.store.moves_in_state("planned") == []
+
+
+def test_folders_are_made_with_their_parents_and_left_as_they_are(tmp_path):
+    from juzheng.evidence.mover import ensure_folder
+
+    deep = tmp_path / "拼多多" / PDD_ORDER / "快递红章证明"
+    ensure_folder(deep)
+    assert deep.is_dir()
+    (deep / "kept.jpg").write_bytes(b"kept")
+    ensure_folder(deep)  # already there: nothing changes
+    ensure_folder(deep.parent / "聊天截图")
+    assert (deep / "kept.jpg").read_bytes() == b"kept" and (deep.parent / "聊天截图").is_dir()

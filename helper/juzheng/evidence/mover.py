@@ -453,8 +453,14 @@ def ensure_folder(folder: Path) -> None:
         os.mkdir(folder)
     except FileExistsError:
         pass
-    except FileNotFoundError:
-        folder.mkdir(parents=True, exist_ok=True)
+    except FileNotFoundError:  # its parent first (pathlib would try this folder once more before it)
+        if folder.parent == folder:
+            raise
+        ensure_folder(folder.parent)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
 
 
 def make_folders(folders: set[Path]) -> dict[Path, OSError]:
