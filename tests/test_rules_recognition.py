@@ -85,6 +85,34 @@ def test_a_scenario_whose_premise_is_unsaid_is_not_named(platform, text, unnamed
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "工单：淘宝退货，买家已填单号但快递只显示揽收，跟踪记录没有了，我们没收到退货，小二要我们举证",
+        "淘宝 退款单 | 类型 退货退款 | 退货物流 仅有揽件记录 | 卖家拒绝：退货未收到 | 待卖家举证",
+    ],
+)
+def test_a_return_with_no_tracking_is_the_return_not_a_late_shipment(text):
+    """The buyer's return parcel showing only its pick-up is about the return, not the seller's
+    shipment: 未收到退货 / 买家已填单号 rule the late-shipment appeal out."""
+    found = recognise(BOOK, "taobao", text)
+    assert found.scenario == "taobao.return_not_received"
+    assert "taobao.late_shipment.no_tracking" not in [c.scenario for c in found.candidates]
+
+
+@pytest.mark.parametrize(
+    "platform,text",
+    [
+        ("pinduoduo", "练习题：消费者反馈收到空包并申请平台介入，商家需要准备哪些材料？"),
+        ("douyin", "考核：用户说少发了一件，平台介入后商家第一步做什么？"),
+        ("taobao", "新员工考题：买家投诉延迟发货、物流没有揽收记录时，卖家要交什么凭证？"),
+    ],
+)
+def test_a_quiz_for_new_staff_is_a_note_not_a_case(platform, text):
+    found = recognise(BOOK, platform, text)
+    assert found.scenario is None and found.abstained == "note" and found.candidates
+
+
+@pytest.mark.parametrize(
     "platform,text",
     [
         ("taobao", "周末盘点发现库存少了两箱纸巾，跟仓库核对一下"),
