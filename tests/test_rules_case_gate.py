@@ -110,3 +110,18 @@ def test_a_changed_model_file_is_not_served_from_the_rulebook_cache(tmp_path):
     assert first.case_gate is not None
     (rules / "case_gate.json").unlink()
     assert load_rulebook(rules, cache_dir=state).case_gate is None
+
+
+def test_the_weights_are_kept_once_and_dumped_as_the_file_has_them():
+    """Loaded, the model keeps its weights as one float32 array only (the file's base64 text beside it
+    was 1.4 MB of the helper's memory); dumped, it gives the file's own text back."""
+    from juzheng.rules.case_gate import FILE_NAME, CaseGate
+    from juzheng.rules.loader import DEFAULT_RULES_DIR
+
+    text = (DEFAULT_RULES_DIR / FILE_NAME).read_text(encoding="utf-8").strip()
+    gate = CaseGate.model_validate_json(text)
+    assert gate.weights_f32 == "" and len(gate._weights) == len(gate.grams) * len(gate.classes)
+    assert gate.model_dump_json() == text
+    again = CaseGate.model_validate_json(gate.model_dump_json())
+    probe = {"没", "收", "到", "没收", "收到", "举证"}
+    assert again.p_case(probe) == gate.p_case(probe)

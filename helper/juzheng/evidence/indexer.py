@@ -146,8 +146,6 @@ class Indexer:
     def __init__(self, store: SqliteStore, bus: EventBus | None) -> None:
         self.store = store
         self.bus = bus
-        # Orders that got records without a hash since the duplicate check last hashed them.
-        self.unhashed_orders: set[tuple[str, str]] = set()
 
     # -- single paths (watcher events) ------------------------------------------------------------
     def index_file(self, layout: Layout, path: Path, how: str = "hand", sha256: str | None = None) -> Change | None:
@@ -185,8 +183,6 @@ class Indexer:
             fields: dict = {"platform": loc.platform, "order_id": loc.order_id, "kind": loc.kind}
             if not same_bytes:
                 fields.update(size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256)
-                if sha256 is None:
-                    self.unhashed_orders.add((loc.platform or "", loc.order_id or ""))
             self.store.update_evidence(existing.id, **fields)
             record = existing.model_copy(update=fields)
             # New bytes under the same name count as evidence added again (the checklist re-checks it).
@@ -204,8 +200,6 @@ class Indexer:
             size=st.st_size, mtime_ns=st.st_mtime_ns, how=how, added_at=utcnow(),  # type: ignore[arg-type]
         )
         record = self.store.add_evidence(new)
-        if sha256 is None:
-            self.unhashed_orders.add((record.platform, record.order_id))
         return self._publish(Change("added", record))
 
     def index_sorted(self, layout: Layout, placed: list[tuple[Path, str | None, tuple[int, int] | None]]) -> list[Change | None]:
@@ -246,8 +240,6 @@ class Indexer:
             return out
         stored = self.store.add_evidence_each([f for _, f in fresh], "sorted", utcnow())
         for (i, _), record in zip(fresh, stored, strict=True):
-            if record.sha256 is None:
-                self.unhashed_orders.add((record.platform, record.order_id))
             out[i] = Change("added", record)
         if self.bus is not None:
             self.bus.publish_many([(EVIDENCE_CHANGED, payload(record, "added"), None) for record in stored])
@@ -396,10 +388,8 @@ class Indexer:
             record = self.store.evidence_by_path(p)
             if record is not None:
                 self.store.update_evidence(record.id, size=size, mtime_ns=mtime, sha256=None)
-                self.unhashed_orders.add((record.platform, record.order_id))
                 report.updated += 1
         for p, (size, mtime, loc) in new.items():
-            self.unhashed_orders.add((loc.platform or "", loc.order_id or ""))
             batch.append((loc.platform or "", loc.order_id or "", loc.kind, p, size, mtime))
             if len(batch) >= BULK:
                 report.added += self._insert_rows(batch, now, changes)
@@ -438,9 +428,7 @@ class Indexer:
                         links.append((prefix + entry.name, entry.path))
                         continue
                     batch.append((platform, order_id, kind, prefix + entry.name, st.st_size, st.st_mtime_ns))
-                if len(batch) > before:
-                    found += len(batch) - before
-                    self.unhashed_orders.add((platform, order_id))
+                found += len(batch) - before
                 if len(batch) >= BULK:
                     if not bulk_open:
                         bulk.enter_context(self.store.evidence_bulk())

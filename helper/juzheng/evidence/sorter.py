@@ -170,7 +170,6 @@ class Sorter:
         when their file has this size (only then can it hold these bytes), once: the hash is stored.
         """
         key = (platform, order_id)
-        self.indexer.unhashed_orders.discard(key)
         for record in self.store.evidence_for_order(platform, order_id):
             if record.path and record.sha256 is None:
                 try:

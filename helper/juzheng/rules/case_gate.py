@@ -25,7 +25,7 @@ import sys
 from array import array
 from operator import add
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 
 __all__ = ["CaseGate", "MAX_CHARS", "NO_CASE", "family_of", "features", "folded_features", "training_digest"]
@@ -94,6 +94,16 @@ class CaseGate(BaseModel):
         if len(weights) != len(self.grams) * len(self.classes):
             raise ValueError(f"{len(weights)} weights for {len(self.grams)} grams × {len(self.classes)} classes")
         self._weights = weights
+        # The base64 text is only the file's form of the array: kept as well, it was 1.4 MB of the
+        # helper's memory beside the 1 MB array. A dump encodes the array again (_weights_text).
+        self.weights_f32 = ""
+
+    @field_serializer("weights_f32")
+    def _weights_text(self, _kept: str) -> str:
+        weights = array("f", self._weights)
+        if sys.byteorder != "little":
+            weights.byteswap()
+        return base64.b64encode(weights.tobytes()).decode("ascii")
 
     def p_case(self, grams: set[str]) -> float:
         """The probability that the text is a case of any kind (1 − P(no case))."""
