@@ -78,6 +78,9 @@ def test_a_late_shipment_appeal_is_named_only_on_its_own_premise():
     [
         ("pinduoduo", "顾客说收到的锅盖裂了，申请仅退款，平台介入了", "pinduoduo.not_received"),
         ("douyin", "用户说只收到一只耳机，另一只没有，申请退款，我们出库称重是正常的", "douyin.empty_package"),
+        # The seller signed for the buyer's return: its 已签收 is the return's, not the order's.
+        ("pinduoduo", "售后详情\n退货物流：圆通 已签收（商家签收 06-01）\n商家驳回：开箱发现镜面破裂\n消费者已申请平台介入 剩余 20:11:05",
+         "pinduoduo.not_received"),
     ],
 )
 def test_a_scenario_whose_premise_is_unsaid_is_not_named(platform, text, unnamed):
@@ -97,6 +100,22 @@ def test_a_return_with_no_tracking_is_the_return_not_a_late_shipment(text):
     found = recognise(BOOK, "taobao", text)
     assert found.scenario == "taobao.return_not_received"
     assert "taobao.late_shipment.no_tracking" not in [c.scenario for c in found.candidates]
+
+
+@pytest.mark.parametrize(
+    "platform,text,expected",
+    [
+        ("pinduoduo", "pdd有单 买家说xq写的纯棉 到手是涤纶 平台介入了 要我们举证", "pinduoduo.not_as_described"),
+        ("pinduoduo", "【物流核实】订单 240601-xxx 运单号查无揽收信息，平台怀疑虚假发货，请48小时内上传揽收证明",
+         "pinduoduo.logistics_unverifiable"),
+        ("tmall", "Refund 5521, Reason: 7天无理由退货, Return tracking: YT88xxxx, Warehouse: not received, 小二介入中, evidence due 06-03",
+         "tmall.return_not_received"),
+    ],
+)
+def test_shorthand_notices_and_english_exports_are_read(platform, text, expected):
+    """xq is 详情 in sellers' shorthand; 物流核实 / 虚假发货 is the logistics check; an English export's
+    return tracking and not received are the return's."""
+    assert recognise(BOOK, platform, text).scenario == expected
 
 
 @pytest.mark.parametrize(
