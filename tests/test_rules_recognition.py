@@ -8,6 +8,7 @@ import pytest
 
 from juzheng.rules import DEFAULT_RULES_DIR, load_rulebook, recognise
 from juzheng.rules.recognition import index_for
+from juzheng.rules.text_prep import fold
 
 BOOK = load_rulebook()
 
@@ -110,12 +111,27 @@ def test_a_return_with_no_tracking_is_the_return_not_a_late_shipment(text):
          "pinduoduo.logistics_unverifiable"),
         ("tmall", "Refund 5521, Reason: 7天无理由退货, Return tracking: YT88xxxx, Warehouse: not received, 小二介入中, evidence due 06-03",
          "tmall.return_not_received"),
+        ("douyin", "买 家 称 收 到 空 包 裹 ， 平 台 已 介 入 ， 请 商 家 于 24 小 时 内 上 传 称 重 记 录", "douyin.empty_package"),
+        ("pinduoduo", "售后 > 平台介入详情\n纠纷原因：和图片不一致\n等待商家举证 30:12:00", "pinduoduo.not_as_described"),
+        ("taobao", "淘宝\t退货没到仓\t买家已填单号\t小二介入\t待举证", "taobao.return_not_received"),
     ],
 )
-def test_shorthand_notices_and_english_exports_are_read(platform, text, expected):
+def test_shorthand_ocr_and_exports_are_read(platform, text, expected):
     """xq is 详情 in sellers' shorthand; 物流核实 / 虚假发货 is the logistics check; an English export's
-    return tracking and not received are the return's."""
+    return tracking and not received are the return's; a screenshot's OCR with a space between
+    every character reads as the sentence; 纠纷原因 is a reason field; a return 没到仓 is not received."""
     assert recognise(BOOK, platform, text).scenario == expected
+
+
+def test_letter_spacing_is_undone_but_spaces_between_words_are_kept():
+    assert fold("退 款 原 因 ： 质 量 问 题   状 态 ：淘 宝 介 入 中") == "退款原因 : 质量问题   状态 :淘宝介入中"
+    assert fold("淘宝 天猫 京东 都有 买家说没收到") == "淘宝 天猫 京东 都有 买家说没收到"
+    assert fold("a b c d e f") == "a b c d e f"
+
+
+def test_advice_for_next_time_is_offered_not_named():
+    found = recognise(BOOK, "douyin", "以后遇到退回来的东西有破损，先拍视频再签收，万一要举证有依据")
+    assert found.scenario is None and found.candidates
 
 
 @pytest.mark.parametrize(
@@ -124,6 +140,7 @@ def test_shorthand_notices_and_english_exports_are_read(platform, text, expected
         ("pinduoduo", "练习题：消费者反馈收到空包并申请平台介入，商家需要准备哪些材料？"),
         ("douyin", "考核：用户说少发了一件，平台介入后商家第一步做什么？"),
         ("taobao", "新员工考题：买家投诉延迟发货、物流没有揽收记录时，卖家要交什么凭证？"),
+        ("tmall", "规则说明：少件纠纷需提供出库称重记录，请商家提前准备"),
     ],
 )
 def test_a_quiz_for_new_staff_is_a_note_not_a_case(platform, text):

@@ -147,10 +147,30 @@ _FOLD_OF = _TO_SIMPLIFIED | {chr(k): chr(v) if v is not None else "" for k, v in
 
 
 def fold(text: str) -> str:
-    """Half-width, simplified, lower case: the one folding rule texts and page texts both go through."""
+    """Half-width, simplified, lower case, letter spacing undone: the one folding rule texts and
+    page texts both go through."""
     for char in {*_WIDE.findall(text), *_TRADITIONAL.findall(text)}:
         text = text.replace(char, _FOLD_OF[char])
-    return text.lower()
+    return unspace(text).lower()
+
+
+# One space between two Chinese characters (or their punctuation), as OCR of a screenshot writes
+# every line: 「买 家 称 收 到 空 包 裹」. Chinese puts no spaces between words, so in such a text
+# the single spaces carry nothing; two or more still part its fields.
+_SPACED = re.compile(r"(?<=[\u3400-\u9fff\u3001-\u3011]) (?=[\u3400-\u9fff\u3001-\u3011])")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+SPACED_SHARE = 0.4  # of a text's Chinese characters followed by one space and another: letter-spaced
+
+
+def unspace(text: str) -> str:
+    """The text without its letter spacing, when it is letter-spaced (see ``_SPACED``); else as it is.
+    A text with spaces between some words only (「淘宝 天猫」) keeps them."""
+    if text.count(" ") * 4 < len(text):  # far too few spaces to be letter-spaced: no regex over it
+        return text
+    pairs = len(_SPACED.findall(text))
+    if pairs < 4 or pairs < SPACED_SHARE * len(_CJK.findall(text)):
+        return text
+    return _SPACED.sub("", text)
 
 
 def normalise(text: str) -> str:
