@@ -107,7 +107,16 @@ needs_held_out = pytest.mark.skipif(
 # The held-out file's first measure, once taken (on the code as it stood when the file was added):
 # {"right": r, "total": n, "wrong": w, "by_kind": {kind: (right, total)}}. None until then: the floor
 # test prints the figures and skips, so the integrator can record them here.
-HELD_FIRST_MEASURE: dict | None = None  # file 23 became a tuning part; the next file's measure goes here
+HELD_FIRST_MEASURE: dict | None = {
+    # File 24, written from the outside (its brief: product categories with their own words — fresh
+    # fruit, cosmetics, phones, furniture, clothing, books, pet food, group orders — and long stories
+    # where the dispute is one part) and measured once on the code of aebffef (round 17: file 23
+    # tuned on) before it was committed here: 74/80 = 92.5 %, 2 wrong, both Tmall returns named
+    # 未收到 (one picked up by 菜鸟上门取件, one failing its inspection); no no-case text named; per
+    # platform douyin 20/21, pinduoduo 18/20, taobao 19/20, tmall 17/19.
+    "right": 74, "total": 80, "wrong": 2,
+    "by_kind": {"request": (13, 14), "status": (11, 13), "colloquial": (12, 14), "page": (12, 13), "none": (26, 26)},
+}
 
 
 # --- the set itself ------------------------------------------------------------------------------
@@ -194,7 +203,7 @@ def test_held_out_part_keeps_its_floor(capsys):
 @needs_held_out
 @pytest.mark.xfail(
     strict=True,
-    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判；第十五份 71/80、5 个误判；第十六份 71/80、7 个误判；第十七份 72/80、4 个误判；第十八份 73/80、2 个误判；第十九份 71/80、3 个误判；第二十份 68/80、5 个误判；第二十一份 78/80、2 个误判；第二十二份 74/80、4 个误判；第二十三份 68/80、1 个误判）：若达到，这里会报 XPASS，请去掉此标记",
+    reason="每份留出部分首测都未达到 95 % 且无误判的目标（第八份 62/74、7 个误判；第九份 54/78、19 个误判；第十份 61/76、4 个误判；第十一份 66/78、8 个误判；第十二份 73/80、2 个误判；第十三份 68/80、10 个误判；第十四份 62/80、15 个误判；第十五份 71/80、5 个误判；第十六份 71/80、7 个误判；第十七份 72/80、4 个误判；第十八份 73/80、2 个误判；第十九份 71/80、3 个误判；第二十份 68/80、5 个误判；第二十一份 78/80、2 个误判；第二十二份 74/80、4 个误判；第二十三份 68/80、1 个误判；第二十四份 74/80、2 个误判）：若达到，这里会报 XPASS，请去掉此标记",
 )
 def test_held_out_part_meets_the_target():
     report = evaluate(HELD)
